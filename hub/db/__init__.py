@@ -1,0 +1,8 @@
+"""The hub's own database: SQLAlchemy 2 async, SQLite by default, PostgreSQL in production."""
+
+from __future__ import annotations
+
+from hub.db.engine import Database
+from hub.db.models import ActivityEvent, AuditEntry, Base, Identity, PartnerOrg, User
+
+__all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "PartnerOrg", "User"]
