@@ -1,0 +1,80 @@
+"""The app factory: wires routes, middleware and the lifespan. No domain logic here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from hub.auth import demo as demo_auth
+from hub.auth import routes as auth_routes
+from hub.middleware.body_limit import BodyLimitMiddleware
+from hub.middleware.crash_guard import CrashGuardMiddleware
+from hub.middleware.csrf import CSRFMiddleware
+from hub.middleware.request_id import RequestIdMiddleware
+from hub.middleware.security_headers import SecurityHeadersMiddleware
+from hub.middleware.sessions import SessionMiddleware
+from hub.paths import STATIC
+from hub.resources import Hub
+from hub.settings import Settings
+from hub.web import api, health, pages
+from hub.web.errors import ErrorPages
+from hub.web.templating import make_templates
+
+# Paths whose requests prove themselves (signed SAML responses, signed webhooks).
+CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/")
+
+
+def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
+    """Build the ASGI app for ``settings``; ``hub`` lets tests hand in their own resources."""
+    hub = hub or Hub.from_settings(settings)
+    templates = make_templates(settings)
+    errors = ErrorPages(templates)
+
+    routes: list[BaseRoute] = [
+        *health.routes(hub),
+        *api.routes(hub),
+        *pages.routes(hub, templates),
+        *auth_routes.routes(hub, templates),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    if settings.demo:
+        routes += demo_auth.routes(hub, templates)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await hub.close()
+
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+        Middleware(CrashGuardMiddleware, error=errors.response),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, error=errors.response),
+        Middleware(
+            SessionMiddleware,
+            store=hub.store,
+            secure=settings.secure_cookies,
+            idle=settings.session_idle_minutes * 60,
+            absolute=settings.session_absolute_hours * 3600,
+        ),
+        Middleware(
+            CSRFMiddleware,
+            base_url=settings.base_url,
+            exempt_prefixes=CSRF_EXEMPT,
+            error=errors.response,
+        ),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: errors.http_exception},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,47 @@
+"""The shared resources of one hub process, opened and closed by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from hub import __version__
+from hub.audit import AuditLog
+from hub.db import Database
+from hub.settings import Settings
+from hub.store import KeyValueStore, open_store
+
+
+@dataclass
+class Hub:
+    """Everything a request handler may use, typed; made once in ``create_app``."""
+
+    settings: Settings
+    db: Database
+    store: KeyValueStore
+    http: httpx.AsyncClient
+    audit: AuditLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.db)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Hub:
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        return cls(
+            settings=settings,
+            db=Database(settings.effective_database_url),
+            store=open_store(redis_url),
+            http=httpx.AsyncClient(
+                timeout=httpx.Timeout(10.0, connect=3.0),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                headers={"User-Agent": f"partner-hub/{__version__}"},
+                follow_redirects=False,
+            ),
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.store.close()
+        await self.db.close()

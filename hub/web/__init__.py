@@ -1,0 +1,1 @@
+"""Routes and pages: thin views over the services."""
