@@ -1,0 +1,1 @@
+"""Sign-in (demo, OIDC, SAML), sessions and who the caller is."""

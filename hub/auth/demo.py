@@ -1,0 +1,58 @@
+"""Demo sign-in: pick a seeded person and become them. Mounted only in demo mode."""
+
+from __future__ import annotations
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.redirects import safe_next
+from hub.auth.signin import start_session
+from hub.db import User
+from hub.demo.cast import USERS
+from hub.resources import Hub
+from hub.services.users import user_by_email
+
+DEMO_EMAILS = tuple(person.email for person in USERS)
+
+
+def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
+    async def demo_page(request: Request) -> Response:
+        async with hub.db.session() as session:
+            users = (
+                await session.scalars(
+                    select(User)
+                    .where(User.email.in_(DEMO_EMAILS))
+                    .options(selectinload(User.partner_org))
+                )
+            ).all()
+        ordered = sorted(users, key=lambda user: DEMO_EMAILS.index(user.email))
+        return templates.TemplateResponse(
+            request,
+            "demo_signin.html",
+            {"users": ordered, "next": safe_next(request.query_params.get("next"))},
+        )
+
+    async def demo_sign_in(request: Request) -> Response:
+        form = await request.form()
+        email = form.get("email")
+        if not isinstance(email, str) or email not in DEMO_EMAILS:
+            raise HTTPException(400, "Choose one of the demo people listed on this page.")
+        async with hub.db.session() as session:
+            user = await user_by_email(session, email)
+        if user is None:
+            raise HTTPException(400, "The demo data is not seeded; run `hub seed-demo`.")
+        await start_session(request, hub.db, hub.audit, user, method="demo")
+        target = form.get("next")
+        return RedirectResponse(
+            safe_next(target if isinstance(target, str) else None), status_code=303
+        )
+
+    return [
+        Route("/auth/demo", demo_page, name="demo_signin"),
+        Route("/auth/demo", demo_sign_in, methods=["POST"]),
+    ]

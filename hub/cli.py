@@ -1,0 +1,145 @@
+"""The ``hub`` command: serve, migrate, seed-demo, demo, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hub import logs
+from hub.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "hub.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    logs.configure(settings.log_level)
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+async def _migrate(settings: Settings) -> None:
+    from hub.db import Database
+    from hub.db.migrate import upgrade
+
+    db = Database(settings.effective_database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+
+
+async def _seed(settings: Settings) -> tuple[int, int]:
+    from hub.db import Database
+    from hub.demo.seed import seed_demo
+
+    db = Database(settings.effective_database_url)
+    try:
+        return await seed_demo(db)
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(_settings()))
+    print("database schema is current")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    orgs, users = asyncio.run(_seed(_settings()))
+    print(f"demo data seeded: {orgs} partner orgs and {users} users added")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    os.environ["HUB_DEMO"] = "1"
+    os.environ.setdefault("HUB_BASE_URL", f"http://{args.host}:{args.port}")
+    if args.allow_remote:
+        os.environ["HUB_DEMO_ALLOW_REMOTE"] = "1"
+    data_dir = Path(os.environ.setdefault("HUB_DATA_DIR", str(Path.cwd())))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings()
+    logs.configure(settings.log_level)
+    asyncio.run(_migrate(settings))
+    asyncio.run(_seed(settings))
+    print(f"Partner Hub demo on {settings.base_url} (data in {data_dir})", flush=True)
+    return _serve(settings, args.host, args.port, workers=1)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from hub.checks import format_table, run_checks
+    from hub.resources import Hub
+
+    async def run() -> bool:
+        hub = Hub.from_settings(_settings())
+        try:
+            results = await run_checks(hub)
+        finally:
+            await hub.close()
+        print(format_table(results))
+        return all(result.ok for result in results)
+
+    return 0 if asyncio.run(run()) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Partner Hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the hub with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=cmd_migrate
+    )
+    commands.add_parser("seed-demo", help="add the demo orgs and users").set_defaults(
+        run=cmd_seed_demo
+    )
+
+    demo = commands.add_parser("demo", help="migrate, seed and serve the demo")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument(
+        "--allow-remote", action="store_true", help="serve the demo on a non-loopback address"
+    )
+    demo.set_defaults(run=cmd_demo)
+
+    commands.add_parser("check", help="check the configuration and dependencies").set_defaults(
+        run=cmd_check
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except SettingsError as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2

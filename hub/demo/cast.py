@@ -1,0 +1,62 @@
+"""The demo's partner orgs and people. Sandboxes seed their figures from this same cast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    slug: str
+    name: str
+    tier: str
+    region: str
+    partner_type: str
+    domain: str
+    status: str = "active"
+    dormant: bool = False
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    org: str | None
+    locale: str = "en"
+    title: str = ""
+
+
+ORGS = (
+    DemoOrg("acme", "Acme Corporation", "Gold", "North America", "Reseller", "acme.example"),
+    DemoOrg("globex", "Globex", "Silver", "EMEA", "Distributor", "globex.example"),
+    DemoOrg(
+        "initech", "Initech", "Registered", "APAC", "Referral", "initech.example", dormant=True
+    ),
+)
+
+USERS = (
+    DemoUser("owner@acme.example", "Alice Archer", ("partner_owner",), "acme", title="CEO"),
+    DemoUser("rep@acme.example", "Raj Patel", ("sales_rep",), "acme", title="Account Executive"),
+    DemoUser("support@acme.example", "Sam Okafor", ("support",), "acme", title="Support Lead"),
+    DemoUser(
+        "owner@globex.example", "Greta Lindqvist", ("partner_owner",), "globex", "de", "Owner"
+    ),
+    DemoUser("marketer@globex.example", "Marco Rossi", ("marketer",), "globex", title="Marketing"),
+    DemoUser(
+        "rep@globex.example",
+        "Rosa Jiménez",
+        ("sales_rep", "marketer"),
+        "globex",
+        title="Sales & Marketing",
+    ),
+    DemoUser("owner@initech.example", "Ian Novak", ("partner_owner",), "initech", title="Owner"),
+    DemoUser(
+        "cam@vendor.example",
+        "Casey Morgan",
+        ("channel_manager",),
+        None,
+        title="Channel Account Manager",
+    ),
+    DemoUser("admin@vendor.example", "Ada Admin", ("admin",), None, title="Program Admin"),
+)
