@@ -1,0 +1,311 @@
+"""The connectors' common language: normalised records every adapter returns.
+
+Money is :class:`Money` (a ``Decimal`` with its ISO 4217 currency); every
+datetime is timezone-aware. Records are frozen dataclasses so they can be
+cached (see ``codec``) and shared between widgets without copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Kind(StrEnum):
+    """The four kinds of backend a channel program runs on."""
+
+    PRM = "prm"
+    LMS = "lms"
+    INCENTIVES = "incentives"
+    TCMA = "tcma"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError("Money.amount must be a Decimal")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRef:
+    """Which partner org to ask about: its slug and, per connector, the id it has there."""
+
+    slug: str
+    name: str = ""
+    domain: str | None = None
+    external_ids: tuple[tuple[str, str], ...] = ()
+
+    def external_id(self, connector: str) -> str | None:
+        return dict(self.external_ids).get(connector)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """Which person to ask about; people are matched across systems by email."""
+
+    email: str
+    partner: PartnerRef | None = None
+
+
+# --- PRM ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerAccount:
+    id: str
+    name: str
+    tier: str
+    status: str
+    agreement_status: str
+    agreement_start: date | None
+    agreement_end: date | None
+    partner_type: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    id: str
+    name: str
+    customer: str
+    amount: Money
+    stage: str
+    is_closed: bool
+    is_won: bool
+    registered_at: datetime
+    closed_at: datetime | None
+    partner_account_id: str
+    owner_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DealRegistration:
+    """What a partner submits to register a deal."""
+
+    name: str
+    customer: str
+    amount: Money
+    expected_close: date
+    contact_email: str
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rebate:
+    id: str
+    name: str
+    amount: Money
+    status: str  # accrued | earned | invoiced | paid
+    period_end: date
+    invoice_submitted: bool = False
+
+
+class FundType(StrEnum):
+    MDF = "mdf"
+    COOP = "coop"
+
+
+@dataclass(frozen=True, slots=True)
+class FundAllocation:
+    id: str
+    fund_type: FundType
+    amount: Money
+    start: date
+    end: date
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class FundRequest:
+    id: str
+    fund_type: FundType
+    title: str
+    amount: Money
+    status: str  # draft | submitted | approved | rejected
+    requested_at: datetime
+    allocation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundClaim:
+    id: str
+    fund_type: FundType
+    title: str
+    amount: Money
+    status: str  # draft | submitted | approved | paid | rejected
+    submitted_at: datetime | None
+    claim_deadline: date | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMetrics:
+    """Support figures for a partner over a period (the support persona's widgets)."""
+
+    period_start: date
+    period_end: date
+    satisfaction: Decimal  # 0..1, share of satisfied survey answers
+    responses: int
+    median_resolution_hours: Decimal  # velocity
+    retention: Decimal  # 0..1, share of renewals due that renewed
+    cases_closed: int
+
+
+# --- LMS ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    id: str
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    course: Course
+    email: str
+    progress: Decimal  # 0..1
+    enrolled_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    course: Course
+    email: str
+    completed_at: datetime
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Certification:
+    id: str
+    name: str
+    level: str
+    email: str
+    issued_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizResult:
+    activity_id: str
+    name: str
+    email: str
+    score: Decimal  # scaled 0..1
+    passed: bool
+    attempted_at: datetime
+
+
+# --- Incentives --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncentiveGoal:
+    id: str
+    name: str
+    email: str
+    period_start: date
+    period_end: date
+    target: Decimal
+    achieved: Decimal
+    unit: str  # a currency code, or "points", "units"
+
+
+@dataclass(frozen=True, slots=True)
+class Spiff:
+    """A SPIF or promotion: eligibility, what it pays and what it takes to earn it."""
+
+    id: str
+    name: str
+    description: str
+    eligible: bool
+    reward: Money
+    requirements: tuple[str, ...]
+    starts: date
+    ends: date
+    progress: Decimal = Decimal(0)  # 0..1 towards the requirements
+
+
+@dataclass(frozen=True, slots=True)
+class IncentiveClaim:
+    id: str
+    program: str
+    amount: Money
+    status: str  # submitted | in_review | approved | paid | rejected
+    submitted_at: datetime
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PointsBalance:
+    email: str
+    points: int
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueItem:
+    id: str
+    name: str
+    points: int
+
+
+# --- TCMA --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    name: str
+    description: str
+    published_at: datetime | None
+    is_published: bool
+    category: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redistribution:
+    campaign_id: str
+    email: str
+    channel: str  # email | social | web
+    shared_at: datetime
+    reach: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: str
+    name: str
+    company: str
+    created_at: datetime
+    campaign_id: str | None
+    points: int = 0
+    stage: str = ""
+
+
+# --- Results -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[T]):
+    """A value from a backend with how fresh it is; ``stale`` when served after a failure."""
+
+    value: T
+    fetched_at: datetime
+    stale: bool = False
+    sources: tuple[str, ...] = ()
+    errors: tuple[str, ...] = field(default=())
