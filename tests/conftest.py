@@ -1,0 +1,149 @@
+"""Fixtures: a fresh app per test over the storage pair the run was asked for.
+
+``HUB_TEST_DATABASE_URL`` (a PostgreSQL URL) and ``HUB_TEST_REDIS_URL`` switch
+the suite from the embedded defaults (SQLite file, in-process store) to the
+real services; CI runs the suite once each way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.db import Base, Database
+from hub.db.migrate import upgrade
+from hub.demo.seed import seed_demo
+from hub.resources import Hub
+from hub.settings import Settings
+from hub.store import KeyValueStore, MemoryStore
+from hub.store.redis import RedisStore
+
+TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
+BASE_URL = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole run; tests empty its tables afterwards."""
+    url = TEST_DATABASE_URL or (
+        f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'hub-test.db'}"
+    )
+
+    async def prepare() -> None:
+        if url.startswith("postgresql"):
+            await _reset_postgres(url)
+        db = Database(url)
+        await upgrade(db)
+        await db.close()
+
+    asyncio.run(prepare())
+    yield url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    async with database.transaction() as session:
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        if database.is_sqlite:
+            for table in tables:
+                await session.execute(text(f'DELETE FROM "{table}"'))
+        else:
+            await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    await database.close()
+
+
+@pytest.fixture(params=["memory", "redis"] if TEST_REDIS_URL else ["memory"])
+async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
+    """Every store implementation this run can reach: for the contract tests."""
+    store = await _open_store(request.param)
+    yield store
+    await _close_store(store)
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[KeyValueStore]:
+    """The store of this run's storage pair."""
+    chosen = await _open_store("redis" if TEST_REDIS_URL else "memory")
+    yield chosen
+    await _close_store(chosen)
+
+
+async def _open_store(kind: str) -> KeyValueStore:
+    if kind == "memory":
+        return MemoryStore()
+    assert TEST_REDIS_URL is not None
+    redis_store = RedisStore.from_url(TEST_REDIS_URL)
+    await redis_store._redis.flushdb()
+    return redis_store
+
+
+async def _close_store(store: KeyValueStore) -> None:
+    if isinstance(store, RedisStore):
+        await store._redis.flushdb()
+    await store.close()
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "demo": True,
+        "base_url": BASE_URL,
+        "data_dir": tmp_path,
+        "database_url": database_url,
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+async def hub(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIterator[Hub]:
+    async with httpx.AsyncClient() as http:
+        yield Hub(settings=settings, db=db, store=store, http=http)
+
+
+@pytest.fixture
+async def seeded(hub: Hub) -> Hub:
+    await seed_demo(hub.db)
+    return hub
+
+
+@pytest.fixture
+def app(settings: Settings, hub: Hub) -> Starlette:
+    return create_app(settings, hub)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
