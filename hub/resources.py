@@ -8,6 +8,7 @@ import httpx
 
 from hub import __version__
 from hub.audit import AuditLog
+from hub.connectors.backends import Backends
 from hub.db import Database
 from hub.settings import Settings
 from hub.store import KeyValueStore, open_store
@@ -21,6 +22,7 @@ class Hub:
     db: Database
     store: KeyValueStore
     http: httpx.AsyncClient
+    backends: Backends = field(default_factory=lambda: Backends([]))
     audit: AuditLog = field(init=False)
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema up to ``revision`` in one transaction per migration run."""
 
     def run(connection: Connection) -> None:

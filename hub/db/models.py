@@ -42,6 +42,8 @@ class PartnerOrg(Base):
     partner_type: Mapped[str] = mapped_column(String(40), default="Reseller")
     status: Mapped[str] = mapped_column(String(20), default="active")
     domain: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The id this org has in each backend, by connector name (a Salesforce Account Id …).
+    external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="partner_org")

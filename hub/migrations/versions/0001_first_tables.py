@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('partner_type', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('domain', sa.String(length=200), nullable=True),
+    sa.Column('external_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', hub.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_orgs')),
     sa.UniqueConstraint('slug', name=op.f('uq_partner_orgs_slug'))

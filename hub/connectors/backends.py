@@ -1,0 +1,120 @@
+"""All configured connectors behind one door: what widgets and services call.
+
+``read(kind, operation, subject)`` asks every connector of ``kind`` for the
+same operation at once and merges their answers: lists are concatenated,
+single values take the first connector that has one. A connector that fails
+is reported in ``Fetched.errors`` and the others still count, so one broken
+LMS degrades, not breaks, a widget that reads two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.connectors.base import BackendError, Connector
+from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+
+log = logging.getLogger("hub.connectors")
+
+Subject = PartnerRef | PersonRef
+# How one connector's call is made; the resilience layer wraps it with cache,
+# coalescing, retries and a breaker. Arguments: connector, operation, subject.
+CallConnector = Callable[[Connector, str, Subject], Awaitable["Fetched[Any]"]]
+
+
+@dataclass(frozen=True)
+class Portal:
+    """A backend's own portal, for quick links and "open in …" deep links."""
+
+    connector: str
+    kind: Kind
+    url: str
+
+
+class AllBackendsFailed(BackendError):
+    """Every connector of the kind failed and none had a last good value."""
+
+
+async def call_directly(connector: Connector, operation: str, subject: Subject) -> Fetched[Any]:
+    """Ask the backend now, within the connector's timeout; no cache."""
+    method = getattr(connector, operation)
+    try:
+        value = await asyncio.wait_for(method(subject), connector.config.timeout)
+    except TimeoutError:
+        raise BackendError(f"{connector.config.name}: no answer within the timeout") from None
+    return Fetched(value=value, fetched_at=datetime.now(UTC), sources=(connector.config.name,))
+
+
+class Backends:
+    """The configured connectors, grouped by kind."""
+
+    def __init__(self, connectors: Sequence[Connector], call: CallConnector = call_directly):
+        names = [connector.config.name for connector in connectors]
+        if len(names) != len(set(names)):
+            raise ValueError("connector names must be unique")
+        self._connectors = list(connectors)
+        self._call = call
+
+    def of_kind(self, kind: Kind) -> list[Connector]:
+        return [c for c in self._connectors if c.config.kind == kind]
+
+    def all(self) -> list[Connector]:
+        return list(self._connectors)
+
+    def portals(self) -> list[Portal]:
+        return [
+            Portal(c.config.name, c.config.kind, c.config.portal_url)
+            for c in self._connectors
+            if c.config.portal_url
+        ]
+
+    def has(self, kind: Kind) -> bool:
+        return bool(self.of_kind(kind))
+
+    async def read(self, kind: Kind, operation: str, subject: Subject) -> Fetched[Any]:
+        """Merged answer of every ``kind`` connector to ``operation(subject)``.
+
+        Raises :class:`AllBackendsFailed` only when no connector produced
+        anything, fresh or stale; partial failures are listed in ``errors``.
+        """
+        connectors = self.of_kind(kind)
+        if not connectors:
+            raise AllBackendsFailed(f"no {kind.value} connector is configured")
+        outcomes = await asyncio.gather(
+            *(self._call(c, operation, subject) for c in connectors), return_exceptions=True
+        )
+        answers: list[Fetched[Any]] = []
+        errors: list[str] = []
+        for connector, outcome in zip(connectors, outcomes, strict=True):
+            if isinstance(outcome, Fetched):
+                answers.append(outcome)
+                errors.extend(outcome.errors)
+            elif isinstance(outcome, BackendError):
+                errors.append(f"{connector.config.name}: {outcome}")
+            elif isinstance(outcome, BaseException):
+                log.error(
+                    "connector crashed",
+                    exc_info=outcome,
+                    extra={"connector": connector.config.name, "operation": operation},
+                )
+                errors.append(f"{connector.config.name}: unexpected {type(outcome).__name__}")
+        if not answers:
+            raise AllBackendsFailed("; ".join(errors))
+        return Fetched(
+            value=_merge([answer.value for answer in answers]),
+            fetched_at=min(answer.fetched_at for answer in answers),
+            stale=any(answer.stale for answer in answers),
+            sources=tuple(source for answer in answers for source in answer.sources),
+            errors=tuple(errors),
+        )
+
+
+def _merge(values: list[Any]) -> Any:
+    if all(isinstance(value, list) for value in values):
+        return [item for value in values for item in value]
+    return next((value for value in values if value is not None), None)
