@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 
@@ -37,30 +38,49 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+# Each run gets its own PostgreSQL database and Redis key prefix, so runs side by
+# side (a developer's and CI's, or several in parallel) never see each other's rows.
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+REDIS_PREFIX = f"hubtest:{RUN_ID}:"
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
     await engine.dispose()
+
+
+def postgres_database(base_url: str, name: str) -> tuple[str, Callable[[], None]]:
+    """Create database ``name`` on ``base_url``'s server; its URL and a drop function."""
+    url = make_url(base_url)
+    asyncio.run(_admin(base_url, f'CREATE DATABASE "{name}"'))
+    created = url.set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        asyncio.run(_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return created, drop
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for the whole run; tests empty its tables afterwards."""
-    url = TEST_DATABASE_URL or (
-        f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'hub-test.db'}"
-    )
+    drop: Callable[[], None] | None = None
+    if TEST_DATABASE_URL:
+        url, drop = postgres_database(TEST_DATABASE_URL, f"hub_test_{RUN_ID}")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'hub-test.db'}"
 
     async def prepare() -> None:
-        if url.startswith("postgresql"):
-            await _reset_postgres(url)
         db = Database(url)
         await upgrade(db)
         await db.close()
 
     asyncio.run(prepare())
     yield url
+    if drop is not None:
+        drop()
 
 
 @pytest.fixture
@@ -97,14 +117,12 @@ async def _open_store(kind: str) -> KeyValueStore:
     if kind == "memory":
         return MemoryStore()
     assert TEST_REDIS_URL is not None
-    redis_store = RedisStore.from_url(TEST_REDIS_URL)
-    await redis_store._redis.flushdb()
-    return redis_store
+    return RedisStore.from_url(TEST_REDIS_URL, prefix=f"{REDIS_PREFIX}{uuid.uuid4().hex}:")
 
 
 async def _close_store(store: KeyValueStore) -> None:
     if isinstance(store, RedisStore):
-        await store._redis.flushdb()
+        await store.clear()
     await store.close()
 
 
