@@ -1,0 +1,244 @@
+"""A Learning Record Store speaking the xAPI 1.0.3 statements API, seeded from the demo cast.
+
+``GET /xapi/about`` and ``GET /xapi/statements`` with the ``agent``,
+``verb``, ``activity``, ``since``, ``until``, ``limit`` and ``ascending``
+filters, HTTP Basic auth, the ``X-Experience-API-Version`` header required
+and echoed, newest first, and at most ``page_cap`` statements a page with a
+relative ``more`` IRL to the next. Statements are deterministic (seeded by
+each person's email) and dated back from ``today``; Initech's stopped months
+ago.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from hub.connectors.sandboxes.knobs import Knobs, with_knobs
+from hub.demo.cast import ORGS, USERS
+
+DEMO_KEY = "sandbox-lrs-key"
+DEMO_SECRET = "sandbox-lrs-secret"  # noqa: S105 - a public demo credential
+ACTIVITIES = "https://academy.vendor.example/xapi/activities/"
+ADL = "http://adlnet.gov/expapi/verbs/"
+COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
+ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
+BADGE_TYPE = "http://activitystrea.ms/schema/1.0/badge"
+EARNED = "http://id.tincanapi.com/verb/earned"
+LEVEL = "https://academy.vendor.example/xapi/extensions/level"
+PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+COURSES = (
+    ("partner-onboarding", "Partner Onboarding"),
+    ("product-fundamentals", "Product Fundamentals"),
+    ("solution-selling", "Solution Selling"),
+    ("security-essentials", "Security Essentials"),
+    ("implementation-specialist", "Implementation Specialist"),
+    ("cloud-migration", "Cloud Migration Playbook"),
+)
+CERTIFICATIONS = (
+    ("certified-sales-associate", "Certified Sales Associate", "Associate"),
+    (
+        "certified-implementation-professional",
+        "Certified Implementation Professional",
+        "Professional",
+    ),
+)
+
+
+def statements(today: date) -> list[dict[str, Any]]:
+    """Every statement in the store, newest ``stored`` first."""
+    now = datetime.combine(today, time(17, 0), UTC)
+    dormant = {org.slug for org in ORGS if org.dormant}
+    store: list[dict[str, Any]] = []
+    for user in (u for u in USERS if u.org is not None):
+        draw = random.Random(f"xapi:{user.email}")  # noqa: S311 - seeded demo figures
+        shift = timedelta(days=160) if user.org in dormant else timedelta(0)
+        completed = []
+        for slug, name in draw.sample(COURSES, draw.randint(3, 5)):
+            course = (ACTIVITIES + "course/" + slug, name, COURSE_TYPE)
+            at = now - shift - timedelta(days=draw.randint(30, 240), minutes=draw.randint(0, 600))
+            store.append(_statement(draw, user, ADL + "registered", course, at, None))
+            progress = draw.choice((100, 100, 75, 40))
+            for visit in range(draw.randint(2, 4)):
+                store.append(
+                    _statement(
+                        draw,
+                        user,
+                        ADL + "attempted",
+                        course,
+                        at + timedelta(days=visit * 3 + 1),
+                        {"extensions": {PROGRESS: min(progress, 25 * (visit + 1))}},
+                    )
+                )
+            quiz = (ACTIVITIES + "assessment/" + slug, f"{name}: final assessment", ASSESSMENT_TYPE)
+            for attempt in range(draw.randint(1, 3)):
+                raw = draw.randint(52, 98)
+                store.append(
+                    _statement(
+                        draw,
+                        user,
+                        ADL + ("passed" if raw >= 70 else "failed"),
+                        quiz,
+                        at + timedelta(days=12 + attempt * 2),
+                        {
+                            "score": {"scaled": raw / 100, "raw": raw, "min": 0, "max": 100},
+                            "success": raw >= 70,
+                        },
+                    )
+                )
+            if progress == 100:
+                finished = at + timedelta(days=16)
+                completed.append(slug)
+                store.append(
+                    _statement(
+                        draw, user, ADL + "completed", course, finished, {"completion": True}
+                    )
+                )
+        for slug, name, level in CERTIFICATIONS:
+            if draw.random() < 0.6 and completed:
+                badge = (ACTIVITIES + "badge/" + slug, name, BADGE_TYPE)
+                earned = now - shift - timedelta(days=draw.randint(5, 25))
+                store.append(_statement(draw, user, EARNED, badge, earned, None, level))
+    store.sort(key=lambda s: s["stored"], reverse=True)
+    return store
+
+
+def _statement(
+    draw: random.Random,
+    user: Any,
+    verb: str,
+    activity: tuple[str, str, str],
+    at: datetime,
+    result: dict[str, Any] | None,
+    level: str | None = None,
+) -> dict[str, Any]:
+    activity_id, name, kind = activity
+    definition: dict[str, Any] = {"name": {"en-US": name}, "type": kind}
+    if level:
+        definition["extensions"] = {LEVEL: level}
+    statement: dict[str, Any] = {
+        "id": str(uuid.UUID(int=draw.getrandbits(128), version=4)),
+        "actor": {"objectType": "Agent", "name": user.name, "mbox": f"mailto:{user.email}"},
+        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[-1]}},
+        "object": {"objectType": "Activity", "id": activity_id, "definition": definition},
+        "timestamp": _iso(at),
+        "stored": _iso(at + timedelta(seconds=2)),
+        "authority": {
+            "objectType": "Agent",
+            "name": "Partner Academy",
+            "account": {"homePage": "https://academy.vendor.example", "name": "academy"},
+        },
+        "version": "1.0.0",
+    }
+    if result is not None:
+        statement["result"] = result
+    return statement
+
+
+def create_app(
+    knobs: Knobs | None = None,
+    *,
+    key: str = DEMO_KEY,
+    secret: str = DEMO_SECRET,
+    today: date | None = None,
+    page_cap: int = 20,
+) -> ASGIApp:
+    """The LRS as an ASGI app under ``/xapi``; ``knobs`` (shared, mutable) dial in faults."""
+    lrs = _LRS(statements(today or datetime.now(UTC).date()), key, secret, page_cap)
+    app = Starlette(
+        routes=[
+            Route("/xapi/about", lrs.about),
+            Route("/xapi/statements", lrs.statements),
+        ]
+    )
+    return with_knobs(app, knobs or Knobs())
+
+
+class _LRS:
+    def __init__(self, store: list[dict[str, Any]], key: str, secret: str, page_cap: int) -> None:
+        self.store = store
+        self.credentials = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+        self.page_cap = page_cap
+
+    async def about(self, request: Request) -> Response:
+        return _json({"version": ["1.0.3", "1.0.2"], "extensions": {}})
+
+    async def statements(self, request: Request) -> Response:
+        if request.headers.get("authorization") != self.credentials:
+            return _error(401, "Unauthorized")
+        if request.headers.get("x-experience-api-version", "")[:3] != "1.0":
+            return _error(400, "X-Experience-API-Version header missing or unsupported")
+        query = dict(request.query_params)
+        offset = 0
+        if "more" in query:
+            try:
+                saved = json.loads(base64.urlsafe_b64decode(query["more"]))
+                query, offset = dict(saved["query"]), int(saved["offset"])
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return _error(400, "unknown 'more' token")
+        try:
+            matching = [s for s in self.store if _matches(s, query)]
+            limit = int(query.get("limit", "0")) or self.page_cap
+        except ValueError as exc:
+            return _error(400, str(exc))
+        if query.get("ascending") == "true":
+            matching.reverse()
+        size = min(limit, self.page_cap)
+        page = matching[offset : offset + size]
+        more = ""
+        if offset + size < len(matching):
+            token = json.dumps({"query": query, "offset": offset + size}).encode()
+            more = "/xapi/statements?more=" + base64.urlsafe_b64encode(token).decode()
+        return _json({"statements": page, "more": more})
+
+
+def _matches(statement: dict[str, Any], query: dict[str, str]) -> bool:
+    if "agent" in query:
+        try:
+            agent = json.loads(query["agent"])
+        except ValueError:
+            raise ValueError("agent is not JSON") from None
+        if not isinstance(agent, dict) or "mbox" not in agent:
+            raise ValueError("agent must identify an Agent by mbox")
+        if statement["actor"].get("mbox") != agent["mbox"]:
+            return False
+    if "verb" in query and statement["verb"]["id"] != query["verb"]:
+        return False
+    if "activity" in query and statement["object"]["id"] != query["activity"]:
+        return False
+    stored = datetime.fromisoformat(statement["stored"].replace("Z", "+00:00"))
+    for bound, after in (("since", True), ("until", False)):
+        if bound in query:
+            limit = datetime.fromisoformat(query[bound].replace("Z", "+00:00"))
+            if limit.tzinfo is None:
+                raise ValueError(f"{bound} needs a time zone")
+            if (stored <= limit) if after else (stored > limit):
+                return False
+    return True
+
+
+def _json(body: Any) -> Response:
+    return JSONResponse(body, headers={"X-Experience-API-Version": "1.0.3"})
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse(
+        {"error": True, "message": message, "code": status},
+        status_code=status,
+        headers={"X-Experience-API-Version": "1.0.3"},
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
