@@ -6,3 +6,7 @@ from hub.db.engine import Database
 from hub.db.models import ActivityEvent, AuditEntry, Base, Identity, PartnerOrg, User
 
 __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "PartnerOrg", "User"]
+
+# The engagement engine keeps its tables in its own package, on this same Base, so Alembic
+# and the test fixtures see them whenever the database package is imported.
+import hub.services.engagement.models  # noqa: F401

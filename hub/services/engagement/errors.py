@@ -1,0 +1,23 @@
+"""The one error the engagement engine raises for bad input: a clear message, nothing written."""
+
+from __future__ import annotations
+
+
+class EngagementError(ValueError):
+    """Bad input or a broken limit; ``code`` is stable for callers, ``message`` is for people.
+
+    The web layer answers these with a 4xx (422 by default, 409 for ``duplicate``, 429 for
+    ``rate_limited``); the engine raises them before writing, or inside the transaction so
+    it rolls back.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def http_status(self) -> int:
+        return {"duplicate": 409, "rate_limited": 429, "not_found": 404, "forbidden": 403}.get(
+            self.code, 422
+        )
