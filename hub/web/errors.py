@@ -35,7 +35,8 @@ class ErrorPages:
 
     def response(self, scope: Scope, status: int, detail: str | None = None) -> Response:
         title = HTTPStatus(status).phrase
-        detail = detail or DEFAULT_DETAIL.get(status, title)
+        if not detail or detail == title:  # Starlette's own exceptions repeat the phrase
+            detail = DEFAULT_DETAIL.get(status, title)
         request = Request(scope)
         request_id = request_id_of(scope)
         if scope["path"].startswith("/api/") or _wants_json(request):

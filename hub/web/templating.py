@@ -15,9 +15,11 @@ from hub.settings import Settings
 
 def make_templates(settings: Settings) -> Jinja2Blocks:
     def hub_context(request: Request) -> dict[str, Any]:
+        # Error pages rendered by middleware outside the session layer have no session.
+        has_session = "session" in request.scope
         return {
-            "csrf_token": lambda: csrf_token(request),
-            "principal": principal_of(request),
+            "csrf_token": (lambda: csrf_token(request)) if has_session else (lambda: ""),
+            "principal": principal_of(request) if has_session else None,
             "demo": settings.demo,
         }
 
