@@ -1,0 +1,104 @@
+"""The layers of docs/architecture.md, enforced: who may import whom.
+
+Walks every module's imports (including those inside functions) with ``ast``,
+so a violation fails here instead of surfacing as a tangle months later.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+HUB = Path(__file__).resolve().parent.parent / "hub"
+
+# package prefix -> imports it must never make (prefix match on the module name)
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "hub.connectors": (
+        "hub.web",
+        "hub.widgets",
+        "hub.personas",
+        "hub.auth",
+        "hub.app",
+        "hub.services",
+        "hub.middleware",
+        "starlette.templating",
+        "jinja2",
+        "jinja2_fragments",
+        "sqlalchemy",
+    ),
+    "hub.widgets": ("httpx", "sqlalchemy", "hub.db", "redis", "hub.store", "hub.web", "hub.app"),
+    "hub.personas": (
+        "httpx",
+        "sqlalchemy",
+        "hub.db",
+        "redis",
+        "hub.store",
+        "hub.connectors",
+        "hub.services",
+        "hub.web",
+        "hub.app",
+        "asyncio",
+    ),
+    "hub.store": ("hub.web", "hub.widgets", "hub.personas", "hub.connectors", "hub.services"),
+    "hub.db": ("hub.web", "hub.widgets", "hub.personas", "hub.connectors", "hub.auth"),
+    "hub.services": ("hub.web", "hub.widgets", "hub.app", "httpx"),
+}
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(HUB.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = module_name(path).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            found.add(stem)
+            found.update(f"{stem}.{alias.name}" for alias in node.names)
+    return found
+
+
+def violations() -> list[str]:
+    problems = []
+    for path in sorted(HUB.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        name = module_name(path)
+        for layer, banned in FORBIDDEN.items():
+            if name != layer and not name.startswith(layer + "."):
+                continue
+            for imported in sorted(imports_of(path)):
+                for prefix in banned:
+                    if imported == prefix or imported.startswith(prefix + "."):
+                        problems.append(f"{name} imports {imported} ({layer} must not)")
+    return problems
+
+
+def test_layers_import_only_what_they_may() -> None:
+    assert violations() == []
+
+
+def test_the_check_catches_a_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "hub"
+    (fake / "widgets").mkdir(parents=True)
+    (fake / "widgets" / "sneaky.py").write_text("import httpx\nfrom sqlalchemy import select\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["HUB"]), "HUB", fake)
+    found = violations()
+    assert "hub.widgets.sneaky imports httpx (hub.widgets must not)" in found
+    assert any("sqlalchemy" in problem for problem in found)
