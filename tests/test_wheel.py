@@ -81,6 +81,8 @@ def test_wheel_installs_and_serves_a_page(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> httpx.Response:

@@ -1,0 +1,89 @@
+"""Browser test support: a real `hub demo` process and Debian's chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    base_url: str
+    data_dir: Path
+
+
+@contextmanager
+def run_demo(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[DemoServer]:
+    """Start `hub demo` on a free port with its data in ``data_dir``; stop it afterwards."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HUB_") or key.startswith("HUB_TEST_")
+    }
+    env.update({"HUB_DATA_DIR": str(data_dir), **(extra_env or {})})
+    log = (data_dir / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hub", "demo", "--port", str(port)],
+        cwd=data_dir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"hub demo exited: {(data_dir / 'server.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("hub demo did not come up within 30 s")
+            time.sleep(0.2)
+        yield DemoServer(base_url, data_dir)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
