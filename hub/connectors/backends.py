@@ -60,6 +60,17 @@ class Backends:
         self._connectors = list(connectors)
         self._call = call
 
+    @property
+    def call(self) -> CallConnector:
+        """How each connector call is made (a :class:`~hub.connectors.resilience.Resilience` in the app)."""
+        return self._call
+
+    async def close(self) -> None:
+        """Let the call layer stop its background work (it may define an async ``close``)."""
+        close = getattr(self._call, "close", None)
+        if close is not None:
+            await close()
+
     def of_kind(self, kind: Kind) -> list[Connector]:
         return [c for c in self._connectors if c.config.kind == kind]
 
