@@ -1,0 +1,276 @@
+"""Ingesting activity and evaluating it: points, badges and streaks, once per event.
+
+``ingest`` appends events (a duplicate key is skipped) and evaluates the new ones in the
+same transaction; ``process_pending`` evaluates events other code recorded with
+``hub.services.activity.record`` (the sign-in flow, connector syncs). Either way an event
+is claimed in ``engagement_processed_events`` inside the transaction that applies its
+effects, so a late or repeated delivery, or two workers racing, changes nothing twice, and
+a crash midway leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db import ActivityEvent, Database
+from hub.services.activity import Activity
+from hub.services.engagement import leaderboards, ledger
+from hub.services.engagement.badges import ActiveRule, EventFacts, active_rules, advance
+from hub.services.engagement.models import BadgeAward, BadgeProgress, PointRule, ProcessedEvent
+from hub.services.engagement.writes import insert_ignoring_duplicates, take_write_lock
+from hub.store import KeyValueStore
+
+
+@dataclass(frozen=True)
+class EarnedBadge:
+    """A badge one event earned."""
+
+    user_id: int
+    rule_slug: str
+    badge_name: str
+    event_id: int
+
+
+@dataclass
+class IngestReport:
+    """What one call did: events new and repeated, events evaluated, points and badges given."""
+
+    recorded: int = 0
+    duplicates: int = 0
+    processed: int = 0
+    points: int = 0
+    badges: list[EarnedBadge] = field(default_factory=list)
+    credits: list[leaderboards.Credit] = field(default_factory=list, repr=False)
+
+
+async def ingest(
+    db: Database, store: KeyValueStore, activities: Sequence[Activity]
+) -> IngestReport:
+    """Record ``activities`` and evaluate the new ones, in one transaction; then move boards."""
+    for activity in activities:
+        if activity.occurred_at.tzinfo is None:
+            raise ValueError("activity times must be timezone-aware")
+    async with db.transaction() as session:
+        report = await ingest_in(session, activities)
+        where = await leaderboards.placements(session, {c.user_id for c in report.credits})
+    await leaderboards.record_credits(store, report.credits, where)
+    return report
+
+
+async def ingest_in(session: AsyncSession, activities: Sequence[Activity]) -> IngestReport:
+    """``ingest`` inside the caller's transaction (the caller moves the boards after commit)."""
+    if not activities:
+        return IngestReport()
+    await take_write_lock(session)
+    unique = {activity.key: activity for activity in activities}
+    written = await insert_ignoring_duplicates(
+        session,
+        ActivityEvent,
+        [
+            {
+                "idempotency_key": activity.key,
+                "kind": activity.kind,
+                "occurred_at": activity.occurred_at,
+                "user_id": activity.user_id,
+                "partner_org_id": activity.partner_org_id,
+                "object": activity.object,
+                "source": activity.source,
+                "payload": activity.payload,
+            }
+            for activity in unique.values()
+        ],
+        unique=["idempotency_key"],
+        returning=["idempotency_key", "id"],
+    )
+    ids: dict[str, int] = {str(row[0]): int(row[1]) for row in written}
+    events = [
+        EventFacts(
+            ids[key],
+            activity.user_id or 0,
+            activity.kind,
+            activity.object,
+            activity.occurred_at,
+            dict(activity.payload),
+        )
+        for key, activity in unique.items()
+        if key in ids
+    ]
+    events.sort(key=lambda event: event.id)
+    report = await evaluate(session, events)
+    report.recorded = len(ids)
+    report.duplicates = len(activities) - len(ids)
+    return report
+
+
+async def process_pending(db: Database, store: KeyValueStore, *, limit: int = 1000) -> IngestReport:
+    """Evaluate up to ``limit`` recorded events nobody has evaluated yet, oldest first."""
+    async with db.transaction() as session:
+        await take_write_lock(session)
+        rows = (
+            await session.scalars(
+                select(ActivityEvent)
+                .outerjoin(ProcessedEvent, ProcessedEvent.event_id == ActivityEvent.id)
+                .where(ProcessedEvent.event_id.is_(None))
+                .order_by(ActivityEvent.id)
+                .limit(limit)
+            )
+        ).all()
+        events = [
+            EventFacts(row.id, row.user_id or 0, row.kind, row.object, row.occurred_at, row.payload)
+            for row in rows
+        ]
+        report = await evaluate(session, events)
+        where = await leaderboards.placements(session, {c.user_id for c in report.credits})
+    await leaderboards.record_credits(store, report.credits, where)
+    return report
+
+
+async def evaluate(session: AsyncSession, events: Sequence[EventFacts]) -> IngestReport:
+    """Claim each event and apply its points, badge progress and badges; skip claimed ones."""
+    report = IngestReport()
+    if not events:
+        return report
+    claimed = {
+        event_id
+        for (event_id,) in await insert_ignoring_duplicates(
+            session,
+            ProcessedEvent,
+            [{"event_id": event.id} for event in events],
+            unique=["event_id"],
+            returning=["event_id"],
+        )
+    }
+    mine = [event for event in events if event.id in claimed and event.user_id]
+    report.processed = len(claimed)
+    if not mine:
+        return report
+    points = {
+        str(kind): int(amount)
+        for kind, amount in (
+            await session.execute(
+                select(PointRule.event_kind, PointRule.points).where(PointRule.active)
+            )
+        )
+    }
+    rules = await active_rules(session)
+    awards: list[ledger.Award] = [
+        ledger.Award(
+            event.user_id,
+            points[event.kind],
+            f"event:{event.kind}",
+            f"event:{event.id}",
+            event.occurred_at,
+            event.id,
+        )
+        for event in mine
+        if points.get(event.kind, 0) > 0
+    ]
+    earned = await _advance_badges(session, mine, rules)
+    by_id = {rule.id: rule for rule in rules}
+    for badge in earned:
+        rule = by_id[badge[1]]
+        event = badge[2]
+        report.badges.append(EarnedBadge(event.user_id, rule.slug, rule.name, event.id))
+        if rule.points > 0:
+            awards.append(
+                ledger.Award(
+                    event.user_id,
+                    rule.points,
+                    "badge",
+                    f"badge:{rule.id}:{event.user_id}",
+                    event.occurred_at,
+                    event.id,
+                )
+            )
+    posted = await ledger.post_awards(session, awards)
+    report.points = sum(award.points for award in posted)
+    report.credits = [
+        leaderboards.Credit(award.user_id, award.points, award.occurred_at) for award in posted
+    ]
+    return report
+
+
+async def _advance_badges(
+    session: AsyncSession, events: Sequence[EventFacts], rules: Sequence[ActiveRule]
+) -> list[tuple[int, int, EventFacts]]:
+    """Move progress for every (user, rule) the events touch; the badges newly earned."""
+    kinds = {event.kind for event in events}
+    watching = [rule for rule in rules if rule.watches & kinds]
+    if not watching:
+        return []
+    users = sorted({event.user_id for event in events})
+    rule_ids = [rule.id for rule in watching]
+    awarded: set[tuple[int, int]] = set(
+        await session.execute(
+            select(BadgeAward.user_id, BadgeAward.rule_id).where(
+                BadgeAward.user_id.in_(users), BadgeAward.rule_id.in_(rule_ids)
+            )
+        )
+    )
+    pairs = {
+        (event.user_id, rule.id)
+        for event in events
+        for rule in watching
+        if event.kind in rule.watches and (event.user_id, rule.id) not in awarded
+    }
+    if not pairs:
+        return []
+    await insert_ignoring_duplicates(
+        session,
+        BadgeProgress,
+        [
+            {"user_id": user, "rule_id": rule, "count": 0, "detail": {}}
+            for user, rule in sorted(pairs)
+        ],
+        unique=["user_id", "rule_id"],
+    )
+    progress = {
+        (row.user_id, row.rule_id): row
+        for row in (
+            await session.scalars(
+                select(BadgeProgress)
+                .where(tuple_(BadgeProgress.user_id, BadgeProgress.rule_id).in_(sorted(pairs)))
+                .order_by(BadgeProgress.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    }
+    earned: list[tuple[int, int, EventFacts]] = []
+    for event in events:
+        for rule in watching:
+            pair = (event.user_id, rule.id)
+            if event.kind not in rule.watches or pair in awarded:
+                continue
+            if advance(rule, progress[pair], event):
+                awarded.add(pair)
+                earned.append((event.user_id, rule.id, event))
+    if earned:
+        written = await insert_ignoring_duplicates(
+            session,
+            BadgeAward,
+            [
+                {
+                    "user_id": user,
+                    "rule_id": rule,
+                    "event_id": event.id,
+                    "awarded_at": event.occurred_at,
+                }
+                for user, rule, event in earned
+            ],
+            unique=["user_id", "rule_id"],
+            returning=["user_id", "rule_id"],
+        )
+        new = set(written_pairs(written))
+        earned = [item for item in earned if (item[0], item[1]) in new]
+    await session.flush()
+    return earned
+
+
+def written_pairs(rows: Sequence[Any]) -> list[tuple[int, int]]:
+    return [(int(row[0]), int(row[1])) for row in rows]
