@@ -74,6 +74,24 @@ class Settings(BaseSettings):
     saml_idp_metadata_file: Path | None = Field(
         default=None, description="Path of the SAML IdP's metadata XML (instead of a URL)."
     )
+    saml_allow_idp_initiated: bool = Field(
+        default=False,
+        description="Accept unsolicited (IdP-initiated) SAML responses from the environment's IdP.",
+    )
+    saml_sp_key_file: Path | None = Field(
+        default=None,
+        description="PEM private key of the hub as SAML SP (signs AuthnRequests). Optional.",
+    )
+    saml_sp_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate matching HUB_SAML_SP_KEY_FILE, published in the SP metadata.",
+    )
+    signin_limit_per_ip: Annotated[int, Field(gt=0)] = Field(
+        default=30, description="Sign-in attempts allowed per client IP in 10 minutes (429 above)."
+    )
+    signin_limit_per_account: Annotated[int, Field(gt=0)] = Field(
+        default=10, description="Sign-ins allowed per account in 10 minutes (429 above)."
+    )
     connectors_file: Path | None = Field(
         default=None,
         description="TOML file naming the backend connectors. Default in demo: the sandboxes.",

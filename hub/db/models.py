@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hub.db.types import UTCDateTime, utcnow
@@ -125,3 +125,32 @@ class ActivityEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(60), default="hub")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class IdentityProvider(Base):
+    """An OIDC provider or SAML IdP stored by an administrator, next to the environment's one.
+
+    A client secret is never stored: ``client_secret_env`` names the variable
+    that holds it. ``allowed_orgs`` are the partner org slugs this provider may
+    sign users into; ``trusted_for_all_orgs`` lifts that limit (vendor IdPs only).
+    """
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    # OIDC: the issuer URL. SAML: the IdP's entityID (read from its metadata).
+    issuer: Mapped[str] = mapped_column(String(500), default="")
+    metadata_url: Mapped[str] = mapped_column(String(1000), default="")
+    metadata_xml: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str] = mapped_column(String(500), default="")
+    client_secret_env: Mapped[str] = mapped_column(String(200), default="")
+    claim_mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    group_roles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    allowed_orgs: Mapped[list[str]] = mapped_column(default=list)
+    email_domains: Mapped[list[str]] = mapped_column(default=list)
+    allow_idp_initiated: Mapped[bool] = mapped_column(Boolean, default=False)
+    trusted_for_all_orgs: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
