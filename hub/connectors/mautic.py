@@ -1,0 +1,303 @@
+"""Mautic, as a through-channel marketing backend, over its REST API.
+
+Lists come back in Mautic's own shape: ``{"total": N, "<entity>": {"<id>":
+{…}, …}}`` (an empty list may be ``[]``, as PHP encodes it), paged with
+``start`` and ``limit``. Errors are ``{"errors": [{"message", "code",
+"type"}]}``. Authentication is HTTP Basic (``username``/``password``
+secrets) or OAuth 2.0 client credentials (``client_id``/``client_secret``
+secrets, token from ``{base_url}/oauth/v2/token``), refreshed once on 401.
+
+How a partner is found: its alias is the partner's external id for this
+connector, or else its slug. ``partner_match`` (option) says what the alias
+names: ``segment`` (default; a segment alias, searched as ``segment:alias``),
+``company`` (the contact's company; the partner's name is used when no
+external id is set) or ``tag``.
+
+What each operation reads:
+
+* campaigns: published campaigns (``/api/campaigns``), narrowed to the
+  category alias in ``campaign_category`` when set.
+* leads: the partner's contacts (``/api/contacts``), newest first; a lead's
+  campaign comes from the contact field named by ``lead_campaign_field``.
+* redistributions: segment emails (``/api/emails``, ``emailType`` ``list``)
+  that were sent, either to the partner's segment (found through
+  ``/api/segments``) or from an address at the partner's domain. Each is a
+  share on the ``email`` channel by its ``fromAddress``, reach ``sentCount``,
+  for the campaign named in its ``utmTags.utmCampaign`` (else ``email:<id>``).
+  This is the choice documented in ``docs/connectors/mautic.md``: Mautic has
+  no notion of a partner sharing, and a co-branded segment email is how
+  partners redistribute there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from hub.connectors import shapes
+from hub.connectors.base import (
+    BackendAuthError,
+    BackendError,
+    BackendRateLimited,
+    BackendUnavailable,
+    ConnectorConfig,
+    MalformedResponse,
+)
+from hub.connectors.client_credentials import ClientCredentials
+from hub.connectors.records import Campaign, Lead, PartnerRef, Redistribution
+from hub.connectors.wire import json_body, raise_for_status, send
+
+T = TypeVar("T")
+
+
+class MauticConnector:
+    """A TCMA connector for one Mautic instance."""
+
+    def __init__(self, config: ConnectorConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = http
+        self._base = config.base_url.rstrip("/")
+        options = config.options
+        self._match: str = options.get("partner_match", "segment")
+        if self._match not in {"segment", "company", "tag"}:
+            raise ValueError(f"{config.name}: partner_match must be segment, company or tag")
+        self._category: str | None = options.get("campaign_category")
+        self._campaign_field: str | None = options.get("lead_campaign_field")
+        self._page_size = int(options.get("page_size", 30))
+        self._max_pages = int(options.get("max_pages", 100))
+        secrets = config.secrets
+        self._oauth: ClientCredentials | None = None
+        if secrets.get("client_id") and secrets.get("client_secret"):
+            self._oauth = ClientCredentials(
+                http,
+                config.name,
+                f"{self._base}/oauth/v2/token",
+                secrets["client_id"],
+                secrets["client_secret"],
+                client_auth="post",
+                time_limit=config.timeout,
+            )
+
+    async def probe(self) -> str:
+        user = shapes.obj(await self._get("/api/users/self", {}), "user")
+        return f"Mautic as {shapes.text(user, 'username', 'user')}"
+
+    async def campaigns(self, partner: PartnerRef) -> list[Campaign]:
+        search = "is:published" + (f" category:{self._category}" if self._category else "")
+        found = []
+        for where, campaign in await self._list("/api/campaigns", "campaigns", search):
+            campaign_id = shapes.integer(campaign, "id", where)
+            category = campaign.get("category")
+            found.append(
+                Campaign(
+                    id=str(campaign_id),
+                    name=shapes.text(campaign, "name", where),
+                    description=shapes.optional_text(campaign, "description", where) or "",
+                    published_at=self._time(campaign, "publishUp", where)
+                    or self._time(campaign, "dateAdded", where),
+                    is_published=shapes.as_bool(
+                        shapes.member(campaign, "isPublished", where), f"{where}.isPublished"
+                    ),
+                    category=shapes.text(shapes.obj(category, f"{where}.category"), "title", where)
+                    if category
+                    else "",
+                    url=f"{self._portal()}/s/campaigns/view/{campaign_id}",
+                )
+            )
+        return _newest_first(found, lambda c: c.published_at)
+
+    async def leads(self, partner: PartnerRef) -> list[Lead]:
+        found = []
+        for where, contact in await self._list("/api/contacts", "contacts", self._search(partner)):
+            fields = shapes.obj(
+                shapes.member(shapes.obj(contact.get("fields"), f"{where}.fields"), "all", where),
+                f"{where}.fields.all",
+            )
+            name = " ".join(
+                part
+                for part in (
+                    shapes.optional_text(fields, "firstname", where),
+                    shapes.optional_text(fields, "lastname", where),
+                )
+                if part
+            )
+            stage = contact.get("stage")
+            campaign = fields.get(self._campaign_field) if self._campaign_field else None
+            created = self._time(contact, "dateAdded", where)
+            if created is None:
+                raise MalformedResponse(f"{where}: a contact without dateAdded")
+            found.append(
+                Lead(
+                    id=str(shapes.integer(contact, "id", where)),
+                    name=name or shapes.optional_text(fields, "email", where) or "",
+                    company=shapes.optional_text(fields, "company", where) or "",
+                    created_at=created,
+                    campaign_id=str(campaign) if campaign not in (None, "") else None,
+                    points=shapes.as_int(contact.get("points") or 0, f"{where}.points"),
+                    stage=shapes.optional_text(shapes.obj(stage, f"{where}.stage"), "name", where)
+                    or ""
+                    if stage
+                    else "",
+                )
+            )
+        return _newest_first(found, lambda lead: lead.created_at)
+
+    async def redistributions(self, partner: PartnerRef) -> list[Redistribution]:
+        segment_id, emails = await asyncio.gather(
+            self._partner_segment(partner), self._list("/api/emails", "emails", "is:published")
+        )
+        domain = f"@{partner.domain.lower()}" if partner.domain else None
+        shared = []
+        for where, email in emails:
+            if email.get("emailType") != "list":
+                continue
+            sender = (shapes.optional_text(email, "fromAddress", where) or "").lower()
+            segments = {
+                shapes.integer(shapes.obj(s, f"{where}.lists"), "id", where)
+                for s in shapes.arr(email.get("lists") or [], f"{where}.lists")
+            }
+            if not (
+                (segment_id is not None and segment_id in segments)
+                or (domain and sender.endswith(domain))
+            ):
+                continue
+            reach = shapes.as_int(email.get("sentCount") or 0, f"{where}.sentCount")
+            sent_at = self._time(email, "publishUp", where) or self._time(email, "dateAdded", where)
+            if reach == 0 or sent_at is None:
+                continue  # drafted but never sent: not shared yet
+            utm = email.get("utmTags")
+            utm_campaign = shapes.obj(utm, f"{where}.utmTags").get("utmCampaign") if utm else None
+            shared.append(
+                Redistribution(
+                    campaign_id=utm_campaign
+                    if isinstance(utm_campaign, str) and utm_campaign
+                    else f"email:{shapes.integer(email, 'id', where)}",
+                    email=sender,
+                    channel="email",
+                    shared_at=sent_at,
+                    reach=reach,
+                )
+            )
+        return sorted(shared, key=lambda r: r.shared_at, reverse=True)
+
+    # --- Mautic calls ---------------------------------------------------------
+
+    def _alias(self, partner: PartnerRef) -> str:
+        external = partner.external_id(self.config.name)
+        if external:
+            return external
+        return partner.name if self._match == "company" and partner.name else partner.slug
+
+    def _search(self, partner: PartnerRef) -> str:
+        alias = self._alias(partner)
+        if any(c in alias for c in ' "'):
+            alias = '"' + alias.replace('"', "") + '"'
+        return f"{self._match}:{alias}"
+
+    async def _partner_segment(self, partner: PartnerRef) -> int | None:
+        if self._match != "segment":
+            return None
+        alias = self._alias(partner)
+        for where, segment in await self._list("/api/segments", "lists", alias):
+            if segment.get("alias") == alias:
+                return shapes.integer(segment, "id", where)
+        return None
+
+    async def _list(self, path: str, key: str, search: str) -> list[tuple[str, Mapping[str, Any]]]:
+        """Every entity of a Mautic list endpoint, page by page, with where each was found."""
+        entities: list[tuple[str, Mapping[str, Any]]] = []
+        start = 0
+        for _ in range(self._max_pages):
+            params = {"search": search, "start": str(start), "limit": str(self._page_size)}
+            answer = shapes.obj(await self._get(path, params), path)
+            total = shapes.as_int(shapes.member(answer, "total", path), f"{path}.total")
+            page = shapes.member(answer, key, path)
+            # PHP encodes an empty map as [], a full one as {"id": {...}}.
+            rows = (
+                list(page.values()) if isinstance(page, dict) else shapes.arr(page, f"{path}.{key}")
+            )
+            entities.extend(
+                (f"{path}.{key}[{start + i}]", shapes.obj(row, f"{path}.{key}[{start + i}]"))
+                for i, row in enumerate(rows)
+            )
+            start += len(rows)
+            if not rows or start >= total:
+                return entities
+        raise MalformedResponse(f"{self.config.name}: more than {self._max_pages} pages at {path}")
+
+    async def _get(self, path: str, params: Mapping[str, str]) -> Any:
+        for attempt in (1, 2):
+            response = await send(
+                self._http,
+                self.config.name,
+                "GET",
+                self._base + path,
+                time_limit=self.config.timeout,
+                params=params,
+                headers={"Accept": "application/json", **await self._authorization()},
+            )
+            if response.status_code == 401 and self._oauth is not None and attempt == 1:
+                self._oauth.invalidate()  # the token expired early or was revoked: one fresh try
+                continue
+            break
+        if response.status_code >= 400:
+            raise self._error(response)
+        raise_for_status(response, self.config.name)
+        answer = json_body(response, self.config.name)
+        if isinstance(answer, dict) and "errors" in answer:
+            raise self._error(response)
+        return answer
+
+    async def _authorization(self) -> dict[str, str]:
+        if self._oauth is not None:
+            return {"Authorization": f"Bearer {await self._oauth.token()}"}
+        username, password = (
+            self.config.secrets.get("username"),
+            self.config.secrets.get("password"),
+        )
+        if not username or password is None:
+            raise BackendAuthError(f"{self.config.name}: no Mautic credentials are configured")
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
+
+    def _error(self, response: httpx.Response) -> BackendError:
+        """Mautic's ``errors`` array, or the HTTP status when the body is not Mautic's."""
+        code, kind = response.status_code, ""
+        try:
+            first = response.json()["errors"][0]
+            code = int(first.get("code", code)) if code < 400 else code
+            kind = str(first.get("type", ""))[:40]
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            pass
+        message = f"{self.config.name}: HTTP {code} from {response.request.url.path}" + (
+            f" ({kind})" if kind else ""
+        )
+        if code in (401, 403):
+            return BackendAuthError(message)
+        if code == 429:
+            return BackendRateLimited(message)
+        if code >= 500:
+            return BackendUnavailable(message)
+        return BackendError(message)
+
+    def _time(self, entity: Mapping[str, Any], key: str, where: str) -> datetime | None:
+        value = entity.get(key)
+        if value in (None, ""):
+            return None
+        # Mautic stores UTC and, in older versions, prints it without an offset.
+        return shapes.iso_datetime(value, f"{where}.{key}", naive_is_utc=True)
+
+    def _portal(self) -> str:
+        return (self.config.portal_url or self.config.base_url).rstrip("/")
+
+
+def _newest_first(records: list[T], when: Callable[[T], datetime | None]) -> list[T]:
+    """Newest first by ``when``; records without a time go last, in their order."""
+    dated = [(moment, r) for r in records if (moment := when(r)) is not None]
+    undated = [r for r in records if when(r) is None]
+    return [r for _, r in sorted(dated, key=lambda pair: pair[0], reverse=True)] + undated

@@ -1,0 +1,156 @@
+"""A Mautic instance's REST API (the part the hub reads), seeded from the demo cast.
+
+Routes: ``GET /api/users/self``, ``/api/campaigns``, ``/api/contacts``,
+``/api/emails``, ``/api/segments`` with ``search`` (``is:published``,
+``category:``, ``segment:``, ``company:``, ``tag:`` and plain text),
+``start`` and ``limit`` (at most ``page_cap``), answered in Mautic's keyed
+maps with ``total``; ``POST /oauth/v2/token`` for client credentials.
+HTTP Basic or a bearer token from that endpoint. Each partner has a segment
+whose alias is its slug; Initech's contacts and emails are months old.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shlex
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from hub.connectors.sandboxes.knobs import Knobs, with_knobs
+from hub.connectors.sandboxes.mautic_seed import Seed, seed
+
+DEMO_USERNAME = "hub-api"
+DEMO_PASSWORD = "sandbox-mautic-password"  # noqa: S105 - a public demo credential
+DEMO_CLIENT_ID = "1_sandbox-hub"
+DEMO_CLIENT_SECRET = "sandbox-mautic-client-secret"  # noqa: S105 - a public demo credential
+
+
+def create_app(
+    knobs: Knobs | None = None, *, today: date | None = None, page_cap: int = 30
+) -> ASGIApp:
+    """The Mautic sandbox as an ASGI app; ``knobs`` (shared, mutable) dial in faults."""
+    instance = _Instance(seed(today or datetime.now(UTC).date()), page_cap)
+    app = Starlette(
+        routes=[
+            Route("/oauth/v2/token", instance.token, methods=["POST"]),
+            Route("/api/users/self", instance.users_self),
+            Route("/api/campaigns", instance.lister("campaigns")),
+            Route("/api/contacts", instance.lister("contacts")),
+            Route("/api/emails", instance.lister("emails")),
+            Route("/api/segments", instance.lister("lists")),
+        ]
+    )
+    return with_knobs(app, knobs or Knobs(), fault_response=_fault)
+
+
+class _Instance:
+    def __init__(self, data: Seed, page_cap: int) -> None:
+        self.data = data
+        self.page_cap = page_cap
+        self.tokens: set[str] = set()
+        self.basic = (
+            "Basic " + base64.b64encode(f"{DEMO_USERNAME}:{DEMO_PASSWORD}".encode()).decode()
+        )
+
+    def authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        return header == self.basic or (header.startswith("Bearer ") and header[7:] in self.tokens)
+
+    async def token(self, request: Request) -> Response:
+        form = await request.form()
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        if (form.get("client_id"), form.get("client_secret")) != (
+            DEMO_CLIENT_ID,
+            DEMO_CLIENT_SECRET,
+        ):
+            return JSONResponse(
+                {
+                    "error": "invalid_client",
+                    "error_description": "The client credentials are invalid",
+                },
+                status_code=400,
+            )
+        issued = secrets.token_urlsafe(24)
+        self.tokens.add(issued)
+        return JSONResponse(
+            {"access_token": issued, "expires_in": 3600, "token_type": "bearer", "scope": None}
+        )
+
+    async def users_self(self, request: Request) -> Response:
+        if not self.authorised(request):
+            return _fault(401, "API authorization denied.")
+        return JSONResponse(
+            {
+                "isPublished": True,
+                "id": 1,
+                "username": DEMO_USERNAME,
+                "firstName": "Partner",
+                "lastName": "Hub",
+                "email": "hub-api@vendor.example",
+                "position": None,
+                "role": {"id": 2, "name": "API", "isAdmin": False},
+            }
+        )
+
+    def lister(self, key: str) -> Callable[[Request], Any]:
+        table = {
+            "campaigns": self.data.campaigns,
+            "contacts": self.data.contacts,
+            "emails": self.data.emails,
+            "lists": self.data.segments,
+        }[key]
+
+        async def listing(request: Request) -> Response:
+            if not self.authorised(request):
+                return _fault(401, "API authorization denied.")
+            try:
+                start = int(request.query_params.get("start", "0"))
+                limit = min(int(request.query_params.get("limit", "30")), self.page_cap)
+                terms = shlex.split(request.query_params.get("search", ""))
+            except ValueError as exc:
+                return _fault(400, f"bad request: {exc}")
+            found = [
+                e
+                for e in sorted(table.values(), key=lambda e: e["id"])
+                if all(self._matches(e, term) for term in terms)
+            ]
+            page = found[start : start + limit]
+            return JSONResponse({"total": len(found), key: {str(e["id"]): e for e in page} or []})
+
+        return listing
+
+    def _matches(self, entity: dict[str, Any], term: str) -> bool:
+        command, _, value = term.partition(":")
+        value = value.lower()
+        if not _:
+            text = " ".join(str(entity.get(k, "")) for k in ("name", "alias", "subject")).lower()
+            return term.lower() in text
+        if command == "is":
+            return value != "published" or bool(entity.get("isPublished"))
+        if command == "category":
+            return (entity.get("category") or {}).get("alias") == value
+        fields = entity.get("fields", {}).get("all", {})
+        if command == "company":
+            return str(fields.get("company", "")).lower() == value
+        if command == "tag":
+            return any(tag["tag"].lower() == value for tag in entity.get("tags", []))
+        if command == "segment":
+            ids = [s["id"] for s in self.data.segments.values() if s["alias"] == value]
+            return any(entity.get("id") in self.data.members[i] for i in ids)
+        return False
+
+
+def _fault(status: int, reason: str) -> Response:
+    kind = {401: "access_denied", 403: "access_denied", 404: "not_found"}.get(status)
+    return JSONResponse(
+        {"errors": [{"message": reason, "code": status, "type": kind}]}, status_code=status
+    )

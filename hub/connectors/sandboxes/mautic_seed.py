@@ -1,0 +1,334 @@
+"""The Mautic sandbox's demo data: campaigns, segments, contacts and emails as Mautic entities.
+
+One segment per partner (alias = slug) holding the leads it earned; partner
+marketers' and owners' co-branded segment emails are their redistributions;
+the vendor's own newsletter emails are not. Initech's rows are months old.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hub.demo.cast import ORGS, USERS
+
+PARTNER_CATEGORY = {
+    "id": 1,
+    "title": "Partner Campaigns",
+    "alias": "partner-campaigns",
+    "description": None,
+    "color": "4e5e9e",
+    "bundle": "campaign",
+}
+INTERNAL_CATEGORY = {
+    "id": 2,
+    "title": "Internal",
+    "alias": "internal",
+    "description": None,
+    "color": "999999",
+    "bundle": "campaign",
+}
+THEMES = (
+    "Cloud Migration",
+    "Security Essentials",
+    "Year-End Renewal",
+    "Data Platform",
+    "Customer Success",
+    "SMB Bundle",
+    "AI Assistant",
+    "Zero Trust",
+)
+FORMATS = ("Webinar", "Nurture", "Launch Kit", "Event Invite", "Newsletter")
+FIRST = (
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Emil",
+    "Fatima",
+    "Georg",
+    "Hana",
+    "Ivan",
+    "Jia",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nina",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rita",
+    "Sven",
+    "Tara",
+)
+LAST = (
+    "Adams",
+    "Berger",
+    "Chen",
+    "Dubois",
+    "Eze",
+    "Fischer",
+    "García",
+    "Horvat",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Sato",
+)
+STAGES = (
+    {"id": 1, "name": "Lead", "weight": 0},
+    {"id": 2, "name": "MQL", "weight": 20},
+    {"id": 3, "name": "SQL", "weight": 40},
+    {"id": 4, "name": "Opportunity", "weight": 60},
+)
+LEADS_PER_ORG = {"acme": 46, "globex": 31, "initech": 4}
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Everything in the sandbox, as Mautic entities keyed by id."""
+
+    campaigns: dict[int, dict[str, Any]]
+    segments: dict[int, dict[str, Any]]
+    contacts: dict[int, dict[str, Any]]
+    emails: dict[int, dict[str, Any]]
+    members: dict[int, set[int]]  # segment id -> contact ids
+
+
+def seed(today: date) -> Seed:
+    """The demo instance's entities; deterministic for a given ``today``."""
+    now = datetime.combine(today, time(10, 0), UTC)
+    draw = random.Random("mautic")  # noqa: S311 - seeded demo figures
+    campaigns = {}
+    for number in range(1, 37):
+        added = now - timedelta(days=7 * number + draw.randint(0, 5))
+        published = number % 9 != 0
+        name = f"{THEMES[number % len(THEMES)]} {FORMATS[number % len(FORMATS)]}"
+        campaigns[number] = {
+            **_audit(added),
+            "isPublished": published,
+            "id": number,
+            "name": name,
+            "category": INTERNAL_CATEGORY if number % 7 == 0 else PARTNER_CATEGORY,
+            "description": f"Co-branded {name.lower()} for partners to send to their customers.",
+            "allowRestart": False,
+            "publishUp": _iso(added + timedelta(days=1)) if published else None,
+            "publishDown": None,
+            "events": {},
+            "forms": [],
+            "lists": [],
+        }
+    segments: dict[int, dict[str, Any]] = {}
+    members: dict[int, set[int]] = {}
+    contacts: dict[int, dict[str, Any]] = {}
+    emails: dict[int, dict[str, Any]] = {}
+    segments[1] = {
+        **_audit(now - timedelta(days=900)),
+        "isPublished": True,
+        "id": 1,
+        "name": "Newsletter",
+        "alias": "newsletter",
+        "description": None,
+        "filters": [],
+        "isGlobal": True,
+        "isPreferenceCenter": False,
+    }
+    members[1] = set()
+    contact_id, email_id = 100, 1
+    for org_index, org in enumerate(ORGS, start=2):
+        segments[org_index] = {
+            **_audit(now - timedelta(days=700)),
+            "isPublished": True,
+            "id": org_index,
+            "name": f"{org.name} leads",
+            "alias": org.slug,
+            "description": f"Leads {org.name} earned",
+            "filters": [],
+            "isGlobal": False,
+            "isPreferenceCenter": False,
+        }
+        members[org_index] = set()
+        shift = timedelta(days=140) if org.dormant else timedelta(0)
+        for _ in range(LEADS_PER_ORG[org.slug]):
+            contact_id += 1
+            first, last = draw.choice(FIRST), draw.choice(LAST)
+            added = now - shift - timedelta(days=draw.randint(1, 120), hours=draw.randint(0, 23))
+            campaign = draw.choice([c for c in campaigns.values() if c["isPublished"]])
+            contacts[contact_id] = _contact(
+                contact_id,
+                first,
+                last,
+                org,
+                added,
+                campaign["id"],
+                draw.choice(STAGES),
+                draw.randint(0, 80),
+            )
+            members[org_index].add(contact_id)
+            if draw.random() < 0.3:
+                members[1].add(contact_id)
+        senders = [
+            u
+            for u in USERS
+            if u.org == org.slug and ("marketer" in u.roles or "partner_owner" in u.roles)
+        ]
+        for sender in senders:
+            for _ in range(3 if not org.dormant else 1):
+                email_id += 1
+                campaign = draw.choice([c for c in campaigns.values() if c["isPublished"]])
+                sent = now - shift - timedelta(days=draw.randint(2, 90))
+                emails[email_id] = _email(
+                    email_id,
+                    campaign,
+                    sender.email,
+                    sender.name,
+                    segments[org_index],
+                    sent,
+                    draw.randint(40, 900),
+                )
+    for number in range(3):  # the vendor's own emails: not partner redistributions
+        email_id += 1
+        emails[email_id] = _email(
+            email_id,
+            campaigns[number + 1],
+            "marketing@vendor.example",
+            "Vendor Marketing",
+            segments[1],
+            now - timedelta(days=number * 20),
+            4_200,
+        )
+    return Seed(campaigns, segments, contacts, emails, members)
+
+
+def _audit(added: datetime) -> dict[str, Any]:
+    return {
+        "dateAdded": _iso(added),
+        "createdBy": 1,
+        "createdByUser": "Ada Admin",
+        "dateModified": _iso(added + timedelta(hours=3)),
+        "modifiedBy": 1,
+        "modifiedByUser": "Ada Admin",
+    }
+
+
+def _contact(
+    contact_id: int,
+    first: str,
+    last: str,
+    org: Any,
+    added: datetime,
+    campaign_id: int,
+    stage: dict[str, Any],
+    points: int,
+) -> dict[str, Any]:
+    email = f"{first.lower()}.{last.lower()}.{contact_id}@customer{contact_id % 17}.example"
+    core = {
+        "firstname": first,
+        "lastname": last,
+        "email": email,
+        "company": org.name,
+        "partner_campaign": str(campaign_id),
+    }
+    return {
+        **_audit(added),
+        "id": contact_id,
+        "isPublished": True,
+        "owner": None,
+        "points": points,
+        "lastActive": _iso(added + timedelta(days=2)),
+        "dateIdentified": _iso(added),
+        "color": "ab5959",
+        "ipAddresses": {},
+        "fields": {
+            "core": {
+                alias: {
+                    "id": str(i),
+                    "label": alias.title(),
+                    "alias": alias,
+                    "type": "text",
+                    "group": "core",
+                    "value": value,
+                }
+                for i, (alias, value) in enumerate(core.items(), start=2)
+            },
+            "social": [],
+            "personal": [],
+            "professional": [],
+            "all": {"id": contact_id, "title": None, **core, "points": points},
+        },
+        "tags": [{"id": 1, "tag": org.slug}],
+        "utmtags": [],
+        "stage": {**stage, "description": None, "isPublished": True},
+        "doNotContact": [],
+        "frequencyRules": [],
+    }
+
+
+def _email(
+    email_id: int,
+    campaign: dict[str, Any],
+    sender: str,
+    sender_name: str,
+    segment: dict[str, Any],
+    sent: datetime,
+    reach: int,
+) -> dict[str, Any]:
+    return {
+        **_audit(sent - timedelta(days=1)),
+        "isPublished": True,
+        "id": email_id,
+        "name": f"{campaign['name']} ({sender_name})",
+        "subject": campaign["name"],
+        "language": "en",
+        "category": campaign["category"],
+        "fromAddress": sender,
+        "fromName": sender_name,
+        "replyToAddress": None,
+        "bccAddress": None,
+        "customHtml": "<p>…</p>",
+        "plainText": None,
+        "template": "blank",
+        "emailType": "list",
+        "publishUp": _iso(sent),
+        "publishDown": None,
+        "readCount": reach // 3,
+        "sentCount": reach,
+        "revision": 1,
+        "assetAttachments": [],
+        "variantStartDate": None,
+        "variantSentCount": 0,
+        "variantReadCount": 0,
+        "variantParent": None,
+        "variantChildren": [],
+        "translationParent": None,
+        "translationChildren": [],
+        "unsubscribeForm": None,
+        "utmTags": {
+            "utmSource": "partner",
+            "utmMedium": "email",
+            "utmCampaign": str(campaign["id"]),
+            "utmContent": None,
+        },
+        "lists": [
+            {
+                "createdByUser": "Ada Admin",
+                "modifiedByUser": None,
+                "id": segment["id"],
+                "name": segment["name"],
+                "alias": segment["alias"],
+                "description": None,
+            }
+        ],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
