@@ -1,0 +1,192 @@
+"""The Salesforce sandbox's seeded org: partner Accounts, deals, rebates, MDF/co-op, cases.
+
+Drawn from a random generator seeded per partner slug, with dates counted
+back from ``today``, so every run tells the same story as the demo cast:
+Acme (Gold, North America) busy, Globex (Silver, EMEA) steady, Initech
+(Registered, APAC) silent for months.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hub.demo.cast import ORGS, USERS
+
+Row = dict[str, Any]
+STAGES_OPEN = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote")
+CUSTOMERS = (
+    "Umbrella Health", "Stark Logistics", "Wayne Foods", "Hooli Cloud", "Vandelay Imports",
+    "Soylent Labs", "Tyrell Robotics", "Cyberdyne Systems", "Oscorp Energy", "Wonka Retail",
+    "Duff Beverages", "Nakatomi Trading", "Gringotts Finance", "Monarch Media",
+)  # fmt: skip
+DEAL_COUNTS = {"acme": 23, "globex": 14, "initech": 3}
+COOP_BUDGET = "Co-Operated Budget"
+MDF_BUDGET = "Marketing Funds"
+
+
+def sfid(prefix: str, number: int) -> str:
+    """An 18-character id shaped like Salesforce's, with the object's key prefix."""
+    return f"{prefix}{number:012d}AAA"[:18]
+
+
+def sf_datetime(moment: datetime) -> str:
+    """Salesforce's date-time format: milliseconds and a ``+0000`` offset."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def seed_org(today: date) -> dict[str, list[Row]]:
+    """Every object's rows, keyed by sObject name."""
+    now = datetime.combine(today, time(12), tzinfo=UTC)
+    objects: dict[str, list[Row]] = {
+        name: []
+        for name in (
+            "Account", "Opportunity", "Lead", "Rebate__c", "PartnerMarketingBudget",
+            "PartnerFundAllocation", "PartnerFundRequest", "PartnerFundClaim", "Case",
+        )
+    }  # fmt: skip
+    year_start = date(today.year, 1, 1)
+    budgets = {
+        kind: {
+            "Id": sfid("0ZY", n),
+            "Title": f"FY{today.year} {label}",
+            "Type": kind,
+            "Amount": 500000.0,
+            "StartDate": year_start.isoformat(),
+            "EndDate": date(today.year, 12, 31).isoformat(),
+        }
+        for n, (kind, label) in enumerate(((MDF_BUDGET, "MDF"), (COOP_BUDGET, "Co-op")), 1)
+    }
+    objects["PartnerMarketingBudget"] = list(budgets.values())
+    counters = {"006": 0, "a0R": 0, "0ZA": 0, "0ZB": 0, "0ZC": 0, "500": 0}
+
+    def next_id(prefix: str) -> str:
+        counters[prefix] += 1
+        return sfid(prefix, counters[prefix])
+
+    for number, org in enumerate(ORGS, 1):
+        draw = random.Random(f"salesforce:{org.slug}")  # noqa: S311 - demo figures
+        account_id = sfid("001", number)
+        quiet = timedelta(days=150) if org.dormant else timedelta(0)
+        objects["Account"].append(
+            {
+                "Id": account_id,
+                "Name": org.name,
+                "IsPartner": True,
+                "Partner_Key__c": org.slug,
+                "Website": f"https://www.{org.domain}",
+                "Partner_Tier__c": org.tier,
+                "Type": org.partner_type,
+                "Partner_Region__c": org.region,
+                "Partner_Agreement_Status__c": "Expired" if org.dormant else "Active",
+                "Partner_Agreement_Start__c": date(today.year - 2, 4, 1).isoformat(),
+                "Partner_Agreement_End__c": (
+                    today - timedelta(days=30) if org.dormant else date(today.year + 1, 3, 31)
+                ).isoformat(),
+            }
+        )
+        people = [u.email for u in USERS if u.org == org.slug]
+        sellers = [u.email for u in USERS if u.org == org.slug and "sales_rep" in u.roles] or people
+        for _n in range(DEAL_COUNTS.get(org.slug, 5)):
+            created = now - quiet - timedelta(days=draw.randint(3, 300), hours=draw.randint(0, 9))
+            closed = draw.random() < 0.45
+            won = closed and draw.random() < 0.65
+            customer = draw.choice(CUSTOMERS)
+            stage = ("Closed Won" if won else "Closed Lost") if closed else draw.choice(STAGES_OPEN)
+            close_date = (created + timedelta(days=draw.randint(20, 90))).date()
+            if closed:
+                close_date = min(close_date, today - quiet - timedelta(days=1))
+            objects["Opportunity"].append(
+                {
+                    "Id": next_id("006"),
+                    "Name": f"{customer} - {draw.choice(('Platform', 'Expansion', 'Pilot'))}",
+                    "Account": {"Name": customer},
+                    "Amount": float(draw.randrange(5_000, 180_000, 250)),
+                    "StageName": stage,
+                    "IsClosed": closed,
+                    "IsWon": won,
+                    "Type": "Renewal" if draw.random() < 0.3 else "New Customer",
+                    "CreatedDate": sf_datetime(created),
+                    "CloseDate": close_date.isoformat(),
+                    "Owner": {"Email": draw.choice(sellers)},
+                    "PartnerAccountId": account_id,
+                }
+            )
+        for quarter in range(4):
+            last_month = date(today.year, 3 * quarter + 3, 1)
+            period_end = (last_month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            status = "Paid" if period_end < today - timedelta(days=60) else "Accrued"
+            objects["Rebate__c"].append(
+                {
+                    "Id": next_id("a0R"),
+                    "Name": f"Q{quarter + 1} {today.year} volume rebate",
+                    "Amount__c": float(draw.randrange(800, 24_000, 50)) if not org.dormant else 0.0,
+                    "Status__c": status,
+                    "Period_End__c": period_end.isoformat(),
+                    "Invoice_Submitted__c": status == "Paid",
+                    "Partner_Account__c": account_id,
+                }
+            )
+        for kind, budget in budgets.items():
+            allocation_id = next_id("0ZA")
+            allocated = float(draw.randrange(10_000, 60_000, 1_000)) if not org.dormant else 5000.0
+            objects["PartnerFundAllocation"].append(
+                {
+                    "Id": allocation_id,
+                    "Title": f"{org.name} {budget['Title']}",
+                    "Amount": allocated,
+                    "BudgetId": budget["Id"],
+                    "ChannelPartnerId": account_id,
+                    "Budget": {k: budget[k] for k in ("Type", "StartDate", "EndDate")},
+                }
+            )
+            for r in range(0 if org.dormant else draw.randint(2, 4)):
+                request_id = next_id("0ZB")
+                requested = float(draw.randrange(1_000, int(allocated) // 3, 250))
+                status = draw.choice(("Approved", "Approved", "Submitted", "Draft", "Rejected"))
+                created = now - timedelta(days=draw.randint(5, 200))
+                objects["PartnerFundRequest"].append(
+                    {
+                        "Id": request_id,
+                        "Title": f"{draw.choice(('Webinar', 'Trade show', 'Email campaign', 'Roadshow'))} {r + 1}",
+                        "RequestedAmount": requested,
+                        "Amount": requested if status == "Approved" else None,
+                        "Status": status,
+                        "CreatedDate": sf_datetime(created),
+                        "AllocationId": allocation_id,
+                        "ChannelPartnerId": account_id,
+                        "Budget": {"Type": kind},
+                    }
+                )
+                if status == "Approved":
+                    objects["PartnerFundClaim"].append(
+                        {
+                            "Id": next_id("0ZC"),
+                            "Title": f"Claim for request {r + 1}",
+                            "Amount": round(requested * draw.uniform(0.6, 1.0), 2),
+                            "Status": draw.choice(("Draft", "Approved", "Paid")),
+                            "CreatedDate": sf_datetime(
+                                created + timedelta(days=draw.randint(10, 40))
+                            ),
+                            "RequestId": request_id,
+                            "ChannelPartnerId": account_id,
+                            "Budget": {"Type": kind},
+                        }
+                    )
+        for _ in range({"acme": 12, "globex": 8}.get(org.slug, 1)):
+            opened = now - quiet - timedelta(days=draw.randint(1, 80), hours=draw.randint(0, 20))
+            closed_case = draw.random() < 0.8
+            objects["Case"].append(
+                {
+                    "Id": next_id("500"),
+                    "AccountId": account_id,
+                    "CreatedDate": sf_datetime(opened),
+                    "IsClosed": closed_case,
+                    "ClosedDate": sf_datetime(opened + timedelta(hours=draw.randint(2, 96)))
+                    if closed_case
+                    else None,
+                    "Satisfied__c": (draw.random() < 0.85) if closed_case else None,
+                }
+            )
+    return objects

@@ -1,0 +1,131 @@
+"""The connectors file: what it accepts, and errors that name the line, connector and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.connectors.config import ConnectorsError, load_connectors, parse_connectors
+from hub.connectors.records import Kind
+from hub.connectors.registry import adapters, build_connectors
+
+GOOD = """
+# PRM first
+[connectors.salesforce]
+kind = "prm"
+adapter = "salesforce"
+base_url = "https://example.my.salesforce.com/"
+portal_url = "https://example.my.site.com/partners"
+timeout = 4
+cache_ttl = 60
+stale_ttl = 3600
+retries = 1
+
+[connectors.salesforce.auth]
+method = "client_credentials"
+client_id = "3MVG9-consumer-key"
+client_secret_env = "SF_SECRET"
+
+[connectors.salesforce.options]
+tier_field = "Tier__c"
+
+[connectors.moodle]
+kind = "lms"
+adapter = "moodle"
+base_url = "https://learn.example.com"
+"""
+ENV = {"SF_SECRET": "s3cret-value"}
+
+
+def test_a_good_file_gives_configs_with_secrets_from_the_environment() -> None:
+    salesforce, moodle = parse_connectors(GOOD, "connectors.toml", ENV)
+    assert salesforce.name == "salesforce"
+    assert salesforce.kind is Kind.PRM
+    assert salesforce.base_url == "https://example.my.salesforce.com"
+    assert salesforce.portal_url == "https://example.my.site.com/partners"
+    assert (salesforce.timeout, salesforce.cache_ttl, salesforce.stale_ttl) == (4.0, 60.0, 3600.0)
+    assert salesforce.retries == 1
+    assert dict(salesforce.auth) == {
+        "method": "client_credentials",
+        "client_id": "3MVG9-consumer-key",
+    }
+    assert dict(salesforce.secrets) == {"client_secret": "s3cret-value"}
+    assert dict(salesforce.options) == {"tier_field": "Tier__c"}
+    assert "s3cret-value" not in repr(salesforce)
+    assert moodle.kind is Kind.LMS
+    assert moodle.cache_ttl == 300.0
+
+
+def test_a_missing_environment_variable_is_named() -> None:
+    with pytest.raises(ConnectorsError) as caught:
+        parse_connectors(GOOD, "connectors.toml", {})
+    message = str(caught.value)
+    assert "connectors.toml:3" in message
+    assert "'salesforce'" in message
+    assert "auth.client_secret_env" in message
+    assert "SF_SECRET" in message
+
+
+def test_a_toml_syntax_error_gives_its_line() -> None:
+    broken = GOOD.replace('kind = "lms"', 'kind = "lms')
+    with pytest.raises(ConnectorsError, match=r"invalid TOML.*line 22"):
+        parse_connectors(broken, "connectors.toml", ENV)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "problem"),
+    [
+        (('kind = "prm"', 'kind = "crm"'), "kind", "expected one of prm, lms"),
+        (("timeout = 4", "timeout = -1"), "timeout", ">= 0.001"),
+        (("timeout = 4", 'timeout = "4s"'), "timeout", "number of seconds"),
+        (('base_url = "https://example.my', 'base_url = "ftp://example.my'), "base_url", "http(s)"),
+        (("retries = 1", "retries = 99"), "retries", "0..10"),
+        (("stale_ttl = 3600", "stale_ttl = 10"), "stale_ttl", "at least cache_ttl"),
+        (("retries = 1", 'retries = 1\ncolour = "red"'), "colour", "unknown key"),
+        (('adapter = "salesforce"\n', ""), "adapter", "required"),
+    ],
+)
+def test_semantic_errors_name_the_connector_and_key(
+    change: tuple[str, str], key: str, problem: str
+) -> None:
+    with pytest.raises(ConnectorsError) as caught:
+        parse_connectors(GOOD.replace(*change, 1), "c.toml", ENV)
+    message = str(caught.value)
+    assert message.startswith("c.toml:3: connector 'salesforce'")
+    assert f"key {key!r}" in message
+    assert problem in message
+
+
+def test_an_unreadable_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConnectorsError, match="cannot read"):
+        load_connectors(tmp_path / "absent.toml", ENV)
+    written = tmp_path / "connectors.toml"
+    written.write_text(GOOD)
+    assert [c.name for c in load_connectors(written, ENV)] == ["salesforce", "moodle"]
+
+
+async def test_an_unknown_adapter_is_refused_with_what_is_installed() -> None:
+    configs = parse_connectors(
+        GOOD.replace('adapter = "moodle"', 'adapter = "blackboard"'), "c", ENV
+    )
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(
+            ConnectorsError, match=r"'moodle'.*unknown adapter 'blackboard'.*salesforce"
+        ):
+            build_connectors(configs, http)
+
+
+async def test_an_adapter_of_another_kind_is_refused() -> None:
+    configs = parse_connectors(GOOD.replace('kind = "lms"', 'kind = "prm"'), "c", ENV)
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ConnectorsError, match="not a prm connector"):
+            build_connectors(configs, http)
+
+
+def test_the_registry_knows_the_salesforce_adapter() -> None:
+    assert adapters()["salesforce"].__name__ == "SalesforceConnector"
+
+
+pytestmark = pytest.mark.anyio
