@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from hub import scheduler
 from hub.auth import demo as demo_auth
 from hub.auth import routes as auth_routes
 from hub.middleware.body_limit import BodyLimitMiddleware
@@ -22,7 +23,7 @@ from hub.middleware.sessions import SessionMiddleware
 from hub.paths import STATIC
 from hub.resources import Hub
 from hub.settings import Settings
-from hub.web import api, health, pages
+from hub.web import api, health, pages, webhooks
 from hub.web.errors import ErrorPages
 from hub.web.templating import make_templates
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *api.routes(hub),
         *pages.routes(hub, templates),
         *auth_routes.routes(hub, templates),
+        *webhooks.routes(hub),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:
@@ -49,7 +51,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with scheduler.in_process(hub):
+                yield
         finally:
             await hub.close()
 

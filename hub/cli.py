@@ -104,6 +104,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if asyncio.run(run()) else 1
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from hub.scheduler import worker_settings
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    try:
+        options = worker_settings(settings)
+    except ValueError as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2
+    run_worker(options)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from hub.resources import Hub
+    from hub.services.sync import sync_activity
+
+    async def run() -> str:
+        hub = Hub.from_settings(_settings())
+        try:
+            report = await sync_activity(hub.db, hub.backends)
+        finally:
+            await hub.close()
+        return f"{report.seen} facts seen, {report.recorded} new, {report.failures} reads failed"
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Partner Hub")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=cmd_demo)
 
+    commands.add_parser("worker", help="run background jobs from Redis (arq)").set_defaults(
+        run=cmd_worker
+    )
+    commands.add_parser(
+        "sync", help="pull backend activity into the activity log now"
+    ).set_defaults(run=cmd_sync)
     commands.add_parser("check", help="check the configuration and dependencies").set_defaults(
         run=cmd_check
     )

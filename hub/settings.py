@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file naming the backend connectors. Default in demo: the sandboxes.",
     )
+    sync_interval_minutes: Annotated[int, Field(ge=0, le=1440)] = Field(
+        default=15,
+        description=(
+            "Minutes between syncs of backend activity (0: never). In-process without Redis;"
+            " with Redis, `hub worker` processes run it."
+        ),
+    )
     max_body_bytes: Annotated[int, Field(gt=0)] = Field(
         default=1_048_576, description="Largest request body accepted, in bytes (413 above it)."
     )

@@ -77,6 +77,9 @@ class Backends:
     def all(self) -> list[Connector]:
         return list(self._connectors)
 
+    def named(self, name: str) -> Connector | None:
+        return next((c for c in self._connectors if c.config.name == name), None)
+
     def portals(self) -> list[Portal]:
         return [
             Portal(c.config.name, c.config.kind, c.config.portal_url)

@@ -52,14 +52,18 @@ class RedisStore:
         await self._redis.set(self._k(key), value, px=None if ttl is None else _ms(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
-        stored = await self._redis.set(self._k(key), value, nx=True, px=None if ttl is None else _ms(ttl))
+        stored = await self._redis.set(
+            self._k(key), value, nx=True, px=None if ttl is None else _ms(ttl)
+        )
         return bool(stored)
 
     async def delete(self, *keys: str) -> int:
         return int(await self._redis.delete(*map(self._k, keys))) if keys else 0
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
-        result = await self._incr(keys=[self._k(key)], args=[amount, 0 if ttl is None else _ms(ttl)])
+        result = await self._incr(
+            keys=[self._k(key)], args=[amount, 0 if ttl is None else _ms(ttl)]
+        )
         return int(result)
 
     async def expire(self, key: str, ttl: float) -> bool:

@@ -12,6 +12,9 @@ from starlette.types import Scope
 
 from hub.middleware.request_id import request_id_of
 
+# Machine callers (the JSON API, backends calling webhooks) get problem+json.
+JSON_PREFIXES = ("/api/", "/webhooks/")
+
 DEFAULT_DETAIL = {
     400: "The request could not be understood.",
     401: "Sign in to continue.",
@@ -39,7 +42,7 @@ class ErrorPages:
             detail = DEFAULT_DETAIL.get(status, title)
         request = Request(scope)
         request_id = request_id_of(scope)
-        if scope["path"].startswith("/api/") or _wants_json(request):
+        if scope["path"].startswith(JSON_PREFIXES) or _wants_json(request):
             return JSONResponse(
                 {
                     "type": "about:blank",

@@ -1,0 +1,207 @@
+"""Backend activity into the activity log, for backends that send no webhooks.
+
+A sync pass asks each backend what the hub's people and orgs did (courses
+completed, quizzes passed, deals registered and won, campaigns
+redistributed, claims submitted) and appends one activity event per fact.
+Keys are derived from the backend's own ids, so running a pass twice, or
+after a webhook already delivered the same fact, records nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hub.connectors.backends import Backends
+from hub.connectors.base import BackendError
+from hub.connectors.records import (
+    Completion,
+    Deal,
+    IncentiveClaim,
+    Kind,
+    PartnerRef,
+    PersonRef,
+    QuizResult,
+    Redistribution,
+)
+from hub.db import Database, PartnerOrg, User
+from hub.services import activity
+from hub.services.activity import Activity
+
+log = logging.getLogger("hub.sync")
+R = TypeVar("R")
+
+
+@dataclass
+class SyncReport:
+    """What one pass saw and wrote."""
+
+    seen: int = 0
+    recorded: int = 0
+    failures: int = 0
+
+
+def partner_ref(org: PartnerOrg) -> PartnerRef:
+    return PartnerRef(
+        slug=org.slug,
+        name=org.name,
+        domain=org.domain,
+        external_ids=tuple(sorted((str(k), str(v)) for k, v in (org.external_ids or {}).items())),
+    )
+
+
+async def sync_activity(db: Database, backends: Backends) -> SyncReport:
+    """One pass over every org and person the hub knows."""
+    report = SyncReport()
+    async with db.session() as session:
+        orgs = (await session.scalars(select(PartnerOrg))).all()
+        users = (
+            await session.scalars(
+                select(User)
+                .where(User.partner_org_id.is_not(None))
+                .options(selectinload(User.partner_org))
+            )
+        ).all()
+    people = {user.email: user for user in users}
+    for org in orgs:
+        partner = partner_ref(org)
+        events: list[Activity] = []
+        for deal in await _read(backends, Kind.PRM, "deals", partner, report, Deal):
+            events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
+        shared = await _read(
+            backends, Kind.TCMA, "redistributions", partner, report, Redistribution
+        )
+        events += [
+            _redistribution_event(item, org, people.get(item.email.lower())) for item in shared
+        ]
+        await _record(db, events, report)
+    for user in users:
+        if user.partner_org is None:
+            continue
+        person = PersonRef(email=user.email, partner=partner_ref(user.partner_org))
+        events = [
+            _completion_event(completion, user)
+            for completion in await _read(
+                backends, Kind.LMS, "completions", person, report, Completion
+            )
+        ]
+        quizzes = await _read(backends, Kind.LMS, "quiz_results", person, report, QuizResult)
+        events += [_quiz_event(quiz, user) for quiz in quizzes if quiz.passed]
+        claims = await _read(backends, Kind.INCENTIVES, "claims", person, report, IncentiveClaim)
+        events += [_claim_event(claim, user) for claim in claims]
+        await _record(db, events, report)
+    log.info("sync pass", extra={"seen": report.seen, "recorded": report.recorded})
+    return report
+
+
+async def _read(
+    backends: Backends,
+    kind: Kind,
+    operation: str,
+    subject: PartnerRef | PersonRef,
+    report: SyncReport,
+    record_type: type[R],
+) -> list[R]:
+    """The records ``operation`` returns; nothing (and a logged failure) if it failed."""
+    if not backends.has(kind):
+        return []
+    try:
+        fetched = await backends.read(kind, operation, subject)
+    except BackendError as exc:  # AllBackendsFailed included
+        report.failures += 1
+        log.warning("sync read failed", extra={"operation": operation, "error": str(exc)})
+        return []
+    value = fetched.value if isinstance(fetched.value, list) else []
+    return [item for item in value if isinstance(item, record_type)]
+
+
+async def _record(db: Database, events: list[Activity], report: SyncReport) -> None:
+    if not events:
+        return
+    async with db.transaction() as session:
+        for event in events:
+            report.seen += 1
+            report.recorded += await activity.record(session, event)
+
+
+def _deal_events(deal: Deal, org: PartnerOrg, owner: User | None) -> list[Activity]:
+    payload = {"amount": str(deal.amount.amount), "currency": deal.amount.currency}
+    registered = Activity(
+        key=f"deal_registered:{deal.id}",
+        kind="deal_registered",
+        occurred_at=deal.registered_at,
+        user_id=owner.id if owner else None,
+        partner_org_id=org.id,
+        object=deal.id,
+        source="sync",
+        payload={**payload, "customer": deal.customer},
+    )
+    if not (deal.is_won and deal.closed_at is not None):
+        return [registered]
+    won = Activity(
+        key=f"deal_won:{deal.id}",
+        kind="deal_won",
+        occurred_at=deal.closed_at,
+        user_id=owner.id if owner else None,
+        partner_org_id=org.id,
+        object=deal.id,
+        source="sync",
+        payload=payload,
+    )
+    return [registered, won]
+
+
+def _redistribution_event(shared: Redistribution, org: PartnerOrg, person: User | None) -> Activity:
+    return Activity(
+        key=f"campaign_redistributed:{shared.campaign_id}:{shared.email}:{shared.shared_at.isoformat()}",
+        kind="campaign_redistributed",
+        occurred_at=shared.shared_at,
+        user_id=person.id if person else None,
+        partner_org_id=org.id,
+        object=shared.campaign_id,
+        source="sync",
+        payload={"channel": shared.channel, "reach": shared.reach},
+    )
+
+
+def _completion_event(completion: Completion, user: User) -> Activity:
+    return Activity(
+        key=f"course_completed:{user.email}:{completion.course.id}",
+        kind="course_completed",
+        occurred_at=completion.completed_at,
+        user_id=user.id,
+        partner_org_id=user.partner_org_id,
+        object=completion.course.id,
+        source="sync",
+        payload={"course": completion.course.name},
+    )
+
+
+def _quiz_event(quiz: QuizResult, user: User) -> Activity:
+    return Activity(
+        key=f"quiz_passed:{user.email}:{quiz.activity_id}:{quiz.attempted_at.isoformat()}",
+        kind="quiz_passed",
+        occurred_at=quiz.attempted_at,
+        user_id=user.id,
+        partner_org_id=user.partner_org_id,
+        object=quiz.activity_id,
+        source="sync",
+        payload={"score": str(quiz.score), "name": quiz.name},
+    )
+
+
+def _claim_event(claim: IncentiveClaim, user: User) -> Activity:
+    return Activity(
+        key=f"claim_submitted:{claim.id}",
+        kind="claim_submitted",
+        occurred_at=claim.submitted_at,
+        user_id=user.id,
+        partner_org_id=user.partner_org_id,
+        object=claim.id,
+        source="sync",
+        payload={"program": claim.program, "status": claim.status},
+    )

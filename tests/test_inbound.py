@@ -1,0 +1,267 @@
+"""Inbound activity: Standard Webhooks deliveries and the scheduled sync, both idempotent."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from standardwebhooks.webhooks import Webhook
+
+from hub.app import create_app
+from hub.connectors.backends import Backends
+from hub.connectors.records import (
+    Completion,
+    Course,
+    Deal,
+    IncentiveClaim,
+    Kind,
+    Money,
+    QuizResult,
+    Redistribution,
+)
+from hub.db import ActivityEvent
+from hub.resources import Hub
+from hub.services.sync import sync_activity
+from tests.conftest import BASE_URL
+from tests.fakes.connectors import FakeIncentives, FakeLMS, FakePRM, FakeTCMA, config
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "whsec_" + base64.b64encode(b"a test signing secret of 32 bytes").decode()
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+
+
+def signed(
+    body: dict[str, Any],
+    *,
+    msg_id: str = "msg_1",
+    when: datetime | None = None,
+    secret: str = SECRET,
+) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body)
+    stamp = when or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, stamp, raw)
+    return raw.encode(), {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(stamp.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+def event(kind: str = "course.completed", email: str = "rep@acme.example") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "timestamp": NOW.isoformat(),
+        "data": {"email": email, "object": "course-42", "occurred_at": NOW.isoformat()},
+    }
+
+
+@pytest.fixture
+async def webhook_client(seeded: Hub) -> Any:
+    seeded.backends = Backends([FakeLMS(config("moodle", Kind.LMS, webhook_secret=SECRET))])
+    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+async def events(hub: Hub) -> list[ActivityEvent]:
+    async with hub.db.session() as session:
+        return list(
+            (
+                await session.scalars(select(ActivityEvent).where(ActivityEvent.kind != "sign_in"))
+            ).all()
+        )
+
+
+async def test_a_signed_delivery_becomes_one_activity_event(
+    webhook_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    body, headers = signed(event())
+    response = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"recorded": True, "kind": "course_completed"}
+    [recorded] = await events(seeded)
+    assert recorded.kind == "course_completed"
+    assert recorded.object == "course-42"
+    assert recorded.source == "moodle"
+    assert recorded.occurred_at == NOW
+    assert recorded.user_id is not None
+    assert recorded.partner_org_id is not None
+
+
+async def test_a_retried_delivery_records_nothing_twice(
+    webhook_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    body, headers = signed(event(), msg_id="msg_same")
+    first = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    again = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    assert first.json()["recorded"] is True
+    assert again.status_code == 200
+    assert again.json()["recorded"] is False
+    assert len(await events(seeded)) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["wrong-secret", "old", "future", "body-changed", "no-signature", "garbage-signature"],
+)
+async def test_bad_signatures_are_refused(
+    webhook_client: httpx.AsyncClient, seeded: Hub, tamper: str
+) -> None:
+    other = "whsec_" + base64.b64encode(b"some other secret entirely!!").decode()
+    when = {
+        "old": datetime.now(UTC) - timedelta(minutes=10),
+        "future": datetime.now(UTC) + timedelta(minutes=10),
+    }.get(tamper)
+    body, headers = signed(event(), when=when, secret=other if tamper == "wrong-secret" else SECRET)
+    if tamper == "body-changed":
+        body = body.replace(b"course-42", b"course-43")
+    if tamper == "no-signature":
+        del headers["webhook-signature"]
+    if tamper == "garbage-signature":
+        headers["webhook-signature"] = "v1-no-comma"
+    response = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await events(seeded) == []
+
+
+async def test_unknown_connector_is_404(webhook_client: httpx.AsyncClient) -> None:
+    body, headers = signed(event())
+    response = await webhook_client.post("/webhooks/nobody", content=body, headers=headers)
+    assert response.status_code == 404
+
+
+async def test_an_invalid_event_is_a_clear_422(
+    webhook_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    bad = event()
+    bad["data"]["email"] = "not an email"
+    body, headers = signed(bad)
+    response = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    assert response.status_code == 422
+    assert "data.email" in response.json()["detail"]
+    assert await events(seeded) == []
+
+
+async def test_an_unhandled_event_type_is_acknowledged_not_recorded(
+    webhook_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    body, headers = signed(event(kind="user.birthday"))
+    response = await webhook_client.post("/webhooks/moodle", content=body, headers=headers)
+    assert response.status_code == 202
+    assert await events(seeded) == []
+
+
+async def test_webhooks_need_no_csrf_token_but_a_signature(
+    webhook_client: httpx.AsyncClient,
+) -> None:
+    response = await webhook_client.post("/webhooks/moodle", json=event())
+    assert response.status_code == 401
+
+
+def deal(deal_id: str, won: bool) -> Deal:
+    return Deal(
+        id=deal_id,
+        name="Renewal",
+        customer="Hooli",
+        amount=Money(Decimal("12000.00"), "USD"),
+        stage="Closed Won" if won else "Proposal",
+        is_closed=won,
+        is_won=won,
+        registered_at=NOW - timedelta(days=30),
+        closed_at=NOW if won else None,
+        partner_account_id="001A",
+        owner_email="rep@acme.example",
+    )
+
+
+async def test_sync_records_each_fact_once(seeded: Hub) -> None:
+    course = Course("c1", "Selling the platform")
+    backends = Backends(
+        [
+            FakePRM(
+                config("sf", Kind.PRM), {"acme": [deal("006A", won=True), deal("006B", won=False)]}
+            ),
+            FakeLMS(
+                config("moodle", Kind.LMS),
+                {"rep@acme.example": [Completion(course, "rep@acme.example", NOW)]},
+                {
+                    "rep@acme.example": [
+                        QuizResult("q1", "Quiz", "rep@acme.example", Decimal("0.95"), True, NOW),
+                        QuizResult("q2", "Quiz 2", "rep@acme.example", Decimal("0.3"), False, NOW),
+                    ]
+                },
+            ),
+            FakeIncentives(
+                config("inc", Kind.INCENTIVES),
+                {
+                    "rep@acme.example": [
+                        IncentiveClaim(
+                            "cl1", "Q4 SPIF", Money(Decimal(500), "USD"), "submitted", NOW
+                        )
+                    ]
+                },
+            ),
+            FakeTCMA(
+                config("mautic", Kind.TCMA),
+                {"globex": [Redistribution("camp1", "marketer@globex.example", "email", NOW, 120)]},
+            ),
+        ]
+    )
+    first = await sync_activity(seeded.db, backends)
+    kinds = sorted(e.kind for e in await events(seeded))
+    assert kinds == sorted(
+        [
+            "deal_registered",
+            "deal_registered",
+            "deal_won",
+            "course_completed",
+            "quiz_passed",
+            "claim_submitted",
+            "campaign_redistributed",
+        ]
+    )
+    assert first.recorded == 7
+    again = await sync_activity(seeded.db, backends)
+    assert again.recorded == 0
+    assert again.seen == first.seen
+    async with seeded.db.session() as session:
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(ActivityEvent)
+                .where(ActivityEvent.kind != "sign_in")
+            )
+            == 7
+        )
+
+
+async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:
+    prm = FakePRM(config("sf", Kind.PRM), {"acme": [deal("006A", won=False)]}, down=True)
+    report = await sync_activity(seeded.db, Backends([prm]))
+    assert report.failures == 3  # one read per org, each refused
+    assert report.recorded == 0
+    prm.down = False
+    assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1
+
+
+async def test_worker_settings_need_redis(seeded: Hub) -> None:
+    from hub.scheduler import worker_settings
+
+    with pytest.raises(ValueError, match="HUB_REDIS_URL"):
+        worker_settings(seeded.settings)
+    with_redis = seeded.settings.model_copy(
+        update={"redis_url": SecretStr("redis://127.0.0.1:6379/0")}
+    )
+    options = worker_settings(with_redis)
+    assert options["functions"][0].__name__ == "sync_backends"
+    assert len(options["cron_jobs"]) == 1
