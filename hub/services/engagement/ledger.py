@@ -139,7 +139,9 @@ async def transfer(
             select(PointsAccount)
             .where(PointsAccount.key.in_(amounts))
             .order_by(PointsAccount.key)
-            .with_for_update()
+            # FOR NO KEY UPDATE: we change balances only, so foreign-key checks of other
+            # transactions (which take KEY SHARE) neither block us nor deadlock with us.
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     ).all()
@@ -264,7 +266,7 @@ async def post_awards(session: AsyncSession, awards: list[Award]) -> list[Award]
     if not posted:
         return []
     entries: list[dict[str, int]] = []
-    deltas: dict[int, int] = defaultdict(int)
+    deltas: dict[str, int] = defaultdict(int)
     for award in posted:
         transfer_id = transfer_ids[award.idempotency_key]
         user = ids[user_account(award.user_id)]
@@ -272,14 +274,15 @@ async def post_awards(session: AsyncSession, awards: list[Award]) -> list[Award]
             {"transfer_id": transfer_id, "account_id": ids[PROGRAM], "amount": -award.points}
         )
         entries.append({"transfer_id": transfer_id, "account_id": user, "amount": award.points})
-        deltas[ids[PROGRAM]] -= award.points
-        deltas[user] += award.points
+        deltas[PROGRAM] -= award.points
+        deltas[user_account(award.user_id)] += award.points
     await session.execute(insert(PointsEntry), entries)
-    for account_id in sorted(deltas):
+    # In key order, as ``transfer`` locks, so the two never wait on each other in a cycle.
+    for key in sorted(deltas):
         await session.execute(
             update(PointsAccount)
-            .where(PointsAccount.id == account_id)
-            .values(balance=PointsAccount.balance + deltas[account_id])
+            .where(PointsAccount.id == ids[key])
+            .values(balance=PointsAccount.balance + deltas[key])
             .execution_options(synchronize_session=False)
         )
     return posted
