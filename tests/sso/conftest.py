@@ -24,6 +24,8 @@ from tests.sso.saml_idp import SAMLIdentityProvider
 OP_ISSUER = "https://op.test"
 PARTNER_OP_ISSUER = "https://login.acme.test"
 IDP_ENTITY_ID = "https://idp.test/metadata"
+# A host whose every connection is refused, like a provider that is down.
+UNREACHABLE = "https://unreachable.test"
 
 # The people the providers know, as their claims say it (the demo cast).
 PEOPLE: dict[str, dict[str, Any]] = {
@@ -54,6 +56,10 @@ PEOPLE: dict[str, dict[str, Any]] = {
         "roles": ["admin"],
     },
 }
+
+
+def _refuse_connection(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
 
 
 @pytest.fixture
@@ -116,6 +122,7 @@ async def hub(
     mounts = {
         OP_ISSUER: httpx.ASGITransport(app=op.app),
         PARTNER_OP_ISSUER: httpx.ASGITransport(app=partner_op.app),
+        UNREACHABLE: httpx.MockTransport(_refuse_connection),
     }
     async with httpx.AsyncClient(mounts=mounts) as http:
         hub = Hub(settings=settings, db=db, store=store, http=http)
