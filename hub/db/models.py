@@ -154,3 +154,59 @@ class IdentityProvider(Base):
     allow_idp_initiated: Mapped[bool] = mapped_column(Boolean, default=False)
     trusted_for_all_orgs: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserLayout(Base):
+    """A user's own homepage layout for one persona; ``version`` is the layout format's."""
+
+    __tablename__ = "user_layouts"
+    __table_args__ = (UniqueConstraint("user_id", "persona", name="uq_user_layouts_user_persona"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    persona: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    # Bumped on every save, so two tabs can tell their edits apart.
+    revision: Mapped[int] = mapped_column(default=1)
+    widgets: Mapped[list[str]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LayoutOverride(Base):
+    """An administrator's default layout for a persona in one partner segment.
+
+    Empty ``partner_type``, ``tier`` or ``region`` match any value; the most
+    specific matching override wins over the persona's built-in default.
+    """
+
+    __tablename__ = "layout_overrides"
+    __table_args__ = (
+        UniqueConstraint(
+            "persona", "partner_type", "tier", "region", name="uq_layout_overrides_segment"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    persona: Mapped[str] = mapped_column(String(40))
+    partner_type: Mapped[str] = mapped_column(String(40), default="")
+    tier: Mapped[str] = mapped_column(String(40), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    widgets: Mapped[list[str]] = mapped_column(default=list)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldContact(Base):
+    """A vendor field-team contact shown to partners; no ``partner_org_id``: every partner."""
+
+    __tablename__ = "field_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_orgs.id", ondelete="CASCADE"), default=None, index=True
+    )
+    role: Mapped[str] = mapped_column(String(40))  # channel_manager | support
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")

@@ -7,10 +7,12 @@ from typing import Any
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 
+from hub import i18n
 from hub.auth.principal import principal_of
 from hub.middleware.csrf import csrf_token
 from hub.paths import TEMPLATES
 from hub.settings import Settings
+from hub.web.viewer import locale_of
 
 
 def make_templates(settings: Settings) -> Jinja2Blocks:
@@ -21,10 +23,12 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
             "csrf_token": (lambda: csrf_token(request)) if has_session else (lambda: ""),
             "principal": principal_of(request) if has_session else None,
             "demo": settings.demo,
+            "locale": locale_of(request),
         }
 
     templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[hub_context])
     templates.env.globals["static_version"] = _static_version()
+    i18n.install(templates.env)
     return templates
 
 

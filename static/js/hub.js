@@ -6,6 +6,52 @@
     var live = document.getElementById("live-region");
     if (!target || !live) return;
     var label = target.getAttribute("data-announce");
-    if (label) live.textContent = label;
+    // Widgets announce their first load only, not every refresh.
+    if (label && target.getAttribute("aria-busy") !== "false") live.textContent = label;
+  });
+})();
+
+// Homepage widgets and layout editor (templates/home.html).
+(function () {
+  "use strict";
+  function announce(text) {
+    var live = document.getElementById("live-region");
+    if (live && text) live.textContent = text;
+  }
+  // A widget's first load: no longer busy, and say so once (refreshes stay quiet).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target) return;
+    if (target.classList.contains("widget")) target.setAttribute("aria-busy", "false");
+  });
+  // After a layout change, put focus back where the keyboard user was and say what changed.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = document.getElementById("layout");
+    if (!root || !event.detail || event.detail.target !== root) return;
+    var said = root.querySelector("[data-announce-now]");
+    if (said) announce(said.textContent);
+    var focus = root.querySelector("[data-autofocus]");
+    if (focus) focus.focus();
+  });
+  // A widget or layout request refused (4xx/5xx): show the message instead of spinning.
+  document.addEventListener("htmx:responseError", function (event) {
+    var detail = event.detail || {};
+    var target = detail.target;
+    var xhr = detail.xhr;
+    if (!target || !xhr) return;
+    if (target.classList && target.classList.contains("widget")) {
+      var notice = document.createElement("p");
+      notice.className = "widget-notice widget-notice-bad";
+      notice.textContent = target.getAttribute("data-error-text") || "";
+      var skeleton = target.querySelector(".skeleton");
+      if (skeleton) skeleton.replaceWith(notice);
+      target.setAttribute("aria-busy", "false");
+      return;
+    }
+    if (target.id === "layout") {
+      var status = document.getElementById("layout-status");
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (status) status.textContent = type.indexOf("text/plain") === 0 ? xhr.responseText : "";
+    }
   });
 })();

@@ -1,0 +1,200 @@
+"""Languages: which locale a request gets, its translations, and locale-aware formatting.
+
+Catalogues live in ``hub/locale/<lang>/LC_MESSAGES/messages.po``. A compiled
+``.mo`` next to it is used when present (a wheel build may ship one);
+otherwise the ``.po`` is compiled in memory with Babel on first use, so a
+checkout works without a build step. Templates get ``_``/``gettext``/
+``ngettext`` through Jinja's i18n extension, bound to the ``locale`` in the
+template context, plus the formatting filters installed by :func:`install`.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError, dates, numbers
+from babel.core import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from hub.connectors.records import Money
+
+log = logging.getLogger("hub.i18n")
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT_LOCALE = "en"
+SUPPORTED_LOCALES = ("en", "de")
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated later, where the locale is known."""
+    return message
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags from an ``Accept-Language`` header, most wanted first."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        if not tag or tag == "*" or len(tag) > 35:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            weighted.append((-quality, position, tag.replace("_", "-")))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def choose_locale(claimed: str | None, accept_language: str | None) -> str:
+    """The user's IdP locale claim if we speak it, else the browser's choice, else English."""
+    wanted = ([claimed] if claimed else []) + parse_accept_language(accept_language or "")
+    chosen = negotiate_locale(
+        [tag.replace("-", "_") for tag in wanted], list(SUPPORTED_LOCALES), sep="_"
+    )
+    if chosen is None:  # "de-AT" matches "de" by its language part
+        for tag in wanted:
+            language = tag.replace("_", "-").split("-")[0].lower()
+            if language in SUPPORTED_LOCALES:
+                return language
+        return DEFAULT_LOCALE
+    return chosen
+
+
+@functools.cache
+def translations(locale: str) -> NullTranslations:
+    """The catalogue for ``locale`` (English is the source language: no catalogue)."""
+    if locale not in SUPPORTED_LOCALES or locale == DEFAULT_LOCALE:
+        return NullTranslations()
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    mo = folder / f"{DOMAIN}.mo"
+    po = folder / f"{DOMAIN}.po"
+    if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    if not po.is_file():
+        log.warning("no catalogue for locale", extra={"locale": locale})
+        return NullTranslations()
+    return Translations(io.BytesIO(compile_catalogue(po)), domain=DOMAIN)
+
+
+def compile_catalogue(po: Path) -> bytes:
+    """The ``.mo`` bytes for a ``.po`` file (fuzzy entries left out, as msgfmt does)."""
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def translate(locale: str, message: str, **variables: Any) -> str:
+    """``message`` in ``locale``, with ``%(name)s`` placeholders filled from ``variables``."""
+    text = translations(locale).gettext(message)
+    return text % variables if variables else text
+
+
+def _locale_of(context: Context) -> str:
+    value = context.get("locale")
+    return value if isinstance(value, str) and value in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def _babel_locale(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def format_money(money: Money, locale: str) -> str:
+    return numbers.format_currency(money.amount, money.currency, locale=_babel_locale(locale))
+
+
+def format_number(value: int | float | Decimal, locale: str, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return numbers.format_decimal(value, format=pattern, locale=_babel_locale(locale))
+
+
+def format_amount(amount: Decimal, locale: str, currency: str) -> str:
+    """A bare amount in ``currency`` (goals carry their unit separately)."""
+    return numbers.format_currency(amount, currency, locale=_babel_locale(locale))
+
+
+def format_percent(share: float | Decimal, locale: str) -> str:
+    """A 0..1 share as a percentage."""
+    return numbers.format_percent(share, locale=_babel_locale(locale))
+
+
+def format_date(value: date | datetime, locale: str) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return dates.format_date(value, format="medium", locale=_babel_locale(locale))
+
+
+def format_age(moment: datetime, locale: str, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was, in words ("3 minutes"); "just now" under a minute."""
+    delta = (now or datetime.now(UTC)) - moment
+    if delta < timedelta(minutes=1):
+        return translate(locale, N_("just now"))
+    return translate(
+        locale,
+        N_("%(age)s ago"),
+        age=dates.format_timedelta(delta, threshold=1.0, locale=_babel_locale(locale)),
+    )
+
+
+def format_until(day: date, locale: str, today: date) -> str:
+    """How far ahead ``day`` is, in words ("in 3 months")."""
+    return dates.format_timedelta(
+        day - today, add_direction=True, threshold=1.0, locale=_babel_locale(locale)
+    )
+
+
+def install(env: Environment) -> None:
+    """Add the i18n extension, locale-bound gettext and the formatting filters to ``env``."""
+    env.add_extension("jinja2.ext.i18n")
+
+    @pass_context
+    def _gettext(context: Context, message: str) -> str:
+        return translations(_locale_of(context)).gettext(message)
+
+    @pass_context
+    def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+        return translations(_locale_of(context)).ngettext(singular, plural, count)
+
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+
+    def bind(format_value: Any) -> Any:
+        @pass_context
+        def bound(context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
+            if value is None:
+                return ""
+            return str(format_value(value, _locale_of(context), *args, **kwargs))
+
+        return bound
+
+    env.filters.update(
+        money=bind(format_money),
+        money_of=bind(format_amount),
+        number=bind(format_number),
+        percent=bind(format_percent),
+        day=bind(format_date),
+        age=bind(format_age),
+    )

@@ -1,0 +1,45 @@
+"""The vendor's field team a partner can reach: channel manager and support contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import FieldContact, User
+
+
+@dataclass(frozen=True)
+class Contact:
+    role: str  # channel_manager | support
+    name: str
+    email: str
+    phone: str
+
+
+async def field_team(session: AsyncSession, partner_org_id: int | None) -> list[Contact]:
+    """Contacts assigned to the org (or to every org); else the vendor's channel managers."""
+    rows = (
+        await session.scalars(
+            select(FieldContact)
+            .where(
+                or_(
+                    FieldContact.partner_org_id.is_(None),
+                    FieldContact.partner_org_id == partner_org_id,
+                )
+            )
+            .order_by(FieldContact.partner_org_id.is_(None), FieldContact.role, FieldContact.name)
+        )
+    ).all()
+    if rows:
+        return [Contact(r.role, r.name, r.email, r.phone) for r in rows]
+    vendor_staff = (
+        await session.scalars(select(User).where(User.partner_org_id.is_(None)).order_by(User.name))
+    ).all()
+    return [
+        Contact(role, user.name or user.email, user.email, "")
+        for user in vendor_staff
+        for role in ("channel_manager", "support")
+        if role in (user.roles or [])
+    ]

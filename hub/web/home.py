@@ -1,0 +1,153 @@
+"""The persona homepage: the shell with widget skeletons, layout changes, persona switching.
+
+One URL, one view: an htmx request to a layout change gets the ``layout``
+block of ``home.html``; without JavaScript the forms post and redirect back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.principal import Principal, principal_of, require_principal
+from hub.i18n import N_, translate
+from hub.middleware.sessions import session_of
+from hub.personas.catalogue import PersonaBook, default_personas
+from hub.personas.layouts import Layout, LayoutError, edit, resolve
+from hub.resources import Hub
+from hub.services import layouts as layout_store
+from hub.web import widgets as widget_routes
+from hub.web.viewer import Viewer, load_viewer, locale_of
+from hub.widgets.catalogue import build_registry
+
+MAX_FIELD = 80
+
+
+def make_book() -> PersonaBook:
+    """The personas checked against the widget registry: fails at start-up when they disagree."""
+    return PersonaBook(default_personas(), build_registry())
+
+
+async def current_layout(hub: Hub, book: PersonaBook, viewer: Viewer) -> Layout:
+    principal = viewer.principal
+    overrides, saved = await layout_store.layout_records(hub.db, principal.id, principal.persona)
+    return resolve(book, principal.persona, viewer.segment, overrides, saved)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -> list[BaseRoute]:
+    book = book or make_book()
+    renderer = widget_routes.WidgetRenderer(hub, templates)
+
+    def page_context(
+        viewer: Viewer, layout: Layout, *, editing: bool = False, focus: str = "", said: str = ""
+    ) -> dict[str, Any]:
+        persona = book[layout.persona]
+        on_page = [book.registry[name] for name in layout.widgets]
+        addable = [w for w in book.registry.for_persona(persona.id) if w.name not in layout.widgets]
+        portals = hub.backends.portals()
+        landing = next((p for p in portals if p.kind.value == persona.landing), None)
+        return {
+            "persona": persona,
+            "personas": [book[role] for role in viewer.principal.roles if role in book],
+            "layout": layout,
+            "widgets": on_page,
+            "addable": addable,
+            "landing": landing,
+            "editing": editing,
+            "focus": focus,
+            "said": said,
+        }
+
+    async def signed_in_viewer(request: Request) -> tuple[Principal, Viewer]:
+        principal = require_principal(request)
+        if principal.persona not in book:
+            raise HTTPException(403)
+        return principal, await load_viewer(hub.db, principal)
+
+    async def home(request: Request) -> Response:
+        principal = principal_of(request)
+        if principal is None:
+            return RedirectResponse(f"/auth/login?next={quote('/')}", status_code=303)
+        if not principal.roles or principal.persona not in book:
+            return templates.TemplateResponse(request, "no_access.html", {}, status_code=403)
+        viewer = await load_viewer(hub.db, principal)
+        layout = await current_layout(hub, book, viewer)
+        return templates.TemplateResponse(
+            request,
+            "home.html",
+            page_context(viewer, layout),
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    async def change_layout(request: Request) -> Response:
+        principal, viewer = await signed_in_viewer(request)
+        form = await request.form()
+        action = str(form.get("action") or "")[:MAX_FIELD]
+        name = str(form.get("widget") or "")[:MAX_FIELD]
+        locale = locale_of(request)
+        layout = await current_layout(hub, book, viewer)
+        try:
+            if action == "reset":
+                await layout_store.reset_layout(hub.db, principal.id, principal.persona)
+                said = translate(locale, N_("Your page is back to its default layout."))
+            else:
+                widgets = edit(book, layout, action, name)
+                await layout_store.save_layout(hub.db, principal.id, principal.persona, widgets)
+                said = _said(locale, action, _title(book, name, locale))
+        except LayoutError as exc:
+            message = translate(locale, exc.message, **exc.variables)
+            if _is_htmx(request):
+                return PlainTextResponse(message, status_code=exc.status)
+            raise HTTPException(exc.status, message) from None
+        if not _is_htmx(request):
+            return RedirectResponse("/", status_code=303)
+        layout = await current_layout(hub, book, viewer)
+        return templates.TemplateResponse(
+            request,
+            "home.html",
+            page_context(viewer, layout, editing=True, focus=f"{action}:{name}", said=said),
+            block_name="layout",
+        )
+
+    async def switch_persona(request: Request) -> Response:
+        principal = require_principal(request)
+        form = await request.form()
+        wanted = str(form.get("persona") or "")[:MAX_FIELD]
+        if wanted not in principal.roles or wanted not in book:
+            raise HTTPException(403, "You do not have that role.")
+        await load_viewer(hub.db, principal)  # still who the session says, with that role
+        session = session_of(request)
+        session["user"] = {**session["user"], "persona": wanted}
+        return RedirectResponse("/", status_code=303)
+
+    return [
+        Route("/", home, name="home"),
+        Route("/home/layout", change_layout, methods=["POST"], name="home_layout"),
+        Route("/home/persona", switch_persona, methods=["POST"], name="home_persona"),
+        *widget_routes.routes(hub, templates, book, renderer),
+    ]
+
+
+def _title(book: PersonaBook, name: str, locale: str) -> str:
+    widget = book.registry.get(name)
+    return translate(locale, widget.title) if widget else name
+
+
+def _said(locale: str, action: str, title: str) -> str:
+    messages = {
+        "add": N_("%(title)s added at the end of your page."),
+        "remove": N_("%(title)s removed from your page."),
+        "up": N_("%(title)s moved up."),
+        "down": N_("%(title)s moved down."),
+    }
+    return translate(locale, messages[action], title=title)

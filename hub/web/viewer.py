@@ -1,0 +1,86 @@
+"""Who is looking at a homepage or widget, re-checked against the database on every call.
+
+The subject a widget reads about (partner org, person) is built here from the
+session principal and the database, never from the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+
+from hub.auth.principal import Principal, known_roles, principal_of
+from hub.connectors.records import PartnerRef, PersonRef
+from hub.db import Database, User
+from hub.i18n import choose_locale
+from hub.personas.layouts import Segment
+from hub.services.partner_activity import partner_ref
+from hub.widgets.base import OrgProfile
+
+# Query parameters that would name an org or a person; any value but the caller's own is refused.
+IDENTIFYING_PARAMS = frozenset(
+    {"org", "org_id", "partner", "partner_org", "partner_org_id", "user", "user_id", "email"}
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    principal: Principal
+    org: OrgProfile | None
+    partner: PartnerRef | None
+    person: PersonRef
+
+    @property
+    def segment(self) -> Segment:
+        if self.org is None:
+            return Segment()
+        return Segment(self.org.partner_type, self.org.tier, self.org.region)
+
+
+def locale_of(conn: HTTPConnection) -> str:
+    """The caller's locale: their IdP's claim, else the browser's Accept-Language."""
+    principal = principal_of(conn) if "session" in conn.scope else None
+    return choose_locale(
+        principal.locale if principal else None, conn.headers.get("accept-language")
+    )
+
+
+def refuse_foreign_ids(conn: HTTPConnection, principal: Principal) -> None:
+    """404 for any org or user named in the URL that is not the caller's own."""
+    own = {
+        value
+        for value in (
+            principal.partner_org,
+            str(principal.partner_org_id) if principal.partner_org_id is not None else None,
+            str(principal.id),
+            principal.email,
+        )
+        if value
+    }
+    for key, value in conn.query_params.multi_items():
+        if key.lower() in IDENTIFYING_PARAMS and value not in own:
+            raise HTTPException(404)
+
+
+async def load_viewer(db: Database, principal: Principal) -> Viewer:
+    """The caller as the database has them now; 403 when their org or role changed."""
+    async with db.session() as session:
+        user = await session.scalar(
+            select(User).where(User.id == principal.id).options(selectinload(User.partner_org))
+        )
+    if user is None or user.partner_org_id != principal.partner_org_id:
+        raise HTTPException(403, "Your access has changed. Sign out and sign in again.")
+    if principal.persona not in known_roles(user.roles):
+        raise HTTPException(403, "Your access has changed. Sign out and sign in again.")
+    org = user.partner_org
+    profile = (
+        OrgProfile(org.id, org.slug, org.name, org.tier, org.region, org.partner_type)
+        if org
+        else None
+    )
+    partner = partner_ref(org) if org else None
+    return Viewer(principal, profile, partner, PersonRef(email=user.email, partner=partner))

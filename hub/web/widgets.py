@@ -1,0 +1,178 @@
+"""One widget for the signed-in user: ``GET /widgets/<name>``, an htmx fragment or a page.
+
+Every call re-checks the caller's persona and partner org; the subject the
+widget reads about comes from the session and the database, never the URL.
+The widget runs under its own timeout; a failure renders its error state
+(the last good body with its age, or a clear notice) with status 200, so
+htmx swaps it in and the rest of the page carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.principal import require_principal
+from hub.connectors.backends import Portal
+from hub.connectors.base import BackendError
+from hub.personas.catalogue import PersonaBook
+from hub.resources import Hub
+from hub.services.homepage import HomepageServices
+from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
+from hub.widgets.base import Widget, WidgetContext, WidgetView
+
+log = logging.getLogger("hub.widgets")
+
+LAST_GOOD_TTL = 7 * 86_400
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A widget's fragment and the state it ended in (ok, stale, empty, failed)."""
+
+    html: str
+    state: str
+
+
+def portal_for(hub: Hub, widget: Widget) -> Portal | None:
+    if widget.source is None:
+        return None
+    return next((p for p in hub.backends.portals() if p.kind == widget.source), None)
+
+
+def _last_good_key(viewer: Viewer, widget: Widget, locale: str) -> str:
+    org = viewer.principal.partner_org_id or 0
+    return f"widget-last:{viewer.principal.id}:{org}:{widget.name}:{locale}"
+
+
+class WidgetRenderer:
+    """Runs a widget's loader for a viewer and renders its frame."""
+
+    def __init__(self, hub: Hub, templates: Jinja2Blocks) -> None:
+        self.hub = hub
+        self.templates = templates
+        self.services = HomepageServices(hub.db)
+
+    def context(self, viewer: Viewer, widget: Widget, locale: str) -> WidgetContext:
+        return WidgetContext(
+            principal=viewer.principal,
+            org=viewer.org,
+            partner=viewer.partner,
+            person=viewer.person,
+            backends=self.hub.backends,
+            services=self.services,
+            locale=locale,
+            now=datetime.now(UTC),
+            settings=widget.default_settings(),
+        )
+
+    async def render(self, viewer: Viewer, widget: Widget, locale: str) -> Rendered:
+        context = self.context(viewer, widget, locale)
+        frame: dict[str, Any] = {
+            "widget": widget,
+            "locale": locale,
+            "now": context.now,
+            "portal": portal_for(self.hub, widget),
+        }
+        try:
+            view = await asyncio.wait_for(widget.loader(context), widget.timeout)
+            body = "" if view.empty else self._body(widget, view, context)
+        except PermissionError:
+            raise HTTPException(403) from None
+        except (TimeoutError, BackendError) as exc:
+            log.warning("widget failed", extra={"widget": widget.name, "error": str(exc)})
+            return await self._failed(viewer, widget, locale, frame)
+        except Exception:
+            log.exception("widget crashed", extra={"widget": widget.name})
+            return await self._failed(viewer, widget, locale, frame)
+        if view.empty and widget.slot:
+            return Rendered("", "empty")
+        if body:
+            await self._remember(viewer, widget, locale, body, view)
+        state = "empty" if view.empty else ("stale" if view.stale else "ok")
+        html = self._frame(
+            {**frame, "view": view, "state": state, "body": Markup(body)}  # noqa: S704 - our template's output
+        )
+        return Rendered(html, state)
+
+    def _body(self, widget: Widget, view: WidgetView, context: WidgetContext) -> str:
+        template = self.templates.env.get_template(widget.template)
+        return template.render(
+            figures=view.figures, view=view, widget=widget, locale=context.locale, now=context.now
+        )
+
+    def _frame(self, values: dict[str, Any]) -> str:
+        return self.templates.env.get_template("widgets/_frame.html").render(values)
+
+    async def _remember(
+        self, viewer: Viewer, widget: Widget, locale: str, body: str, view: WidgetView
+    ) -> None:
+        fetched_at = (view.fetched_at or datetime.now(UTC)).isoformat()
+        try:
+            await self.hub.store.set(
+                _last_good_key(viewer, widget, locale),
+                json.dumps({"html": body, "fetched_at": fetched_at}),
+                ttl=LAST_GOOD_TTL,
+            )
+        except Exception:
+            log.warning("could not keep the widget's last good value", exc_info=True)
+
+    async def _failed(
+        self, viewer: Viewer, widget: Widget, locale: str, frame: dict[str, Any]
+    ) -> Rendered:
+        last: dict[str, Any] | None = None
+        try:
+            raw = await self.hub.store.get(_last_good_key(viewer, widget, locale))
+            last = json.loads(raw) if raw else None
+        except Exception:  # noqa: BLE001 - without a last good value we show the notice
+            last = None
+        if last:
+            frame |= {
+                "state": "stale",
+                "body": Markup(str(last["html"])),  # noqa: S704 - our own rendered output
+                "view": WidgetView(
+                    figures={}, fetched_at=datetime.fromisoformat(last["fetched_at"]), stale=True
+                ),
+                "failed": True,
+            }
+            return Rendered(self._frame(frame), "stale")
+        frame |= {"state": "failed", "body": Markup(""), "view": None, "failed": True}
+        return Rendered(self._frame(frame), "failed")
+
+
+def routes(
+    hub: Hub, templates: Jinja2Blocks, book: PersonaBook, renderer: WidgetRenderer
+) -> list[BaseRoute]:
+    async def widget_endpoint(request: Request) -> Response:
+        principal = require_principal(request)
+        widget = book.registry.get(request.path_params["name"])
+        if widget is None:
+            raise HTTPException(404, "There is no such widget.")
+        refuse_foreign_ids(request, principal)
+        if not widget.allows(principal.persona):
+            raise HTTPException(403, "That widget is not available on your homepage.")
+        viewer = await load_viewer(hub.db, principal)
+        locale = locale_of(request)
+        rendered = await renderer.render(viewer, widget, locale)
+        headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
+        if request.headers.get("hx-request") == "true":
+            return HTMLResponse(rendered.html, headers=headers)
+        return templates.TemplateResponse(
+            request,
+            "widget_page.html",
+            {"widget": widget, "fragment": Markup(rendered.html)},  # noqa: S704
+            headers=headers,
+        )
+
+    return [Route("/widgets/{name:str}", widget_endpoint, name="widget")]

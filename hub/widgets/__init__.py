@@ -1,0 +1,1 @@
+"""Homepage widgets: declarations, their loaders and the registry."""

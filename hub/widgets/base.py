@@ -1,0 +1,205 @@
+"""What a widget is: a declaration (data) plus one async loader that gathers its figures.
+
+A widget never talks HTTP or SQL itself: its loader asks
+``context.backends.read(kind, operation, subject)`` and the hub's services,
+and returns a :class:`WidgetView`. The subject (``context.partner``,
+``context.person``) is built from the signed-in principal by the web layer,
+never from the URL, so a loader cannot be pointed at another org.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from hub.auth.principal import Principal
+from hub.connectors.backends import AllBackendsFailed, Backends
+from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+from hub.services.field_team import Contact
+from hub.services.partner_activity import ActivityItem, PartnerActivity
+
+PARTNER_PERSONAS = frozenset({"partner_owner", "sales_rep", "marketer", "support"})
+VENDOR_PERSONAS = frozenset({"channel_manager", "admin"})
+EVERYONE = PARTNER_PERSONAS | VENDOR_PERSONAS
+
+
+class Size(StrEnum):
+    """How many grid columns a widget takes on a wide screen (one column on a phone)."""
+
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of a widget's settings schema: a name, a label and a default."""
+
+    name: str
+    label: str
+    default: int | str | bool
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrgProfile:
+    """The caller's partner org as the hub's database has it (segment for layouts)."""
+
+    id: int
+    slug: str
+    name: str
+    tier: str
+    region: str
+    partner_type: str
+
+
+class HubServices(Protocol):
+    """The hub's own domain services a widget may call, bound to this request's resources.
+
+    Widgets never touch the database or store themselves; a new service a
+    widget needs is added here and to its implementation in ``hub.services``.
+    """
+
+    async def partner_activity(self, now: datetime) -> list[PartnerActivity]:
+        """Every partner org with its latest activity."""
+        ...
+
+    async def quiet_partners(self, now: datetime, days: int) -> list[PartnerActivity]:
+        """Orgs without activity for ``days`` days."""
+        ...
+
+    async def field_team(self, partner_org_id: int | None) -> list[Contact]:
+        """The vendor contacts a partner org can reach."""
+        ...
+
+    async def recent_activity(self, limit: int) -> list[ActivityItem]:
+        """The newest activity across partner orgs."""
+        ...
+
+
+@dataclass(frozen=True)
+class WidgetContext:
+    """Everything a loader may use, built per request from the session principal."""
+
+    principal: Principal
+    org: OrgProfile | None
+    partner: PartnerRef | None
+    person: PersonRef
+    backends: Backends
+    services: HubServices
+    locale: str
+    now: datetime
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def require_partner(self) -> PartnerRef:
+        """The caller's partner; loaders of partner widgets call this first."""
+        if self.partner is None:
+            raise PermissionError("this widget needs a partner org")
+        return self.partner
+
+
+@dataclass(frozen=True)
+class WidgetView:
+    """What a loader found: figures for the template and how fresh they are."""
+
+    figures: Mapping[str, Any]
+    fetched_at: datetime | None = None
+    stale: bool = False
+    sources: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    empty: bool = False
+
+    @classmethod
+    def of(
+        cls, fetched: list[Fetched[Any] | None], figures: Mapping[str, Any], *, empty: bool
+    ) -> WidgetView:
+        """A view whose freshness is that of the oldest read it used."""
+        used = [f for f in fetched if f is not None]
+        return cls(
+            figures=figures,
+            fetched_at=min((f.fetched_at for f in used), default=None),
+            stale=any(f.stale for f in used),
+            sources=tuple(dict.fromkeys(s for f in used for s in f.sources)),
+            errors=tuple(dict.fromkeys(e for f in used for e in f.errors)),
+            empty=empty,
+        )
+
+
+Loader = Callable[[WidgetContext], Awaitable[WidgetView]]
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A homepage widget, declared as data.
+
+    ``personas`` may have it on their page; ``reads`` names the backend kinds
+    its loader asks (a failing kind degrades only widgets that read it);
+    ``source`` is the backend whose portal the widget links to; ``refresh``
+    is how often an open page reloads it, in seconds (0: never); ``slot``
+    marks a named placeholder another part of the hub fills later.
+    """
+
+    name: str
+    title: str
+    description: str
+    personas: frozenset[str]
+    loader: Loader
+    empty_hint: str
+    reads: tuple[Kind, ...] = ()
+    source: Kind | None = None
+    size: Size = Size.SMALL
+    refresh: int = 300
+    timeout: float = 6.0
+    settings: tuple[Setting, ...] = ()
+    slot: bool = False
+
+    @property
+    def template(self) -> str:
+        return f"widgets/{self.name}.html"
+
+    def allows(self, persona: str) -> bool:
+        return persona in self.personas
+
+    def default_settings(self) -> dict[str, Any]:
+        return {setting.name: setting.default for setting in self.settings}
+
+
+async def read(
+    context: WidgetContext, kind: Kind, operation: str, subject: PartnerRef | PersonRef
+) -> Fetched[Any]:
+    """One backend read; failures propagate so the widget shows its error state."""
+    return await context.backends.read(kind, operation, subject)
+
+
+async def read_optional(
+    context: WidgetContext, kind: Kind, operation: str, subject: PartnerRef | PersonRef
+) -> Fetched[Any] | None:
+    """A secondary read: ``None`` when no backend could answer, so the rest still shows."""
+    if not context.backends.has(kind):
+        return None
+    try:
+        return await context.backends.read(kind, operation, subject)
+    except AllBackendsFailed:
+        return None
+
+
+async def gather_reads(
+    *reads: Awaitable[Fetched[Any]],
+) -> list[Fetched[Any]]:
+    """Run reads at once; the first failure propagates."""
+    return list(await asyncio.gather(*reads))
+
+
+async def nothing(context: WidgetContext) -> WidgetView:
+    """The loader of an unfilled slot: always empty."""
+    return WidgetView(figures={}, empty=True)

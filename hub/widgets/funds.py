@@ -1,0 +1,140 @@
+"""Market development and co-op funds: co-op earned, MDF spent, MDF available."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind
+from hub.i18n import N_
+from hub.widgets.base import Widget, WidgetContext, WidgetView, gather_reads, read
+from hub.widgets.figures import subtract, totals
+
+SPENT_CLAIM = frozenset({"approved", "paid"})
+PENDING_CLAIM = frozenset({"submitted"})
+COMMITTED_REQUEST = frozenset({"submitted", "approved"})
+FUND_PERSONAS = frozenset({"partner_owner", "marketer"})
+
+
+def _active(allocation: FundAllocation, today: date) -> bool:
+    return allocation.start <= today <= allocation.end and allocation.status != "cancelled"
+
+
+def _next_deadline(claims: list[FundClaim], today: date) -> date | None:
+    open_deadlines = [
+        c.claim_deadline
+        for c in claims
+        if c.claim_deadline and c.claim_deadline >= today and c.status == "draft"
+    ]
+    return min(open_deadlines, default=None)
+
+
+async def load_coop_earned(context: WidgetContext) -> WidgetView:
+    partner = context.require_partner()
+    allocations_read, claims_read = await gather_reads(
+        read(context, Kind.PRM, "fund_allocations", partner),
+        read(context, Kind.PRM, "fund_claims", partner),
+    )
+    allocations: list[FundAllocation] = [
+        a
+        for a in allocations_read.value
+        if a.fund_type == FundType.COOP and _active(a, context.today)
+    ]
+    claims: list[FundClaim] = [c for c in claims_read.value if c.fund_type == FundType.COOP]
+    earned = totals(a.amount for a in allocations)
+    claimed = totals(c.amount for c in claims if c.status in SPENT_CLAIM)
+    return WidgetView.of(
+        [allocations_read, claims_read],
+        {
+            "earned": earned,
+            "claimed": claimed,
+            "remaining": subtract(earned, claimed),
+            "deadline": _next_deadline(claims, context.today),
+            "ends": min((a.end for a in allocations), default=None),
+        },
+        empty=not allocations and not claims,
+    )
+
+
+async def load_mdf_spent(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.PRM, "fund_claims", context.require_partner())
+    claims: list[FundClaim] = [c for c in fetched.value if c.fund_type == FundType.MDF]
+    spent = [c for c in claims if c.status in SPENT_CLAIM]
+    pending = [c for c in claims if c.status in PENDING_CLAIM]
+    return WidgetView.of(
+        [fetched],
+        {
+            "spent": totals(c.amount for c in spent),
+            "spent_count": len(spent),
+            "pending": totals(c.amount for c in pending),
+            "pending_count": len(pending),
+            "deadline": _next_deadline(claims, context.today),
+        },
+        empty=not claims,
+    )
+
+
+async def load_mdf_available(context: WidgetContext) -> WidgetView:
+    partner = context.require_partner()
+    allocations_read, requests_read = await gather_reads(
+        read(context, Kind.PRM, "fund_allocations", partner),
+        read(context, Kind.PRM, "fund_requests", partner),
+    )
+    allocations: list[FundAllocation] = [
+        a
+        for a in allocations_read.value
+        if a.fund_type == FundType.MDF and _active(a, context.today)
+    ]
+    ids = {a.id for a in allocations}
+    requests: list[FundRequest] = [
+        r
+        for r in requests_read.value
+        if r.fund_type == FundType.MDF
+        and r.status in COMMITTED_REQUEST
+        and (r.allocation_id is None or r.allocation_id in ids)
+    ]
+    allocated = totals(a.amount for a in allocations)
+    committed = totals(r.amount for r in requests)
+    return WidgetView.of(
+        [allocations_read, requests_read],
+        {
+            "available": subtract(allocated, committed),
+            "allocated": allocated,
+            "committed": committed,
+            "ends": min((a.end for a in allocations), default=None),
+        },
+        empty=not allocations,
+    )
+
+
+WIDGETS = (
+    Widget(
+        name="coop_earned",
+        title=N_("Co-op Earned"),
+        description=N_("Co-op funds earned this period, claimed and still to claim."),
+        personas=FUND_PERSONAS,
+        loader=load_coop_earned,
+        empty_hint=N_("No co-op funds this period. Co-op accrues from your purchases."),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+    ),
+    Widget(
+        name="mdf_spent",
+        title=N_("MDF Spent"),
+        description=N_("Market development funds claimed and paid, and claims in review."),
+        personas=FUND_PERSONAS,
+        loader=load_mdf_spent,
+        empty_hint=N_("No MDF claims yet. Run an approved activity, then claim its costs."),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+    ),
+    Widget(
+        name="mdf_available",
+        title=N_("MDF Available"),
+        description=N_("Market development funds you can still request this period."),
+        personas=FUND_PERSONAS,
+        loader=load_mdf_available,
+        empty_hint=N_("No MDF allocated this period. Ask your channel manager about MDF."),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+    ),
+)

@@ -1,0 +1,121 @@
+"""The sales rep's incentive widgets: goal, SPIF eligibility, requirements, claims."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
+from hub.i18n import N_
+from hub.widgets.base import Size, Widget, WidgetContext, WidgetView, read
+from hub.widgets.figures import is_currency, share, totals
+
+CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
+INCENTIVE_PERSONAS = frozenset({"sales_rep", "partner_owner", "marketer"})
+
+
+async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.INCENTIVES, "goals", context.person)
+    goals: list[IncentiveGoal] = [
+        g for g in fetched.value if g.period_start <= context.today <= g.period_end
+    ]
+    rows = [
+        {
+            "goal": goal,
+            "share": share(goal.achieved, goal.target),
+            "money": is_currency(goal.unit),
+            "remaining": max(Decimal(0), goal.target - goal.achieved),
+            "days_left": (goal.period_end - context.today).days,
+        }
+        for goal in sorted(goals, key=lambda g: g.period_end)
+    ]
+    return WidgetView.of([fetched], {"goals": rows}, empty=not rows)
+
+
+def _open(spiff: Spiff, context: WidgetContext) -> bool:
+    return spiff.starts <= context.today <= spiff.ends
+
+
+async def load_spiff_eligibility(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.INCENTIVES, "spiffs", context.person)
+    spiffs: list[Spiff] = [s for s in fetched.value if _open(s, context)]
+    eligible = sorted((s for s in spiffs if s.eligible), key=lambda s: s.ends)
+    return WidgetView.of(
+        [fetched],
+        {
+            "eligible": eligible,
+            "not_eligible": len(spiffs) - len(eligible),
+            "potential": totals(s.reward for s in eligible),
+        },
+        empty=not spiffs,
+    )
+
+
+async def load_requirements_to_earn(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.INCENTIVES, "spiffs", context.person)
+    open_spiffs: list[Spiff] = [
+        s for s in fetched.value if _open(s, context) and s.eligible and s.progress < 1
+    ]
+    ordered = sorted(open_spiffs, key=lambda s: (-s.progress, s.ends))
+    return WidgetView.of([fetched], {"spiffs": ordered[:4]}, empty=not ordered)
+
+
+async def load_claim_status(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.INCENTIVES, "claims", context.person)
+    claims: list[IncentiveClaim] = sorted(fetched.value, key=lambda c: c.submitted_at, reverse=True)
+    counts = Counter(c.status for c in claims)
+    return WidgetView.of(
+        [fetched],
+        {
+            "counts": [(status, counts[status]) for status in CLAIM_ORDER if counts[status]],
+            "recent": claims[:5],
+            "paid": totals(c.amount for c in claims if c.status == "paid"),
+        },
+        empty=not claims,
+    )
+
+
+WIDGETS = (
+    Widget(
+        name="progress_to_goal",
+        title=N_("Progress to Goal"),
+        description=N_("How far you are towards this period's goals."),
+        personas=INCENTIVE_PERSONAS,
+        loader=load_progress_to_goal,
+        empty_hint=N_("No goal is set for this period. Ask your manager to set one."),
+        reads=(Kind.INCENTIVES,),
+        source=Kind.INCENTIVES,
+        size=Size.MEDIUM,
+    ),
+    Widget(
+        name="spiff_eligibility",
+        title=N_("SPIF Eligibility"),
+        description=N_("Open SPIFs and promotions you are eligible for, and what they pay."),
+        personas=INCENTIVE_PERSONAS,
+        loader=load_spiff_eligibility,
+        empty_hint=N_("No SPIFs are running right now. New promotions show up here."),
+        reads=(Kind.INCENTIVES,),
+        source=Kind.INCENTIVES,
+    ),
+    Widget(
+        name="requirements_to_earn",
+        title=N_("Requirements to Earn"),
+        description=N_("What each open SPIF still needs from you."),
+        personas=INCENTIVE_PERSONAS,
+        loader=load_requirements_to_earn,
+        empty_hint=N_("Nothing left to do: you have met every open SPIF's requirements."),
+        reads=(Kind.INCENTIVES,),
+        source=Kind.INCENTIVES,
+        size=Size.MEDIUM,
+    ),
+    Widget(
+        name="claim_status",
+        title=N_("Claim Status"),
+        description=N_("Your incentive claims and where each one stands."),
+        personas=INCENTIVE_PERSONAS,
+        loader=load_claim_status,
+        empty_hint=N_("No claims yet. Claim a SPIF reward in the incentive portal."),
+        reads=(Kind.INCENTIVES,),
+        source=Kind.INCENTIVES,
+    ),
+)

@@ -1,0 +1,169 @@
+"""The partner owner's program widgets: status and tier, dollars spent, rebates earned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hub.connectors.records import Deal, Kind, Money, PartnerAccount, Rebate
+from hub.i18n import N_
+from hub.widgets.base import (
+    PARTNER_PERSONAS,
+    Size,
+    Widget,
+    WidgetContext,
+    WidgetView,
+    read,
+    read_optional,
+)
+from hub.widgets.figures import in_year, totals
+
+EARNED_REBATE = frozenset({"earned", "invoiced", "paid"})
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """What a tier asks for in a calendar year: closed-won revenue and won deals."""
+
+    tier: str
+    won_revenue: Decimal
+    won_deals: int
+
+
+# The program's default ladder, lowest first; amounts are in the partner's deal currency.
+DEFAULT_LADDER = (
+    TierRule("Registered", Decimal(0), 0),
+    TierRule("Silver", Decimal(100_000), 5),
+    TierRule("Gold", Decimal(500_000), 15),
+    TierRule("Platinum", Decimal(1_500_000), 40),
+)
+
+
+@dataclass(frozen=True)
+class NextTier:
+    """The next rung and what is still missing to reach it."""
+
+    tier: str
+    revenue_missing: Money | None
+    deals_missing: int
+
+
+def next_tier(
+    account: PartnerAccount, won: list[Deal], ladder: tuple[TierRule, ...] = DEFAULT_LADDER
+) -> NextTier | None:
+    """The tier above ``account.tier`` and the gap to it; ``None`` at the top or off-ladder."""
+    names = [rule.tier.lower() for rule in ladder]
+    current = account.tier.strip().lower()
+    if current not in names or names.index(current) + 1 >= len(ladder):
+        return None
+    rule = ladder[names.index(current) + 1]
+    revenue = totals(deal.amount for deal in won)
+    main = revenue[0] if revenue else None
+    achieved = main.amount if main else Decimal(0)
+    currency = main.currency if main else None
+    missing = max(Decimal(0), rule.won_revenue - achieved)
+    return NextTier(
+        tier=rule.tier,
+        revenue_missing=Money(missing, currency) if currency and missing else None,
+        deals_missing=max(0, rule.won_deals - len(won)),
+    )
+
+
+async def load_program_status(context: WidgetContext) -> WidgetView:
+    partner = context.require_partner()
+    account_read = await read(context, Kind.PRM, "partner_account", partner)
+    account: PartnerAccount | None = account_read.value
+    if account is None:
+        return WidgetView.of([account_read], {}, empty=True)
+    deals_read = await read_optional(context, Kind.PRM, "deals", partner)
+    deals: list[Deal] = deals_read.value if deals_read else []
+    won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
+    renewal = account.agreement_end
+    return WidgetView.of(
+        [account_read, deals_read],
+        {
+            "account": account,
+            "renewal": renewal,
+            "renewal_soon": renewal is not None and (renewal - context.today).days <= 90,
+            "days_to_renewal": (renewal - context.today).days if renewal else None,
+            "next": next_tier(account, won) if deals_read else None,
+            "deals_known": deals_read is not None,
+        },
+        empty=False,
+    )
+
+
+async def load_dollars_spent(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.PRM, "deals", context.require_partner())
+    deals: list[Deal] = fetched.value
+    won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
+    pipeline = [d for d in deals if not d.is_closed]
+    return WidgetView.of(
+        [fetched],
+        {
+            "won": totals(d.amount for d in won),
+            "won_count": len(won),
+            "pipeline": totals(d.amount for d in pipeline),
+            "pipeline_count": len(pipeline),
+            "year": context.today.year,
+        },
+        empty=not won and not pipeline,
+    )
+
+
+async def load_rebates_earned(context: WidgetContext) -> WidgetView:
+    fetched = await read(context, Kind.PRM, "rebates", context.require_partner())
+    rebates: list[Rebate] = [r for r in fetched.value if in_year(r.period_end, context.today)]
+    earned = [r for r in rebates if r.status in EARNED_REBATE]
+    accruing = [r for r in rebates if r.status == "accrued"]
+    awaiting_invoice = [r for r in earned if r.status == "earned" and not r.invoice_submitted]
+    return WidgetView.of(
+        [fetched],
+        {
+            "earned": totals(r.amount for r in earned),
+            "paid": totals(r.amount for r in earned if r.status == "paid"),
+            "accruing": totals(r.amount for r in accruing),
+            "awaiting_invoice": len(awaiting_invoice),
+            "year": context.today.year,
+        },
+        empty=not rebates,
+    )
+
+
+OWNER = frozenset({"partner_owner"})
+
+WIDGETS = (
+    Widget(
+        name="program_status",
+        title=N_("Program Status"),
+        description=N_("Your tier, agreement and renewal, and what the next tier still needs."),
+        personas=PARTNER_PERSONAS,
+        loader=load_program_status,
+        empty_hint=N_(
+            "Your partner account is not set up in the partner portal yet. Contact your channel manager."
+        ),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+        size=Size.MEDIUM,
+    ),
+    Widget(
+        name="dollars_spent",
+        title=N_("Dollars Spent"),
+        description=N_("Closed-won business this year and the open pipeline."),
+        personas=OWNER,
+        loader=load_dollars_spent,
+        empty_hint=N_("No deals yet. Register your first deal in the partner portal."),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+    ),
+    Widget(
+        name="rebates_earned",
+        title=N_("Rebates Earned"),
+        description=N_("Rebates earned and accruing this year."),
+        personas=OWNER,
+        loader=load_rebates_earned,
+        empty_hint=N_("No rebates this year yet. Closed-won deals start accruing rebates."),
+        reads=(Kind.PRM,),
+        source=Kind.PRM,
+    ),
+)
