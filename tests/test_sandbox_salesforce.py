@@ -1,0 +1,145 @@
+"""The Salesforce adapter against its sandbox over a real socket, and the sandbox's own behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+from joserfc.jwk import RSAKey
+
+from hub.connectors.base import BackendRateLimited, BackendUnavailable, ConnectorConfig
+from hub.connectors.records import DealRegistration, Kind, Money, PartnerRef, PersonRef
+from hub.connectors.resilience import Resilience
+from hub.connectors.salesforce import SalesforceConnector
+from hub.connectors.sandboxes.knobs import CONTROL_PATH, Knobs
+from hub.connectors.sandboxes.salesforce import CLIENT_ID, CLIENT_SECRET, SalesforceSandbox
+from hub.store import MemoryStore
+from tests.live_server import serving
+
+pytestmark = pytest.mark.anyio
+
+TODAY = date(2026, 11, 22)
+
+
+@dataclass
+class Live:
+    sandbox: SalesforceSandbox
+    url: str
+    http: httpx.AsyncClient
+    private_key_pem: str
+
+    def connector(self, **auth: str) -> SalesforceConnector:
+        config = ConnectorConfig(
+            name="salesforce",
+            kind=Kind.PRM,
+            adapter="salesforce",
+            base_url=self.url,
+            auth=auth or {"client_id": CLIENT_ID},
+            secrets={"client_secret": CLIENT_SECRET},
+            timeout=2.0,
+            retries=1,
+        )
+        return SalesforceConnector(config, self.http)
+
+
+@pytest.fixture(scope="module")
+def connected_app_key() -> RSAKey:
+    return RSAKey.generate_key(2048)
+
+
+@pytest.fixture
+async def live(connected_app_key: RSAKey) -> AsyncIterator[Live]:
+    public = RSAKey.import_key(connected_app_key.as_pem(private=False))
+    sandbox = SalesforceSandbox(Knobs(), today=TODAY, jwt_public_key=public)
+    pem = connected_app_key.as_pem(private=True).decode()
+    async with serving(sandbox.app) as url, httpx.AsyncClient() as http:
+        yield Live(sandbox, url, http, pem)
+
+
+async def test_the_adapter_reads_every_prm_figure_over_a_socket(live: Live) -> None:
+    salesforce = live.connector()
+    acme = PartnerRef("acme")
+    assert "authenticated" in await salesforce.probe()
+    account = await salesforce.partner_account(acme)
+    assert account is not None
+    assert (account.name, account.tier, account.region) == (
+        "Acme Corporation",
+        "Gold",
+        "North America",
+    )
+    deals = await salesforce.deals(acme)
+    assert len(deals) == 23  # more than four pages of five
+    assert [d.registered_at for d in deals] == sorted(
+        (d.registered_at for d in deals), reverse=True
+    )
+    assert {d.partner_account_id for d in deals} == {account.id}
+    assert len(await salesforce.rebates(acme)) == 4
+    allocations = await salesforce.fund_allocations(acme)
+    assert {a.fund_type.value for a in allocations} == {"mdf", "coop"}
+    assert await salesforce.fund_requests(acme)
+    metrics = await salesforce.service_metrics(acme)
+    assert metrics is not None
+    assert metrics.responses > 0
+    assert Decimal(0) <= metrics.satisfaction <= Decimal(1)
+    initech = await salesforce.partner_account(PartnerRef("initech"))
+    assert initech is not None
+    assert (initech.tier, initech.agreement_status) == ("Registered", "Expired")
+    assert await salesforce.service_metrics(PartnerRef("initech")) is None  # dormant
+
+
+async def test_a_registered_deal_is_there_on_the_next_read(live: Live) -> None:
+    salesforce = live.connector()
+    globex = PartnerRef("globex")
+    before = len(await salesforce.deals(globex))
+    registration = DealRegistration(
+        "Initrode - Pilot", "Initrode", Money(Decimal("9000"), "USD"), date(2027, 1, 31),
+        "buyer@initrode.example",
+    )  # fmt: skip
+    created = await salesforce.register_deal(globex, PersonRef("rep@globex.example"), registration)
+    after = await salesforce.deals(globex)
+    assert len(after) == before + 1
+    assert created.id in {deal.id for deal in after}
+
+
+async def test_expired_sessions_are_renewed(live: Live) -> None:
+    salesforce = live.connector()
+    await salesforce.rebates(PartnerRef("acme"))
+    live.sandbox.revoke_tokens()
+    assert len(await salesforce.rebates(PartnerRef("acme"))) == 4
+
+
+async def test_the_jwt_bearer_flow_is_accepted(live: Live) -> None:
+    pem = live.private_key_pem
+    config = ConnectorConfig(
+        name="salesforce", kind=Kind.PRM, adapter="salesforce", base_url=live.url,
+        auth={"method": "jwt_bearer", "client_id": CLIENT_ID, "username": "hub@vendor.example"},
+        secrets={"private_key": pem},
+    )  # fmt: skip
+    account = await SalesforceConnector(config, live.http).partner_account(PartnerRef("globex"))
+    assert account is not None
+    assert account.tier == "Silver"
+
+
+async def test_the_api_limit_is_a_rate_limit(live: Live) -> None:
+    live.sandbox.request_limit = 0
+    with pytest.raises(BackendRateLimited, match="REQUEST_LIMIT_EXCEEDED"):
+        await live.connector().rebates(PartnerRef("acme"))
+
+
+async def test_knobs_over_http_take_the_sandbox_down_and_the_cache_covers_it(live: Live) -> None:
+    salesforce = live.connector()
+    resilience = Resilience(MemoryStore(), backoff_base=0.001)
+    acme = PartnerRef("acme")
+    await resilience(salesforce, "rebates", acme)
+    down = await live.http.post(live.url + CONTROL_PATH, json={"down": True})
+    assert down.json()["down"] is True
+    with pytest.raises(BackendUnavailable):
+        await salesforce.rebates(acme)
+    with pytest.raises(BackendUnavailable):
+        await resilience(salesforce, "rebates", PartnerRef("globex"))
+    cached = await resilience(salesforce, "rebates", acme)
+    assert len(cached.value) == 4
