@@ -10,6 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hub import logs
+from hub.auth import idp_cli
+from hub.connectors.config import ConnectorsError
+from hub.connectors.sandboxes import cli as sandbox_cli
 from hub.settings import Settings, SettingsError, load_settings
 
 
@@ -167,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync", help="pull backend activity into the activity log now"
     ).set_defaults(run=cmd_sync)
+    idp_cli.register(commands)
+    sandbox_cli.register(commands)
     commands.add_parser("check", help="check the configuration and dependencies").set_defaults(
         run=cmd_check
     )
@@ -178,6 +183,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except SettingsError as exc:
+    except (SettingsError, ConnectorsError) as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 2
