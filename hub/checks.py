@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import httpx
 from lxml import etree
 
+from hub.connectors.health import Probe, connector_probes
 from hub.db.migrate import pending
 from hub.resources import Hub
 from hub.settings import Settings
@@ -78,7 +79,7 @@ def checks_for(settings: Settings) -> list[tuple[str, Check]]:
 
 async def run_checks(hub: Hub, extra: list[tuple[str, Check]] | None = None) -> list[CheckResult]:
     results = [CheckResult("settings", True, "valid")]
-    for name, check in [*checks_for(hub.settings), *(extra or [])]:
+    for name, check in [*checks_for(hub.settings), *_connector_checks(hub), *(extra or [])]:
         try:
             detail = await asyncio.wait_for(check(hub), TIMEOUT * 2)
             results.append(CheckResult(name, True, detail))
@@ -87,6 +88,13 @@ async def run_checks(hub: Hub, extra: list[tuple[str, Check]] | None = None) -> 
         except Exception as exc:  # noqa: BLE001 - a driver's own error type still means down
             results.append(CheckResult(name, False, _describe(exc)))
     return results
+
+
+def _connector_checks(hub: Hub) -> list[tuple[str, Check]]:
+    def check(probe: Probe) -> Check:
+        return lambda hub: probe()
+
+    return [(name, check(probe)) for name, probe in connector_probes(hub.backends)]
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ import httpx
 from hub import __version__
 from hub.audit import AuditLog
 from hub.connectors.backends import Backends
+from hub.connectors.registry import build_backends, configured_connectors
 from hub.db import Database
 from hub.settings import Settings
 from hub.store import KeyValueStore, open_store
@@ -31,19 +32,26 @@ class Hub:
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        # Raises ConnectorsError for a bad connectors file, before anything is opened.
+        configs, mounts = configured_connectors(settings.connectors_file, settings.demo)
+        store = open_store(redis_url)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            headers={"User-Agent": f"partner-hub/{__version__}"},
+            follow_redirects=False,
+            mounts=mounts,  # the demo's sandboxes, in-process
+        )
         return cls(
             settings=settings,
             db=Database(settings.effective_database_url),
-            store=open_store(redis_url),
-            http=httpx.AsyncClient(
-                timeout=httpx.Timeout(10.0, connect=3.0),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                headers={"User-Agent": f"partner-hub/{__version__}"},
-                follow_redirects=False,
-            ),
+            store=store,
+            http=http,
+            backends=build_backends(configs, http, store),
         )
 
     async def close(self) -> None:
+        await self.backends.close()
         await self.http.aclose()
         await self.store.close()
         await self.db.close()

@@ -6,13 +6,14 @@ import importlib
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from hub.connectors.backends import Backends
 from hub.connectors.base import PROTOCOL_OF_KIND, Connector, ConnectorConfig
-from hub.connectors.config import ConnectorsError
+from hub.connectors.config import ConnectorsError, load_connectors
 from hub.connectors.resilience import Resilience
 from hub.store import KeyValueStore
 
@@ -99,3 +100,21 @@ def build_backends(
 ) -> Backends:
     """The hub's :class:`Backends`: every configured adapter behind one :class:`Resilience`."""
     return Backends(build_connectors(configs, http, available), call=Resilience(store))
+
+
+def configured_connectors(
+    connectors_file: Path | None, demo: bool
+) -> tuple[list[ConnectorConfig], dict[str, httpx.AsyncBaseTransport]]:
+    """The connectors to run, and transports to mount on the shared client.
+
+    A connectors file wins; without one, demo mode runs every installed
+    sandbox in-process (mounted by host), and production runs none.
+    """
+    if connectors_file is not None:
+        return load_connectors(connectors_file), {}
+    if demo:
+        from hub.connectors.demo import demo_setup
+
+        setup = demo_setup(adapters())
+        return setup.configs, setup.mounts
+    return [], {}

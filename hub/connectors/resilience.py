@@ -60,6 +60,8 @@ class ConnectorMetrics:
     breaker: BreakerState
 
     def summary(self) -> str:
+        if not self.calls and not self.cache_hits:
+            return f"breaker {self.breaker.value}"
         latency = (
             f"p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms"
             if self.p50_ms is not None and self.p95_ms is not None

@@ -1,0 +1,90 @@
+"""The hub's connectors from settings: demo sandboxes in-process, a connectors file, hub check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.checks import run_checks
+from hub.connectors.config import ConnectorsError
+from hub.connectors.demo import demo_backends, sandbox_app
+from hub.connectors.health import connector_metrics
+from hub.connectors.records import Kind, PartnerRef, PersonRef
+from hub.connectors.sandboxes.knobs import Knobs
+from hub.resources import Hub
+from tests.conftest import make_settings
+from tests.live_server import serving
+
+pytestmark = pytest.mark.anyio
+
+ACME = PartnerRef("acme", "Acme Corporation", "acme.example")
+
+
+async def test_demo_mode_mounts_every_sandbox_in_process(tmp_path: Path, database_url: str) -> None:
+    hub = Hub.from_settings(make_settings(tmp_path, database_url))
+    try:
+        names = {c.config.name for c in hub.backends.all()}
+        assert "salesforce" in names
+        assert names <= {b.name for b in demo_backends()}
+        deals = await hub.backends.read(Kind.PRM, "deals", ACME)
+        assert deals.sources == ("salesforce",)
+        assert len(deals.value) == 23
+        if hub.backends.has(Kind.LMS):
+            learning = await hub.backends.read(
+                Kind.LMS, "enrolments", PersonRef("rep@acme.example", ACME)
+            )
+            assert learning.value
+        results = {r.name: r for r in await run_checks(hub)}
+        row = results["connector salesforce (prm, salesforce)"]
+        assert row.ok, row.detail
+        assert "breaker closed" in row.detail
+        (salesforce,) = [m for m in connector_metrics(hub.backends) if m.connector == "salesforce"]
+        assert salesforce.calls == 1
+    finally:
+        await hub.close()
+
+
+async def test_a_connectors_file_at_a_standalone_sandbox_gives_the_same_figures(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = next(b for b in demo_backends() if b.name == "salesforce")
+    app = sandbox_app(backend, Knobs())
+    assert app is not None
+    in_process = Hub.from_settings(make_settings(tmp_path, database_url))
+    async with serving(app) as url:
+        connectors = tmp_path / "connectors.toml"
+        connectors.write_text(
+            f"""
+[connectors.salesforce]
+kind = "prm"
+adapter = "salesforce"
+base_url = "{url}"
+[connectors.salesforce.auth]
+client_id = "sandbox-salesforce-client"
+client_secret_env = "HUB_TEST_SF_SECRET"
+"""
+        )
+        monkeypatch.setenv("HUB_TEST_SF_SECRET", "sandbox-salesforce-secret")
+        over_socket = Hub.from_settings(
+            make_settings(tmp_path, database_url, connectors_file=connectors)
+        )
+        try:
+            assert [c.config.name for c in over_socket.backends.all()] == ["salesforce"]
+            remote = await over_socket.backends.read(Kind.PRM, "rebates", ACME)
+            local = await in_process.backends.read(Kind.PRM, "rebates", ACME)
+            assert remote.value == local.value
+            assert remote.value
+        finally:
+            await over_socket.close()
+            await in_process.close()
+
+
+async def test_a_bad_connectors_file_stops_start_up(tmp_path: Path, database_url: str) -> None:
+    connectors = tmp_path / "connectors.toml"
+    connectors.write_text('[connectors.prm]\nkind = "prm"\nadapter = "salesforce"\n')
+    settings = make_settings(tmp_path, database_url, connectors_file=connectors)
+    with pytest.raises(
+        ConnectorsError, match=r"connectors.toml:1: connector 'prm', key 'base_url'"
+    ):
+        Hub.from_settings(settings)
