@@ -11,7 +11,6 @@ from pathlib import Path
 
 from hub import logs
 from hub.auth import idp_cli
-from hub.auth import idp_cli
 from hub.connectors.config import ConnectorsError
 from hub.connectors.sandboxes import cli as sandbox_cli
 from hub.settings import Settings, SettingsError, load_settings
@@ -173,7 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(run=cmd_sync)
     idp_cli.register(commands)
     sandbox_cli.register(commands)
-    idp_cli.register(commands)
     commands.add_parser("check", help="check the configuration and dependencies").set_defaults(
         run=cmd_check
     )
