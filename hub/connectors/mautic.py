@@ -70,15 +70,16 @@ class MauticConnector:
         self._campaign_field: str | None = options.get("lead_campaign_field")
         self._page_size = int(options.get("page_size", 30))
         self._max_pages = int(options.get("max_pages", 100))
-        secrets = config.secrets
+        client_id = config.secrets.get("client_id") or config.auth.get("client_id")
+        client_secret = config.secrets.get("client_secret")
         self._oauth: ClientCredentials | None = None
-        if secrets.get("client_id") and secrets.get("client_secret"):
+        if client_id and client_secret:
             self._oauth = ClientCredentials(
                 http,
                 config.name,
                 f"{self._base}/oauth/v2/token",
-                secrets["client_id"],
-                secrets["client_secret"],
+                client_id,
+                client_secret,
                 client_auth="post",
                 time_limit=config.timeout,
             )
@@ -256,10 +257,8 @@ class MauticConnector:
     async def _authorization(self) -> dict[str, str]:
         if self._oauth is not None:
             return {"Authorization": f"Bearer {await self._oauth.token()}"}
-        username, password = (
-            self.config.secrets.get("username"),
-            self.config.secrets.get("password"),
-        )
+        username = self.config.secrets.get("username") or self.config.auth.get("username")
+        password = self.config.secrets.get("password")
         if not username or password is None:
             raise BackendAuthError(f"{self.config.name}: no Mautic credentials are configured")
         pair = base64.b64encode(f"{username}:{password}".encode()).decode()
