@@ -87,7 +87,8 @@ class Settings(BaseSettings):
         description="PEM certificate matching HUB_SAML_SP_KEY_FILE, published in the SP metadata.",
     )
     signin_limit_per_ip: Annotated[int, Field(gt=0)] = Field(
-        default=30, description="Sign-in attempts allowed per client IP in 10 minutes (429 above)."
+        default=200,
+        description="Sign-in steps allowed per client IP in 10 minutes (429 above); offices share IPs.",
     )
     signin_limit_per_account: Annotated[int, Field(gt=0)] = Field(
         default=10, description="Sign-ins allowed per account in 10 minutes (429 above)."
