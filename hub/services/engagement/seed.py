@@ -1,0 +1,164 @@
+"""Demo content for the engagement engine: point and badge rules, actions, a survey, a budget.
+
+``seed_engagement`` is safe to run again: rules are upserted by slug, the survey is added
+once, and the budget grant is once per period. Call it after the demo cast is seeded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.db import Database, User
+from hub.db.types import utcnow
+from hub.services.engagement import badges, budgets, nba, surveys
+from hub.services.engagement.models import PulseSurvey
+
+POINTS = {
+    "sign_in": 5,
+    "asset_viewed": 2,
+    "page_viewed": 0,
+    "course_completed": 50,
+    "quiz_passed": 20,
+    "deal_registered": 50,
+    "deal_won": 100,
+    "campaign_redistributed": 30,
+    "claim_submitted": 20,
+    "survey_answered": 10,
+    "recognition_given": 5,
+    "recognition_received": 10,
+}
+
+BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
+    ("five-day-streak", "Five-day streak", "Signed in five working days running", 25,
+     {"kind": "streak", "event": "sign_in", "days": 5, "freeze_days": 2}),
+    ("avid-reader", "Avid reader", "Viewed ten different sales assets", 25,
+     {"kind": "count", "event": "asset_viewed", "count": 10, "distinct_objects": True}),
+    ("certified-seller", "Certified seller", "Completed the seller track within 90 days", 100,
+     {"kind": "courses", "courses": ["sales-essentials", "product-fundamentals"], "within_days": 90}),
+    ("first-deal", "First deal", "Registered a first deal", 50,
+     {"kind": "first", "event": "deal_registered"}),
+    ("personal-best", "Personal best", "Won a deal bigger than any before", 50,
+     {"kind": "personal_best", "event": "deal_won", "field": "amount"}),
+    ("quiz-ace", "Quiz ace", "Passed a quiz with a perfect score", 20,
+     {"kind": "quiz_aced", "min_score": 100}),
+    ("amplifier", "Amplifier", "Redistributed three vendor campaigns", 30,
+     {"kind": "count", "event": "campaign_redistributed", "count": 3}),
+    ("team-player", "Team player", "Thanked colleagues five times", 20,
+     {"kind": "count", "event": "recognition_given", "count": 5}),
+)  # fmt: skip
+
+PARTNERS = ["partner_owner", "sales_rep", "marketer", "support"]
+ACTIONS: dict[str, dict[str, Any]] = {
+    "register-deal": {
+        "title": "Register a deal",
+        "reason": "because you have not registered a deal this month",
+        "link": "/go/prm/deals/new",
+        "points_bonus": 50, "value": 40, "priority": 2,
+        "personas": ["sales_rep", "partner_owner"],
+        "when": {"fact": "deals_registered_this_month", "op": "eq", "value": 0},
+    },
+    "claim-expiring-funds": {
+        "title": "Claim your expiring funds",
+        "reason": "because {fund_claims_expiring} approved fund claims expire within 14 days",
+        "link": "/go/prm/funds/claims",
+        "points_bonus": 30, "value": 60, "priority": 2,
+        "personas": ["partner_owner", "marketer"],
+        "when": {"fact": "fund_claims_expiring", "op": "gt", "value": 0},
+    },
+    "redistribute-campaign": {
+        "title": "Share the new product campaign",
+        "reason": "because {campaigns_not_redistributed} new campaigns are ready to send as your own",
+        "link": "/go/tcma/campaigns",
+        "points_bonus": 30, "value": 30,
+        "personas": ["marketer"],
+        "when": {"fact": "campaigns_not_redistributed", "op": "gt", "value": 0},
+    },
+    "finish-certification": {
+        "title": "Finish your certification",
+        "reason": "because it unlocks the next partner tier",
+        "link": "/go/lms/certifications",
+        "points_bonus": 100, "value": 50, "priority": 1.5,
+        "personas": ["sales_rep", "support", "partner_owner"],
+        "when": {"all": [
+            {"fact": "certification_unlocks_next_tier", "op": "truthy"},
+            {"not": {"fact": "certification_complete", "op": "truthy"}},
+        ]},
+    },
+    "submit-rebate-invoice": {
+        "title": "Submit your rebate invoice",
+        "reason": "because your rebate of {rebate_amount} is waiting for its invoice",
+        "link": "/go/prm/rebates",
+        "points_bonus": 20, "value": 45,
+        "personas": ["partner_owner"],
+        "when": {"fact": "rebate_invoice_missing", "op": "truthy"},
+    },
+    "adopt-checklist": {
+        "title": "Adopt the implementation checklist",
+        "reason": "because customers onboarded with it renew more often",
+        "link": "/go/lms/checklists/implementation",
+        "points_bonus": 20, "value": 20,
+        "personas": ["support"],
+        "when": {"fact": "implementation_checklist_adopted", "op": "falsy"},
+    },
+    "call-dormant-partners": {
+        "title": "Call your dormant partners",
+        "reason": "because {dormant_partners} partners have not been active for 60 days",
+        "link": "/program/partners?status=dormant",
+        "value": 50, "priority": 2,
+        "personas": ["channel_manager"],
+        "when": {"fact": "dormant_partners", "op": "gt", "value": 0},
+    },
+    "thank-a-partner": {
+        "title": "Reward a partner from your budget",
+        "reason": "because you still have {budget_available} points to give before they lapse",
+        "link": "/engagement/kudos/new",
+        "value": 20,
+        "personas": ["channel_manager"],
+        "when": {"fact": "budget_available", "op": "gt", "value": 0},
+    },
+}  # fmt: skip
+
+SURVEY_QUESTIONS: list[dict[str, Any]] = [
+    {"id": "relevance", "kind": "scale", "prompt": "How relevant is your homepage to your work?",
+     "scale_min": 1, "scale_max": 5},
+    {"id": "most_useful", "kind": "choice", "prompt": "What helps you most?",
+     "choices": ["Next best action", "Deals and funds", "Training", "Recognition"]},
+    {"id": "wish", "kind": "text", "prompt": "One thing we should add?", "required": False},
+]  # fmt: skip
+
+FIELD_TEAM_BUDGET = 1_000
+
+
+async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
+    """Add the demo's engagement content; safe to call again."""
+    now = now or utcnow()
+    async with db.transaction() as session:
+        for kind, points in POINTS.items():
+            await badges.set_point_rule(session, kind, points)
+        for slug, name, description, points, definition in BADGES:
+            await badges.save_badge_rule(
+                session,
+                slug=slug,
+                name=name,
+                description=description,
+                points=points,
+                definition=definition,
+            )
+        for slug, definition in ACTIONS.items():
+            await nba.save_action_rule(session, slug, definition)
+        survey = await session.scalar(select(PulseSurvey.id).where(PulseSurvey.slug == "hub-pulse"))
+        cam = await session.scalar(select(User.id).where(User.email == "cam@vendor.example"))
+    if survey is None:
+        await surveys.create_survey(
+            db,
+            slug="hub-pulse",
+            title="How is the hub working for you?",
+            questions=SURVEY_QUESTIONS,
+            audience={"personas": PARTNERS, "cool_off_days": 14},
+            opens_at=now - timedelta(days=1),
+        )
+    if cam is not None:
+        await budgets.grant_budget(db, giver_id=cam, points=FIELD_TEAM_BUDGET, now=now)
