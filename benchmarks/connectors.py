@@ -1,0 +1,168 @@
+"""Connector benchmark: fan-out across backends, warm cache against cold, request coalescing.
+
+Run: ``.venv/bin/python benchmarks/connectors.py [--latency-ms 100] [--rounds 5] [--redis URL]``
+
+Every installed sandbox runs in-process (mounted on one shared httpx client,
+as ``hub demo`` does) with ``--latency-ms`` added to each HTTP answer, and
+the real adapters and resilience layer read from them. Prints, in one run:
+
+1. all four kinds for one user at once, against the slowest single backend
+   alone (goal: at most 1.2 times; fan-out, not a sum);
+2. the same reads from a warm cache against cold (goal: at least 20 times faster);
+3. 100 concurrent identical reads: fetches that reached the backend (goal: 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+
+from hub.connectors.backends import Backends
+from hub.connectors.demo import DemoSetup, demo_setup
+from hub.connectors.records import Kind, PartnerRef, PersonRef
+from hub.connectors.registry import adapters, build_connectors
+from hub.connectors.resilience import Resilience
+from hub.store import KeyValueStore, MemoryStore
+from hub.store.redis import RedisStore
+
+ACME = PartnerRef("acme", "Acme Corporation", "acme.example")
+REP = PersonRef("rep@acme.example", ACME)
+# One widget-sized read per kind, for the sales rep of Acme.
+READS: list[tuple[Kind, str, PartnerRef | PersonRef]] = [
+    (Kind.PRM, "deals", ACME),
+    (Kind.LMS, "enrolments", REP),
+    (Kind.INCENTIVES, "goals", REP),
+    (Kind.TCMA, "leads", ACME),
+]
+
+
+async def _timed(action: Awaitable[Any]) -> float:
+    started = time.perf_counter()
+    await action
+    return time.perf_counter() - started
+
+
+class Bench:
+    def __init__(self, setup: DemoSetup, http: httpx.AsyncClient, store_url: str | None) -> None:
+        self.setup = setup
+        self.http = http
+        self.store_url = store_url
+        self.connectors = build_connectors(setup.configs, http)
+
+    async def fresh(self) -> tuple[Backends, Resilience, KeyValueStore]:
+        """Backends over an empty cache, so the next reads are cold."""
+        store: KeyValueStore = MemoryStore()
+        if self.store_url:
+            # A prefix of our own, emptied each time: nobody else's keys are touched.
+            redis_store = RedisStore.from_url(self.store_url, prefix="bench-connectors:")
+            await redis_store.clear()
+            store = redis_store
+        resilience = Resilience(store)
+        return Backends(self.connectors, call=resilience), resilience, store
+
+    def reads(self, backends: Backends) -> list[tuple[Kind, str, PartnerRef | PersonRef]]:
+        return [read for read in READS if backends.has(read[0])]
+
+    async def all_kinds(self, backends: Backends) -> None:
+        await asyncio.gather(*(backends.read(*read) for read in self.reads(backends)))
+
+
+async def run(latency_ms: float, rounds: int, store_url: str | None) -> None:
+    setup = demo_setup(adapters(), latency=latency_ms / 1000)
+    async with httpx.AsyncClient(mounts=setup.mounts, timeout=30) as http:
+        bench = Bench(setup, http, store_url)
+        backends, _, store = await bench.fresh()
+        kinds = [read[0].value for read in bench.reads(backends)]
+        missing = [kind.value for kind in Kind if kind.value not in kinds]
+        print(f"connectors: {', '.join(c.config.name for c in bench.connectors)}")
+        print(
+            f"kinds read: {', '.join(kinds)}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+        )
+        print(
+            f"sandbox latency: {latency_ms:g} ms per HTTP answer; store: {store.name}; rounds: {rounds}"
+        )
+        await store.close()
+        # Warm-up: tokens fetched, imports done, so rounds measure steady state.
+        warm_backends, _, warm_store = await bench.fresh()
+        await bench.all_kinds(warm_backends)
+        await warm_store.close()
+
+        singles: dict[str, list[float]] = {}
+        together: list[float] = []
+        warm: list[float] = []
+        for _ in range(rounds):
+            for kind, operation, subject in READS:
+                backends, _, store = await bench.fresh()
+                if backends.has(kind):
+                    seconds = await _timed(backends.read(kind, operation, subject))
+                    singles.setdefault(f"{kind.value}.{operation}", []).append(seconds)
+                await store.close()
+            backends, _, store = await bench.fresh()
+            together.append(await _timed(bench.all_kinds(backends)))
+            warm.append(await _timed(bench.all_kinds(backends)))
+            await store.close()
+
+        medians = {name: statistics.median(times) for name, times in singles.items()}
+        slowest_name = max(medians, key=lambda name: medians[name])
+        slowest = medians[slowest_name]
+        cold = statistics.median(together)
+        hot = statistics.median(warm)
+        print()
+        print("single backends alone, cold cache (median):")
+        for name, seconds in sorted(medians.items()):
+            print(f"  {name:<22} {seconds * 1000:8.1f} ms")
+        print()
+        print(f"{'figure':<46} {'measured':>12} {'goal':>10}  ok")
+        fan_out = cold / slowest
+        print(
+            f"{'all kinds at once / slowest alone':<46} {fan_out:>11.2f}x {'<= 1.2x':>10}"
+            f"  {'yes' if fan_out <= 1.2 else 'NO'}"
+            f"   ({cold * 1000:.0f} ms vs {slowest * 1000:.0f} ms, {slowest_name})"
+        )
+        speedup = cold / hot
+        print(
+            f"{'cold / warm cache (all kinds)':<46} {speedup:>11.0f}x {'>= 20x':>10}"
+            f"  {'yes' if speedup >= 20 else 'NO'}"
+            f"   ({cold * 1000:.0f} ms vs {hot * 1000:.2f} ms)"
+        )
+
+        backends, resilience, store = await bench.fresh()
+        single_knobs = setup.knobs["salesforce"]
+        before = single_knobs.requests
+        await backends.read(Kind.PRM, "rebates", ACME)
+        one_read_requests = single_knobs.requests - before
+        await store.close()
+        backends, resilience, store = await bench.fresh()
+        before = single_knobs.requests
+        await asyncio.gather(*(backends.read(Kind.PRM, "rebates", ACME) for _ in range(100)))
+        fetches = resilience.metrics_of("salesforce").calls
+        http_requests = single_knobs.requests - before
+        print(
+            f"{'backend fetches for 100 concurrent reads':<46} {fetches:>12} {'1':>10}"
+            f"  {'yes' if fetches == 1 else 'NO'}"
+            f"   ({http_requests} HTTP requests; one uncached read makes {one_read_requests})"
+        )
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--redis",
+        help="redis:// URL for the cache (keys under bench-connectors:); default in-process",
+    )
+    args = parser.parse_args()
+    asyncio.run(run(args.latency_ms, args.rounds, args.redis))
+
+
+if __name__ == "__main__":
+    main()
