@@ -23,6 +23,7 @@ from hub.connectors.moodle import MoodleConnector
 from hub.connectors.records import Kind, PersonRef
 from hub.connectors.sandboxes import moodle as sandbox
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.connectors.sandboxes.moodle_seed import learners
 from tests.live_server import serving
 
 pytestmark = pytest.mark.anyio
@@ -253,4 +254,4 @@ async def test_the_adapter_reads_the_sandbox_over_a_socket() -> None:
 
 async def test_the_sandbox_is_deterministic() -> None:
     today = date(2026, 11, 22)
-    assert sandbox.learners(today) == sandbox.learners(today)
+    assert learners(today) == learners(today)

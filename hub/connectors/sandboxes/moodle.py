@@ -11,9 +11,7 @@ from ``today``. Initech's people last learned anything months ago.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,84 +21,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
-from hub.demo.cast import ORGS, USERS
+from hub.connectors.sandboxes.moodle_seed import (
+    BADGES,
+    COURSE_NAMES,
+    COURSES,
+    Enrolment,
+    Learner,
+    learners,
+)
 
 DEMO_TOKEN = "sandbox-moodle-token"  # noqa: S105 - a public demo credential, not a secret
 RELEASE = "4.3.2+ (Build: 20240118)"
-
-COURSES = (
-    (2, "PF101", "Product Fundamentals"),
-    (3, "SS201", "Solution Selling"),
-    (4, "IS301", "Implementation Specialist"),
-    (5, "AT302", "Advanced Troubleshooting"),
-    (6, "SE110", "Security Essentials"),
-    (7, "CM220", "Cloud Migration Playbook"),
-    (8, "PO100", "Partner Onboarding"),
-    (9, "PL130", "Pricing and Licensing"),
-)
-COURSE_NAMES = {course_id: name for course_id, _, name in COURSES}
-BADGES = (
-    (11, "Certified Sales Associate", (3, 9)),
-    (12, "Certified Implementation Professional", (4, 6)),
-    (13, "Certified Support Expert", (4, 5)),
-    (14, "Product Fundamentals Associate", (2,)),
-)
-
-
-@dataclass(frozen=True)
-class _Enrolment:
-    course_id: int
-    progress: float
-    started: datetime
-    completed: datetime | None
-    quiz_grade: float | None
-    quiz_graded: datetime | None
-
-
-@dataclass(frozen=True)
-class _Learner:
-    id: int
-    email: str
-    first: str
-    last: str
-    last_access: datetime
-    enrolments: tuple[_Enrolment, ...]
-
-
-def learners(today: date) -> dict[str, _Learner]:
-    """Every partner person's learning record, keyed by email."""
-    now = datetime.combine(today, time(9, 0), UTC)
-    dormant = {org.slug for org in ORGS if org.dormant}
-    people = {}
-    for index, user in enumerate(u for u in USERS if u.org is not None):
-        draw = random.Random(f"moodle:{user.email}")  # noqa: S311 - seeded demo figures
-        # Dormant partners' learning stopped months ago: shift their whole history back.
-        offset = timedelta(days=150) if user.org in dormant else timedelta(0)
-        chosen = draw.sample(COURSES, draw.randint(4, 7))
-        enrolments = []
-        for course_id, _, _ in chosen:
-            started = now - offset - timedelta(days=draw.randint(20, 300))
-            progress = draw.choice((100.0, 100.0, 100.0, 80.0, 62.5, 40.0, 25.0, 0.0))
-            finished = (
-                started + timedelta(days=draw.randint(3, 18), hours=draw.randint(0, 7))
-                if progress == 100.0
-                else None
-            )
-            if finished is not None and finished > now - offset:
-                finished = now - offset - timedelta(days=1)
-            graded = finished or (started + timedelta(days=2) if progress >= 40 else None)
-            grade = round(draw.uniform(5.2, 10.0), 2) if graded else None
-            enrolments.append(_Enrolment(course_id, progress, started, finished, grade, graded))
-        first, _, last = user.name.partition(" ")
-        people[user.email] = _Learner(
-            id=100 + index,
-            email=user.email,
-            first=first,
-            last=last,
-            last_access=now - offset - timedelta(hours=draw.randint(2, 200)),
-            enrolments=tuple(enrolments),
-        )
-    return people
 
 
 def create_app(
@@ -115,7 +46,7 @@ def create_app(
 
 
 class _Site:
-    def __init__(self, people: dict[str, _Learner], token: str) -> None:
+    def __init__(self, people: dict[str, Learner], token: str) -> None:
         self.people = people
         self.by_id = {learner.id: learner for learner in people.values()}
         self.token = token
@@ -153,7 +84,7 @@ class _Site:
                 "Invalid parameter value detected",
             )
 
-    def _learner(self, values: dict[str, str]) -> _Learner:
+    def _learner(self, values: dict[str, str]) -> Learner:
         learner = self.by_id.get(int(values["userid"]))
         if learner is None:
             raise KeyError("userid")
@@ -265,7 +196,7 @@ class _Site:
             for e in learner.enrolments
         ]
 
-    def _enrolment(self, values: dict[str, str]) -> _Enrolment:
+    def _enrolment(self, values: dict[str, str]) -> Enrolment:
         course_id = int(values["courseid"])
         for enrolment in self._learner(values).enrolments:
             if enrolment.course_id == course_id:
