@@ -10,6 +10,7 @@ default and a notice, and their next change starts from that default.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,9 +126,11 @@ def edit(book: PersonaBook, layout: Layout, action: str, name: str) -> tuple[str
     """``layout`` after one change; raises :class:`LayoutError` for a change that is not valid."""
     widgets = list(layout.widgets)
     if action not in ACTIONS or action == "reset":
-        raise LayoutError(400, N_("Unknown layout change: %(action)s."), action=action[:40])
+        shown = re.sub(r"[^A-Za-z0-9_-]", "", action)[:40]
+        raise LayoutError(400, N_("Unknown layout change: %(action)s."), action=shown)
     if name not in book.registry:
-        raise LayoutError(400, N_("There is no widget called “%(name)s”."), name=name[:60])
+        shown = re.sub(r"[^A-Za-z0-9_-]", "", name)[:60]  # never echo markup back
+        raise LayoutError(400, N_("There is no widget called “%(name)s”."), name=shown)
     if not book.registry[name].allows(layout.persona):
         raise LayoutError(403, N_("That widget is not available on this homepage."))
     if action == "add":

@@ -6,6 +6,7 @@ block of ``home.html``; without JavaScript the forms post and redirect back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -72,7 +73,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         principal = require_principal(request)
         if principal.persona not in book:
             raise HTTPException(403)
-        return principal, await load_viewer(hub.db, principal)
+        return principal, await load_viewer(hub.db, principal, locale_of(request))
 
     async def home(request: Request) -> Response:
         principal = principal_of(request)
@@ -80,7 +81,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
             return RedirectResponse(f"/auth/login?next={quote('/')}", status_code=303)
         if not principal.roles or principal.persona not in book:
             return templates.TemplateResponse(request, "no_access.html", {}, status_code=403)
-        viewer = await load_viewer(hub.db, principal)
+        viewer = await load_viewer(hub.db, principal, locale_of(request))
         layout = await current_layout(hub, book, viewer)
         return templates.TemplateResponse(
             request,
@@ -123,9 +124,11 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         principal = require_principal(request)
         form = await request.form()
         wanted = str(form.get("persona") or "")[:MAX_FIELD]
+        locale = locale_of(request)
         if wanted not in principal.roles or wanted not in book:
-            raise HTTPException(403, "You do not have that role.")
-        await load_viewer(hub.db, principal)  # still who the session says, with that role
+            raise HTTPException(403, translate(locale, N_("You do not have that role.")))
+        # Still who the session says, and the role is still theirs.
+        await load_viewer(hub.db, replace(principal, persona=wanted), locale)
         session = session_of(request)
         session["user"] = {**session["user"], "persona": wanted}
         return RedirectResponse("/", status_code=303)

@@ -16,7 +16,7 @@ from starlette.requests import HTTPConnection
 from hub.auth.principal import Principal, known_roles, principal_of
 from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database, User
-from hub.i18n import choose_locale
+from hub.i18n import DEFAULT_LOCALE, N_, choose_locale, translate
 from hub.personas.layouts import Segment
 from hub.services.partner_activity import partner_ref
 from hub.widgets.base import OrgProfile
@@ -66,16 +66,17 @@ def refuse_foreign_ids(conn: HTTPConnection, principal: Principal) -> None:
             raise HTTPException(404)
 
 
-async def load_viewer(db: Database, principal: Principal) -> Viewer:
+async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
+    changed = translate(locale, N_("Your access has changed. Sign out and sign in again."))
     async with db.session() as session:
         user = await session.scalar(
             select(User).where(User.id == principal.id).options(selectinload(User.partner_org))
         )
     if user is None or user.partner_org_id != principal.partner_org_id:
-        raise HTTPException(403, "Your access has changed. Sign out and sign in again.")
+        raise HTTPException(403, changed)
     if principal.persona not in known_roles(user.roles):
-        raise HTTPException(403, "Your access has changed. Sign out and sign in again.")
+        raise HTTPException(403, changed)
     org = user.partner_org
     profile = (
         OrgProfile(org.id, org.slug, org.name, org.tier, org.region, org.partner_type)

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from hub.auth.principal import require_principal
 from hub.connectors.backends import Portal
 from hub.connectors.base import BackendError
+from hub.i18n import N_, translate
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.homepage import HomepageServices
@@ -156,14 +157,16 @@ def routes(
 ) -> list[BaseRoute]:
     async def widget_endpoint(request: Request) -> Response:
         principal = require_principal(request)
+        locale = locale_of(request)
         widget = book.registry.get(request.path_params["name"])
         if widget is None:
-            raise HTTPException(404, "There is no such widget.")
+            raise HTTPException(404, translate(locale, N_("There is no such widget.")))
         refuse_foreign_ids(request, principal)
         if not widget.allows(principal.persona):
-            raise HTTPException(403, "That widget is not available on your homepage.")
-        viewer = await load_viewer(hub.db, principal)
-        locale = locale_of(request)
+            raise HTTPException(
+                403, translate(locale, N_("That widget is not available on this homepage."))
+            )
+        viewer = await load_viewer(hub.db, principal, locale)
         rendered = await renderer.render(viewer, widget, locale)
         headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
         if request.headers.get("hx-request") == "true":

@@ -1,0 +1,231 @@
+"""Widget fragments through the ASGI app, over fake connectors: figures, isolation, failures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from hub.connectors.records import Kind
+from hub.db import Database, PartnerOrg, User
+from hub.demo.cast import USERS
+from hub.settings import Settings
+from hub.store import KeyValueStore
+from hub.widgets.catalogue import build_registry
+from tests.widget_fakes import HomeRig, home_rig
+
+pytestmark = pytest.mark.anyio
+
+REGISTRY = build_registry()
+PARTNER_OWNER = "owner@acme.example"
+
+
+@pytest.fixture
+async def rig(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIterator[HomeRig]:
+    async with home_rig(settings, db, store) as made:
+        yield made
+
+
+def person_for(widget_name: str, org: str | None = "acme") -> tuple[str, str]:
+    """A demo person of ``org`` with a role that may use the widget, and that role."""
+    widget = REGISTRY[widget_name]
+    for person in USERS:
+        if person.org != org:
+            continue
+        for role in person.roles:
+            if widget.allows(role):
+                return person.email, role
+    raise LookupError(widget_name)
+
+
+async def as_persona(rig: HomeRig, email: str, persona: str) -> str:
+    token = await rig.sign_in(email)
+    if persona != next(p.roles[0] for p in USERS if p.email == email):
+        response = await rig.client.post(
+            "/home/persona", data={"persona": persona, "csrf_token": token}
+        )
+        assert response.status_code == 303
+    return token
+
+
+def vendor_only(name: str) -> bool:
+    return not any(
+        REGISTRY[name].allows(p) for p in ("partner_owner", "sales_rep", "marketer", "support")
+    )
+
+
+EXPECTED = {
+    "program_status": [
+        "Silver",
+        "To reach Gold this year",
+        "$440,000.00 more closed-won revenue",
+        "12 more won deals",
+        "45 days left",
+    ],
+    "dollars_spent": ["$60,000.00", "3 won deals", "$90,000.00"],
+    "rebates_earned": [
+        "$2,000.00",
+        "Paid out: $766.00",
+        "Still accruing: $400.00",
+        "1 rebate waits for your invoice",
+    ],
+    "coop_earned": ["$8,000.00", "Claimed: $2,500.00", "Left to claim: $5,500.00"],
+    "mdf_spent": ["$3,000.00", "spent in 1 approved claim"],
+    "mdf_available": ["$15,000.00", "Allocated: $20,000.00"],
+    "progress_to_goal": ["Goal of {email}", 'value="64"', "$64,000.00 of $100,000.00"],
+    "spiff_eligibility": ["SPIF for {email}", "$500.00"],
+    "requirements_to_earn": ["Register 2 deals", "Finish the course"],
+    "claim_status": ["In review: 1", "Paid: 1", "Claim of {email}"],
+    "leads_earned": [">7<", "leads in the last 90 days", "ACME campaign 0: 7"],
+    "campaigns_to_redistribute": ["ACME campaign 0", "ACME campaign 2"],
+    "satisfaction_rates": ["87%", "120 survey answers"],
+    "velocity": ["7.5 h", "310 cases closed"],
+    "retention": ["92%"],
+    "certification_level": ["Professional", "Certified {email}", "expires"],
+    "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
+    "field_team": ["Casey Morgan", "mailto:cam@vendor.example"],
+    "whats_new": ["New"],
+    "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
+    "quiet_partners": ["Initech", "never active in the hub"],
+    "connector_health": ["fake-prm", "Every connector answers"],
+}
+FILLED = [name for name in REGISTRY if not REGISTRY[name].slot]
+SLOTS = [name for name in REGISTRY if REGISTRY[name].slot]
+
+
+def test_every_filled_widget_has_expectations() -> None:
+    assert sorted(EXPECTED) == sorted(FILLED)
+
+
+@pytest.mark.parametrize("name", FILLED)
+async def test_widget_shows_figures_from_the_connectors(rig: HomeRig, name: str) -> None:
+    org = None if vendor_only(name) else "acme"
+    email, persona = person_for(name, org)
+    await as_persona(rig, email, persona)
+    response = await rig.widget(name)
+    assert response.status_code == 200
+    for expected in EXPECTED[name]:
+        assert expected.replace("{email}", email) in response.text, (name, expected)
+    assert "Updated" in response.text or "Live from the hub" in response.text
+    assert "widget-notice" not in response.text
+    if REGISTRY[name].source is not None:
+        portal = f"https://{REGISTRY[name].source.value}.fake.example/portal"  # type: ignore[union-attr]
+        assert f'href="{portal}"' in response.text
+
+
+@pytest.mark.parametrize("name", SLOTS)
+async def test_an_unfilled_slot_renders_nothing(rig: HomeRig, name: str) -> None:
+    email, persona = person_for(name, None if vendor_only(name) else "acme")
+    await as_persona(rig, email, persona)
+    response = await rig.widget(name)
+    assert response.status_code == 200
+    assert response.text == ""
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+async def test_no_widget_gives_one_org_another_orgs_data(
+    rig: HomeRig, db: Database, name: str
+) -> None:
+    async with db.session() as session:
+        globex = await session.scalar(select(PartnerOrg).where(PartnerOrg.slug == "globex"))
+        other = await session.scalar(select(User).where(User.email == "owner@globex.example"))
+    assert globex is not None
+    assert other is not None
+    if vendor_only(name):
+        await rig.sign_in(PARTNER_OWNER)
+        assert (await rig.widget(name)).status_code == 403
+        assert (await rig.widget(name, org="globex")).status_code in (403, 404)
+        return
+    email, persona = person_for(name, "acme")
+    await as_persona(rig, email, persona)
+    for params in (
+        {"org": "globex"},
+        {"partner_org": "globex"},
+        {"partner_org_id": str(globex.id)},
+        {"org_id": str(globex.id)},
+        {"user_id": str(other.id)},
+        {"email": "owner@globex.example"},
+    ):
+        response = await rig.widget(name, **params)
+        assert response.status_code in (403, 404), (name, params)
+    own = await rig.widget(name, org="acme")
+    assert own.status_code == 200
+    assert "GLOBEX" not in own.text
+    assert "globex.example" not in own.text
+    for connector in rig.connectors.values():
+        assert all("globex" not in subject for _, subject in connector.calls), connector.calls
+
+
+async def test_a_widget_the_persona_may_not_use_is_403(rig: HomeRig) -> None:
+    await rig.sign_in("support@acme.example")
+    response = await rig.widget("rebates_earned")
+    assert response.status_code == 403
+    assert rig.connectors[Kind.PRM].calls == []
+
+
+async def test_an_unknown_widget_is_404(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    assert (await rig.widget("no_such_widget")).status_code == 404
+
+
+async def test_signed_out_widget_is_401(rig: HomeRig) -> None:
+    assert (await rig.widget("program_status")).status_code == 401
+
+
+async def test_without_htmx_a_widget_is_a_whole_page(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    response = await rig.client.get("/widgets/dollars_spent")
+    assert response.status_code == 200
+    assert "<html" in response.text
+    assert "$60,000.00" in response.text
+    assert "Back to your homepage" in response.text
+
+
+async def test_a_failing_backend_degrades_only_its_widgets(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    rig.connectors[Kind.PRM].fail = True
+    page = await rig.client.get("/")
+    assert page.status_code == 200
+    broken = await rig.widget("dollars_spent")
+    assert broken.status_code == 200
+    assert "a backend is not answering" in broken.text
+    assert "Try again" in broken.text
+    fine = await rig.widget("quick_links")
+    assert "widget-notice" not in fine.text
+
+
+async def test_a_failing_backend_shows_the_last_good_value_with_its_age(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    good = await rig.widget("rebates_earned")
+    assert "$2,000.00" in good.text
+    rig.connectors[Kind.PRM].fail = True
+    stale = await rig.widget("rebates_earned")
+    assert stale.status_code == 200
+    assert "$2,000.00" in stale.text
+    assert "these are the last figures we had" in stale.text
+    assert re.search(r"is-stale\">Updated (just now|\d+ \w+ ago)", stale.text)
+
+
+async def test_a_slow_backend_times_the_widget_out(
+    settings: Settings, db: Database, store: KeyValueStore
+) -> None:
+    async with home_rig(settings, db, store, delay=3.0) as slow:
+        await slow.sign_in(PARTNER_OWNER)
+        response = await slow.widget("dollars_spent")  # the fake connector's timeout is 2 s
+        assert response.status_code == 200
+        assert "a backend is not answering" in response.text
+
+
+async def test_a_vendor_user_sees_every_partner(rig: HomeRig) -> None:
+    await rig.sign_in("cam@vendor.example")
+    response = await rig.widget("my_partners")
+    assert all(name in response.text for name in ("Acme Corporation", "Globex", "Initech"))
+
+
+async def test_a_german_user_gets_german_figures(rig: HomeRig) -> None:
+    await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
+    response = await rig.widget("dollars_spent")
+    assert "60.000,00" in response.text
+    assert "Aktualisiert" in response.text
