@@ -56,6 +56,7 @@ class OpenIDProvider:
                 Route("/authorize", self.authorize),
                 Route("/token", self.token, methods=["POST"]),
                 Route("/userinfo", self.userinfo),
+                Route("/logout", self.end_session),
             ]
         )
 
@@ -156,6 +157,16 @@ class OpenIDProvider:
         if sub is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         return JSONResponse({"sub": sub, **self.users[sub]})
+
+    async def end_session(self, request: Request) -> Response:
+        """RP-initiated logout: forget who is signed in, go back where the client asked."""
+        self.signed_in = None
+        target = request.query_params.get("post_logout_redirect_uri", "")
+        if request.query_params.get("client_id") != self.client_id or not target.startswith(
+            self.redirect_uri.rsplit("/auth/", 1)[0] + "/"
+        ):
+            return PlainTextResponse("bad logout request", status_code=400)
+        return RedirectResponse(target, status_code=302)
 
 
 def _new_key(kid: str) -> RSAKey:
