@@ -78,8 +78,10 @@ async def _news_for(context: WidgetContext) -> tuple[list[NewsItem], list[Any]]:
 
 
 async def _hub_activity(context: WidgetContext) -> list[NewsItem]:
-    events = await context.services.recent_activity(NEWS_LIMIT)
-    return [NewsItem("activity", e.org_name, e.kind, e.occurred_at) for e in events]
+    # The newest event per org and kind: five sign-ins by one org are one line of news.
+    events = await context.services.recent_activity(NEWS_LIMIT * 10)
+    newest = {(e.org_name, e.kind): e for e in reversed(events)}
+    return [NewsItem("activity", e.org_name, e.kind, e.occurred_at) for e in newest.values()]
 
 
 def _sort_key(item: NewsItem) -> str:

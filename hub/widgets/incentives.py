@@ -10,6 +10,7 @@ from hub.i18n import N_
 from hub.widgets.base import Size, Widget, WidgetContext, WidgetView, read
 from hub.widgets.figures import is_currency, share, totals
 
+MAX_GOALS = 4
 CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
 INCENTIVE_PERSONAS = frozenset({"sales_rep", "partner_owner", "marketer"})
 
@@ -29,7 +30,11 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
         }
         for goal in sorted(goals, key=lambda g: g.period_end)
     ]
-    return WidgetView.of([fetched], {"goals": rows}, empty=not rows)
+    return WidgetView.of(
+        [fetched],
+        {"goals": rows[:MAX_GOALS], "more": max(0, len(rows) - MAX_GOALS)},
+        empty=not rows,
+    )
 
 
 def _open(spiff: Spiff, context: WidgetContext) -> bool:

@@ -24,7 +24,9 @@ async def load_certification_level(context: WidgetContext) -> WidgetView:
     ]
     enrolments_read = await read_optional(context, Kind.LMS, "enrolments", context.person)
     in_progress: list[Enrolment] = [
-        e for e in (enrolments_read.value if enrolments_read else []) if e.completed_at is None
+        e
+        for e in (enrolments_read.value if enrolments_read else [])
+        if e.completed_at is None and e.progress < 1
     ]
     expiring = [
         c
