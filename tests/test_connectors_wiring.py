@@ -88,3 +88,35 @@ async def test_a_bad_connectors_file_stops_start_up(tmp_path: Path, database_url
         ConnectorsError, match=r"connectors.toml:1: connector 'prm', key 'base_url'"
     ):
         Hub.from_settings(settings)
+
+
+async def test_two_orgs_reading_through_the_demo_never_see_each_others_deals(
+    tmp_path: Path, database_url: str
+) -> None:
+    hub = Hub.from_settings(make_settings(tmp_path, database_url))
+    try:
+        acme = await hub.backends.read(Kind.PRM, "deals", ACME)
+        globex = await hub.backends.read(Kind.PRM, "deals", PartnerRef("globex", "Globex"))
+        acme_again = await hub.backends.read(Kind.PRM, "deals", ACME)
+        assert len(acme.value) == 23
+        assert len(globex.value) == 14
+        assert acme_again.value == acme.value
+        assert {d.partner_account_id for d in acme.value}.isdisjoint(
+            {d.partner_account_id for d in globex.value}
+        )
+    finally:
+        await hub.close()
+
+
+def test_the_sandbox_command_prints_a_connectors_table() -> None:
+    from hub.cli import build_parser
+    from hub.connectors.sandboxes.cli import _stanza
+
+    args = build_parser().parse_args(
+        ["sandbox", "salesforce", "--port", "8101", "--latency-ms", "5"]
+    )
+    assert (args.name, args.port, args.latency_ms) == ("salesforce", 8101, 5.0)
+    backend = next(b for b in demo_backends() if b.name == "salesforce")
+    table = _stanza(backend, "http://127.0.0.1:8101")
+    assert '# base_url = "http://127.0.0.1:8101"' in table
+    assert '# client_secret_env = "HUB_SALESFORCE_CLIENT_SECRET"' in table

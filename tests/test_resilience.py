@@ -263,3 +263,24 @@ async def test_an_unreadable_cache_entry_is_dropped_not_served(
     answer = await resilience(backend, "rebates", ACME)
     assert backend.calls == 1
     assert answer.value == _rebates_of(ACME)
+
+
+async def test_a_cancelled_trial_call_does_not_wedge_the_breaker(
+    resilience: Resilience, clock: Clock
+) -> None:
+    backend = ScriptedPRM(_config(retries=0))
+    backend.failures = [BackendUnavailable("down")] * 3
+    for _ in range(3):
+        with pytest.raises(BackendUnavailable):
+            await resilience(backend, "rebates", ACME)
+    clock.advance(31)
+    backend.delay = 5
+    trial = asyncio.ensure_future(resilience(backend, "rebates", ACME))
+    await asyncio.sleep(0.01)
+    assert resilience.breaker_state("prm-one") is BreakerState.HALF_OPEN
+    await resilience.close()  # shutting down cancels the trial fetch
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    backend.delay = 0
+    assert (await resilience(backend, "rebates", GLOBEX)).value == _rebates_of(GLOBEX)
+    assert resilience.breaker_state("prm-one") is BreakerState.CLOSED

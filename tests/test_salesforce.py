@@ -26,7 +26,7 @@ from hub.connectors.base import (
 from hub.connectors.records import DealRegistration, FundType, Kind, Money, PartnerRef, PersonRef
 from hub.connectors.salesforce import SalesforceConnector
 from hub.connectors.sandboxes.soql_subset import parse
-from hub.connectors.soql import quote
+from hub.connectors.soql import like_ending, quote
 
 pytestmark = pytest.mark.anyio
 
@@ -232,6 +232,7 @@ def test_soql_quote_escapes_backslashes_and_quotes() -> None:
     assert quote("O'Brien") == r"'O\'Brien'"
     assert quote("back\\slash'") == r"'back\\slash\''"
     assert quote("line\nbreak") == r"'line\nbreak'"
+    assert like_ending("a_b%.example'") == r"'%a\_b\%.example\''"
 
 
 def test_a_field_option_that_is_not_a_field_name_is_refused() -> None:
@@ -319,3 +320,18 @@ def test_missing_credentials_are_refused_at_construction() -> None:
             auth={"method": "jwt_bearer", "client_id": "k", "username": "u@x.example"},
             secrets={"private_key": "not a key"},
         )
+
+
+async def test_register_deal_can_create_a_lead_instead() -> None:
+    org = RecordedOrg(lambda request: reply("create_success", 201))
+    registration = DealRegistration(
+        "Initrode - Pilot", "Initrode", Money(Decimal("100"), "USD"), date(2027, 2, 1),
+        "buyer@initrode.example",
+    )  # fmt: skip
+    salesforce = connector(org, deal_registration_object="Lead")
+    await salesforce.register_deal(ACME_KNOWN, PersonRef("rep@acme.example"), registration)
+    create = org.requests[-1]
+    assert create.url.path == "/services/data/v62.0/sobjects/Lead/"
+    sent = json.loads(create.content)
+    assert (sent["Company"], sent["Email"]) == ("Initrode", "buyer@initrode.example")
+    assert sent["PartnerAccountId"] == "0015g00000XyZ01AAA"

@@ -66,6 +66,10 @@ class CircuitBreaker:
             self._opened_at = self._clock()
         self._trial_running = False
 
+    def abandon_trial(self) -> None:
+        """A call was cancelled before it could tell: let the next caller try instead."""
+        self._trial_running = False
+
     def seconds_until_trial(self) -> float:
         if self._opened_at is None:
             return 0.0

@@ -194,6 +194,9 @@ class Resilience:
                 # The partner is unknown there: the backend itself is fine.
                 breaker.record_success()
                 raise
+            except asyncio.CancelledError:
+                breaker.abandon_trial()
+                raise
             except BackendError as exc:
                 failure = exc
             except Exception:
@@ -252,10 +255,11 @@ class Resilience:
         )
 
     async def close(self) -> None:
-        """Cancel background refreshes still running (at shutdown)."""
-        for task in list(self._refreshes):
+        """Cancel fetches and background refreshes still running (at shutdown)."""
+        running = {*self._refreshes, *self._in_flight.values()}
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._refreshes, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 def _percentile(ordered: list[float], share: float) -> float | None:

@@ -49,7 +49,7 @@ from hub.connectors.records import (
     ServiceMetrics,
 )
 from hub.connectors.salesforce_api import SalesforceAPI
-from hub.connectors.soql import field, quote
+from hub.connectors.soql import field, like_ending, quote
 
 DEFAULTS: Mapping[str, Any] = {
     "api_version": "62.0",
@@ -370,7 +370,7 @@ class SalesforceConnector:
         if self._opt("lookup") == "website":
             if not partner.domain:
                 raise NotConfigured(f"{self.config.name}: no domain for {partner.slug!r}")
-            condition = f"Website LIKE {quote('%' + _like_escape(partner.domain))}"
+            condition = f"Website LIKE {like_ending(partner.domain)}"
         else:
             condition = f"{field(self._opt('lookup_field'))} = {quote(partner.slug)}"
         rows = await self._salesforce.query(f"SELECT Id FROM Account WHERE {condition} LIMIT 2")
@@ -420,10 +420,6 @@ def _related_optional(row: Mapping[str, Any], relation: str, name: str, where: s
     if related is None:
         return None
     return shapes.optional_text(shapes.obj(related, f"{where}.{relation}"), name, where)
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _share(part: int, whole: int) -> Decimal:

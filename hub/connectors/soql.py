@@ -22,6 +22,16 @@ def quote(value: str) -> str:
     return "'" + "".join(_ESCAPES.get(char, char) for char in value) + "'"
 
 
+def like_ending(value: str) -> str:
+    """A LIKE pattern literal matching text that ends with ``value`` taken literally.
+
+    SOQL's LIKE escapes (``\\%``, ``\\_``) go inside the string literal, after
+    quoting, so a ``_`` in a domain is not a wildcard.
+    """
+    escaped = quote(value)[1:-1].replace("%", "\\%").replace("_", "\\_")
+    return f"'%{escaped}'"
+
+
 def field(name: str) -> str:
     """``name`` if it is a plain (possibly dotted) API field name; configuration goes here."""
     if not _FIELD.match(name):
