@@ -11,22 +11,11 @@ from hub.resources import Hub
 from hub.services.engagement import budgets, nba, surveys
 from hub.services.engagement.models import ActionRule, BadgeRule, PointRule, PulseSurvey
 from hub.services.engagement.seed import seed_engagement
+from hub.services.engagement.seed_facts import DEMO_FACTS
 from tests.engagement_helpers import user_id
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
-DEMO_FACTS = {
-    "deals_registered_this_month": 0,
-    "fund_claims_expiring": 2,
-    "campaigns_not_redistributed": 1,
-    "certification_unlocks_next_tier": True,
-    "certification_complete": False,
-    "rebate_invoice_missing": True,
-    "rebate_amount": "USD 4,200",
-    "implementation_checklist_adopted": False,
-    "dormant_partners": 1,
-    "budget_available": 1000,
-}
 
 
 async def test_seeding_twice_adds_nothing_more(seeded: Hub) -> None:

@@ -6,7 +6,7 @@ event, it moves the progress and says whether the badge is now earned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -111,7 +111,17 @@ async def set_point_rule(session: AsyncSession, event_kind: str, points: int) ->
     return rule
 
 
-def advance(rule: ActiveRule, progress: BadgeProgress, event: EventFacts) -> bool:
+@dataclass
+class Progress:
+    """One user's progress towards one badge, as ``advance`` moves it (a ``badge_progress`` row)."""
+
+    id: int
+    count: int = 0
+    best: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def advance(rule: ActiveRule, progress: Progress, event: EventFacts) -> bool:
     """Move ``progress`` by ``event``; ``True`` when the badge is earned by it."""
     criteria = rule.criteria
     detail = dict(progress.detail or {})
@@ -147,7 +157,6 @@ def advance(rule: ActiveRule, progress: BadgeProgress, event: EventFacts) -> boo
         score = _number(event.payload.get("score"))
         earned = score is not None and score >= criteria.min_score
     progress.detail = detail
-    progress.updated_at = utcnow()
     return earned
 
 
@@ -234,7 +243,7 @@ async def badge_gallery(session: AsyncSession, user_id: int) -> list[GalleryBadg
     return [*reversed(earned), *waiting]
 
 
-def streak_today(progress: BadgeProgress, rule: ActiveRule, today: date) -> int:
+def streak_today(progress: Progress, rule: ActiveRule, today: date) -> int:
     """The current run for a streak rule's progress, as of ``today``."""
     if not isinstance(rule.criteria, StreakCriteria):
         return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from sqlalchemy import and_, func, select
@@ -111,18 +111,24 @@ async def record_credits(
     store: KeyValueStore, credits: Sequence[Credit], where: dict[int, Placement]
 ) -> None:
     """Move every ready board these credits touch; call after the ledger commit."""
-    moves: dict[tuple[str, str], int] = defaultdict(int)
+    by_day: dict[tuple[int, date], int] = defaultdict(int)
     for credit in credits:
-        placement = where.get(credit.user_id)
-        if placement is None or placement.opted_out or credit.points == 0:
+        by_day[credit.user_id, credit.occurred_at.astimezone(UTC).date()] += credit.points
+    periods: dict[date, list[Period]] = {}
+    moves: dict[tuple[str, str], int] = defaultdict(int)
+    for (user_id, day), points in by_day.items():
+        placement = where.get(user_id)
+        if placement is None or placement.opted_out or points == 0:
             continue
+        if day not in periods:
+            noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+            periods[day] = [period_of(kind, noon) for kind in PERIODS]
         for scope in SCOPES:
             scope_id = placement.scope_id(scope)
             if scope_id is None:
                 continue
-            for kind in PERIODS:
-                key = board_key(scope, scope_id, period_of(kind, credit.occurred_at))
-                moves[key, str(credit.user_id)] += credit.points
+            for period in periods[day]:
+                moves[board_key(scope, scope_id, period), str(user_id)] += points
     ready: dict[str, bool] = {}
     for (key, member), points in moves.items():
         if key not in ready:

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.services.engagement.errors import EngagementError
@@ -278,13 +278,13 @@ async def post_awards(session: AsyncSession, awards: list[Award]) -> list[Award]
         deltas[user_account(award.user_id)] += award.points
     await session.execute(insert(PointsEntry), entries)
     # In key order, as ``transfer`` locks, so the two never wait on each other in a cycle.
-    for key in sorted(deltas):
-        await session.execute(
-            update(PointsAccount)
-            .where(PointsAccount.id == ids[key])
-            .values(balance=PointsAccount.balance + deltas[key])
-            .execution_options(synchronize_session=False)
-        )
+    accounts = cast(Table, PointsAccount.__table__)
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("account"))
+        .values(balance=accounts.c.balance + bindparam("delta")),
+        [{"account": ids[key], "delta": deltas[key]} for key in sorted(deltas)],
+    )
     return posted
 
 

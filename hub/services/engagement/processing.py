@@ -12,15 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import JSON, Table, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import ActivityEvent, Database
+from hub.db.types import utcnow
 from hub.services.activity import Activity
 from hub.services.engagement import leaderboards, ledger
-from hub.services.engagement.badges import ActiveRule, EventFacts, active_rules, advance
+from hub.services.engagement.badges import (
+    ActiveRule,
+    EventFacts,
+    Progress,
+    active_rules,
+    advance,
+)
 from hub.services.engagement.models import BadgeAward, BadgeProgress, PointRule, ProcessedEvent
 from hub.services.engagement.writes import insert_ignoring_duplicates, take_write_lock
 from hub.store import KeyValueStore
@@ -229,17 +236,23 @@ async def _advance_badges(
         ],
         unique=["user_id", "rule_id"],
     )
+    table = cast(Table, BadgeProgress.__table__)
+    rows = await session.execute(
+        select(
+            table.c.id,
+            table.c.user_id,
+            table.c.rule_id,
+            table.c.count,
+            table.c.best,
+            table.c.detail,
+        )
+        .where(tuple_(table.c.user_id, table.c.rule_id).in_(sorted(pairs)))
+        .order_by(table.c.id)
+        .with_for_update()
+    )
     progress = {
-        (row.user_id, row.rule_id): row
-        for row in (
-            await session.scalars(
-                select(BadgeProgress)
-                .where(tuple_(BadgeProgress.user_id, BadgeProgress.rule_id).in_(sorted(pairs)))
-                .order_by(BadgeProgress.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
+        (user, rule): Progress(row_id, count or 0, best, dict(detail or {}))
+        for row_id, user, rule, count, best, detail in rows
     }
     earned: list[tuple[int, int, EventFacts]] = []
     for event in events:
@@ -250,6 +263,22 @@ async def _advance_badges(
             if advance(rule, progress[pair], event):
                 awarded.add(pair)
                 earned.append((event.user_id, rule.id, event))
+    # One executemany for every row moved: the ORM would send one UPDATE per row.
+    now = utcnow()
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row"))
+        .values(
+            count=bindparam("new_count"),
+            best=bindparam("new_best"),
+            detail=bindparam("new_detail", type_=JSON),
+            updated_at=now,
+        ),
+        [
+            {"row": p.id, "new_count": p.count, "new_best": p.best, "new_detail": p.detail}
+            for p in progress.values()
+        ],
+    )
     if earned:
         written = await insert_ignoring_duplicates(
             session,
@@ -268,7 +297,6 @@ async def _advance_badges(
         )
         new = set(written_pairs(written))
         earned = [item for item in earned if (item[0], item[1]) in new]
-    await session.flush()
     return earned
 
 

@@ -31,25 +31,21 @@ async def insert_ignoring_duplicates(
     unique: Sequence[str],
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """Insert ``rows``, skipping any whose ``unique`` columns already exist; the new rows' columns."""
+    """Insert ``rows``, skipping any whose ``unique`` columns already exist; the new rows' columns.
+
+    One executemany on the table (no ORM), which SQLAlchemy sends as multi-row INSERTs
+    ("insertmanyvalues") with a cached compiled statement on both drivers.
+    """
     if not rows:
         return []
+    table = model.__table__
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # Both drivers cap bound parameters near 32k per statement.
-    chunk = max(1, 30_000 // max(1, len(rows[0])))
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), chunk):
-        statement = (
-            insert(model)
-            .values(list(rows[start : start + chunk]))
-            .on_conflict_do_nothing(index_elements=list(unique))
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    if returning:
+        result = await session.execute(
+            statement.returning(*(table.c[column] for column in returning)), list(rows)
         )
-        if returning:
-            result = await session.execute(
-                statement.returning(*(getattr(model, column) for column in returning))
-            )
-            found.extend(tuple(row) for row in result.all())
-        else:
-            await session.execute(statement)
-    return found
+        return [tuple(row) for row in result.all()]
+    await session.execute(statement, list(rows))
+    return []
