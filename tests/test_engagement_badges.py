@@ -242,6 +242,7 @@ async def test_a_crash_while_evaluating_leaves_no_event_no_points(seeded: Hub) -
     rep = await user_id(seeded.db, "rep@acme.example")
     async with seeded.db.transaction() as session:
         await badges.set_point_rule(session, "deal_won", 100)
+
     async def ingest_then_crash() -> None:
         async with seeded.db.transaction() as session:
             report = await ingest_in(session, [_event("w1", "deal_won", rep, MONDAY, amount=1)])
