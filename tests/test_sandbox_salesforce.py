@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from hub.connectors.base import BackendRateLimited, BackendUnavailable, ConnectorConfig
+from hub.connectors.base import (
+    BackendRateLimited,
+    BackendUnavailable,
+    ConnectorConfig,
+    MalformedResponse,
+)
 from hub.connectors.records import DealRegistration, Kind, Money, PartnerRef, PersonRef
 from hub.connectors.resilience import Resilience
 from hub.connectors.salesforce import SalesforceConnector
@@ -143,3 +149,27 @@ async def test_knobs_over_http_take_the_sandbox_down_and_the_cache_covers_it(liv
         await resilience(salesforce, "rebates", PartnerRef("globex"))
     cached = await resilience(salesforce, "rebates", acme)
     assert len(cached.value) == 4
+
+
+async def test_malformed_answers_over_the_wire_never_replace_the_cached_value(live: Live) -> None:
+    salesforce = live.connector()
+    wall = [datetime(2026, 11, 22, 12, tzinfo=UTC)]
+    resilience = Resilience(MemoryStore(), backoff_base=0.001, now=lambda: wall[0])
+    acme = PartnerRef("acme")
+    good = await resilience(salesforce, "fund_claims", acme)
+    assert good.value
+    live.sandbox.knobs.update({"malformed": True})
+    with pytest.raises(MalformedResponse):
+        await resilience(salesforce, "fund_claims", PartnerRef("globex"))
+    wall[0] += timedelta(seconds=salesforce.config.cache_ttl + 1)
+    stale = await resilience(salesforce, "fund_claims", acme)  # refreshes in the background
+    assert stale.stale
+    for _ in range(200):  # until the background refresh has failed
+        if resilience.metrics_of("salesforce").errors >= 2:
+            break
+        await asyncio.sleep(0.01)
+    assert resilience.metrics_of("salesforce").errors == 2
+    still = await resilience(salesforce, "fund_claims", acme)
+    assert still.value == good.value
+    assert still.fetched_at == good.fetched_at
+    await resilience.close()
