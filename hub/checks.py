@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -68,8 +69,18 @@ async def _saml(hub: Hub) -> str:
     return f"metadata for {root.get('entityID')}"
 
 
+async def _stored_idps(hub: Hub) -> str:
+    from hub.auth.idp_records import describe_stored
+
+    return await describe_stored(hub.db, os.environ)
+
+
 def checks_for(settings: Settings) -> list[tuple[str, Check]]:
-    checks: list[tuple[str, Check]] = [("database", _database), ("key-value store", _store)]
+    checks: list[tuple[str, Check]] = [
+        ("database", _database),
+        ("key-value store", _store),
+        ("identity providers", _stored_idps),
+    ]
     if settings.oidc_issuer:
         checks.append(("OIDC provider", _oidc))
     if settings.saml_idp_metadata_url or settings.saml_idp_metadata_file:

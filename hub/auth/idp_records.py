@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,3 +168,16 @@ async def remove_provider(db: Database, name: str) -> bool:
             return False
         await tx.delete(row)
     return True
+
+
+async def describe_stored(db: Database, environ: Mapping[str, str]) -> str:
+    """``hub check``'s row: how many providers are stored; fails when a secret variable is unset."""
+    rows = await list_providers(db)
+    missing = [
+        f"{row.name} ({row.client_secret_env})"
+        for row in rows
+        if row.kind == "oidc" and not environ.get(row.client_secret_env)
+    ]
+    if missing:
+        raise RuntimeError(f"client secret variable not set for {', '.join(missing)}")
+    return f"{len(rows)} stored" if rows else "none stored"

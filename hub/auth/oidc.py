@@ -36,6 +36,12 @@ def routes(flow: SignInFlow, client: OIDCClient) -> list[BaseRoute]:
                     "That sign-in option does not exist. Go back to the sign-in page.",
                     status=400,
                 )
+            if not provider.client_secret:
+                raise SignInRefused(
+                    f"OIDC provider {provider.name!r} has no client secret configured",
+                    "This sign-in option is not fully set up. Tell your administrator.",
+                    status=503,
+                )
             hint = request.query_params.get("login_hint")
             auth = await client.authorization_request(provider, redirect_uri, hint)
         except SignInRefused as refusal:

@@ -218,3 +218,24 @@ async def test_the_admin_forms_need_the_csrf_token(
     response = await client.post("/admin/identity-providers", data={"name": "x", "kind": "oidc"})
     assert response.status_code == 403
     assert "security token" in response.text
+
+
+async def test_hub_check_names_a_stored_provider_whose_secret_variable_is_unset(
+    hub: Hub, acme_idp: ProviderSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.checks import run_checks
+
+    row = {result.name: result for result in await run_checks(hub)}["identity providers"]
+    assert (row.ok, row.detail) == (True, "1 stored")
+    monkeypatch.delenv("HUB_TEST_ACME_SECRET")
+    row = {result.name: result for result in await run_checks(hub)}["identity providers"]
+    assert not row.ok
+    assert "acme-okta (HUB_TEST_ACME_SECRET)" in row.detail
+
+
+async def test_a_provider_without_its_secret_is_a_clear_503(
+    client: httpx.AsyncClient, hub: Hub, acme_idp: ProviderSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUB_TEST_ACME_SECRET")
+    response = await client.get(ACME_LOGIN)
+    await assert_refused(client, hub, response, 503, "has no client secret configured")
