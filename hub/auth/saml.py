@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.failures import SignInRefused
+from hub.auth.failures import ProviderUnavailable, SignInRefused
 from hub.auth.flow import SignInFlow
 from hub.auth.profile import profile_from_claims
 from hub.auth.providers import Provider
@@ -61,10 +61,14 @@ def routes(flow: SignInFlow, sp: SAMLServiceProvider) -> list[BaseRoute]:
 
     async def provider_for_issuer(issuer: str) -> Provider | None:
         for provider in await flow.providers.all():
-            if provider.kind == "saml":
+            if provider.kind != "saml":
+                continue
+            try:
                 idp = await sp.idp_settings(provider)
-                if idp.get("entityId") == issuer:
-                    return provider
+            except ProviderUnavailable:
+                continue  # another IdP being down must not block this one
+            if idp.get("entityId") == issuer:
+                return provider
         return None
 
     async def acs(request: Request) -> Response:

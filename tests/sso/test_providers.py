@@ -9,9 +9,10 @@ from hub.auth.idp_records import ProviderSpec, add_provider
 from hub.resources import Hub
 from tests.helpers import csrf_from
 from tests.sso.conftest import PARTNER_OP_ISSUER, audit_entries
-from tests.sso.flows import oidc_at_provider, oidc_sign_in
+from tests.sso.flows import oidc_at_provider, oidc_sign_in, saml_post, saml_start
 from tests.sso.oidc_provider import OpenIDProvider
 from tests.sso.refusals import assert_refused
+from tests.sso.saml_idp import SAMLIdentityProvider
 
 pytestmark = pytest.mark.anyio
 
@@ -239,3 +240,77 @@ async def test_a_provider_without_its_secret_is_a_clear_503(
     monkeypatch.delenv("HUB_TEST_ACME_SECRET")
     response = await client.get(ACME_LOGIN)
     await assert_refused(client, hub, response, 503, "has no client secret configured")
+
+
+@pytest.fixture
+async def globex_idp(hub: Hub) -> SAMLIdentityProvider:
+    """Globex's own ADFS-like SAML IdP, stored with its metadata XML, tied to Globex."""
+    idp = SAMLIdentityProvider(
+        "https://sts.globex.test/adfs/metadata",
+        "http://127.0.0.1:8000/auth/saml/metadata",
+        "http://127.0.0.1:8000/auth/saml/acs",
+    )
+    await add_provider(
+        hub.db,
+        ProviderSpec(
+            name="globex-adfs",
+            kind="saml",
+            title="Globex ADFS",
+            metadata_xml=idp.metadata(),
+            claim_mapping={"name": "cn"},
+            group_roles={"Marketing": "marketer"},
+            allowed_orgs=["globex"],
+            email_domains=["globex.example"],
+        ),
+    )
+    return idp
+
+
+async def test_a_stored_saml_idp_signs_its_people_into_its_org(
+    client: httpx.AsyncClient, hub: Hub, globex_idp: SAMLIdentityProvider
+) -> None:
+    request_id = await saml_start(client, "/auth/saml/login?idp=globex-adfs&next=/")
+    signed = globex_idp.response_xml(
+        name_id="marketer@globex.example",
+        attributes={"cn": ["Gina Marketer"], "groups": ["Marketing", "Everyone"]},
+        in_response_to=request_id,
+    )
+    response = await saml_post(client, signed)
+    assert response.status_code == 303, response.text
+    me = (await client.get("/api/me")).json()
+    assert me == {
+        "email": "marketer@globex.example",
+        "name": "Gina Marketer",
+        "roles": ["marketer"],
+        "persona": "marketer",
+        "partner_org": "globex",
+    }
+
+
+async def test_a_stored_saml_idp_cannot_sign_into_another_org(
+    client: httpx.AsyncClient, hub: Hub, globex_idp: SAMLIdentityProvider
+) -> None:
+    request_id = await saml_start(client, "/auth/saml/login?idp=globex-adfs")
+    signed = globex_idp.response_xml(
+        name_id="spy@globex.example",
+        attributes={"partner_org": ["acme"], "roles": ["partner_owner"]},
+        in_response_to=request_id,
+    )
+    response = await saml_post(client, signed)
+    await assert_refused(
+        client, hub, response, 403, "globex-adfs is not allowed to sign users into org 'acme'"
+    )
+
+
+async def test_one_idp_cannot_answer_a_request_made_to_another(
+    client: httpx.AsyncClient, hub: Hub, globex_idp: SAMLIdentityProvider
+) -> None:
+    # The request went to the environment's IdP; Globex's IdP answers it.
+    request_id = await saml_start(client, "/auth/saml/login")
+    signed = globex_idp.response_xml(
+        name_id="admin@vendor.example",
+        attributes={"roles": ["admin"]},
+        in_response_to=request_id,
+    )
+    response = await saml_post(client, signed)
+    await assert_refused(client, hub, response, 403, "SAML response invalid")
