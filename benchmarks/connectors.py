@@ -1,10 +1,13 @@
 """Connector benchmark: fan-out across backends, warm cache against cold, request coalescing.
 
-Run: ``.venv/bin/python benchmarks/connectors.py [--latency-ms 100] [--rounds 5] [--redis URL]``
+Run: ``.venv/bin/python benchmarks/connectors.py [--latency-ms 100] [--rounds 5] [--redis URL]
+[--sockets]``
 
 Every installed sandbox runs in-process (mounted on one shared httpx client,
-as ``hub demo`` does) with ``--latency-ms`` added to each HTTP answer, and
-the real adapters and resilience layer read from them. Prints, in one run:
+as ``hub demo`` does; with ``--sockets``, each behind uvicorn on a loopback
+port, as ``hub sandbox`` runs them) with ``--latency-ms`` added to each HTTP
+answer, and the real adapters and resilience layer read from them. Prints,
+in one run:
 
 1. all four kinds for one user at once, against the slowest single backend
    alone (goal: at most 1.2 times; fan-out, not a sum);
@@ -16,18 +19,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import socket
 import statistics
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from hub.connectors.backends import Backends
-from hub.connectors.demo import DemoSetup, demo_setup
+from hub.connectors.demo import DemoSetup, demo_backends, demo_config, demo_setup, sandbox_app
 from hub.connectors.records import Kind, PartnerRef, PersonRef
 from hub.connectors.registry import adapters, build_connectors
 from hub.connectors.resilience import Resilience
+from hub.connectors.sandboxes.knobs import Knobs
 from hub.store import KeyValueStore, MemoryStore
 from hub.store.redis import RedisStore
 
@@ -73,9 +81,50 @@ class Bench:
         await asyncio.gather(*(backends.read(*read) for read in self.reads(backends)))
 
 
-async def run(latency_ms: float, rounds: int, store_url: str | None) -> None:
-    setup = demo_setup(adapters(), latency=latency_ms / 1000)
-    async with httpx.AsyncClient(mounts=setup.mounts, timeout=30) as http:
+@contextlib.asynccontextmanager
+async def sandboxes(latency: float, over_sockets: bool) -> AsyncIterator[DemoSetup]:
+    """The demo's sandboxes, mounted in-process or each served by uvicorn on a free port."""
+    setup = demo_setup(adapters(), latency=latency)
+    if not over_sockets:
+        yield setup
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        by_socket = DemoSetup([], {}, {})
+        for backend in demo_backends():
+            if backend.name not in setup.knobs:
+                continue
+            knobs = Knobs(latency=latency)
+            app = sandbox_app(backend, knobs)
+            assert app is not None
+            url = await stack.enter_async_context(_serving(app))
+            by_socket.configs.append(demo_config(backend, url))
+            by_socket.knobs[backend.name] = knobs
+        yield by_socket
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: ASGIApp) -> AsyncIterator[str]:
+    # IPPROTO_TCP explicitly, or asyncio leaves Nagle on and each answer waits for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+async def run(latency_ms: float, rounds: int, store_url: str | None, over_sockets: bool) -> None:
+    async with (
+        sandboxes(latency_ms / 1000, over_sockets) as setup,
+        httpx.AsyncClient(mounts=setup.mounts, timeout=30) as http,
+    ):
         bench = Bench(setup, http, store_url)
         backends, _, store = await bench.fresh()
         kinds = [read[0].value for read in bench.reads(backends)]
@@ -86,7 +135,8 @@ async def run(latency_ms: float, rounds: int, store_url: str | None) -> None:
             + (f" (missing: {', '.join(missing)})" if missing else "")
         )
         print(
-            f"sandbox latency: {latency_ms:g} ms per HTTP answer; store: {store.name}; rounds: {rounds}"
+            f"sandboxes {'over loopback sockets' if over_sockets else 'in-process'},"
+            f" {latency_ms:g} ms per HTTP answer; store: {store.name}; rounds: {rounds}"
         )
         await store.close()
         # Warm-up: tokens fetched, imports done, so rounds measure steady state.
@@ -160,8 +210,9 @@ def main() -> None:
         "--redis",
         help="redis:// URL for the cache (keys under bench-connectors:); default in-process",
     )
+    parser.add_argument("--sockets", action="store_true", help="serve each sandbox with uvicorn")
     args = parser.parse_args()
-    asyncio.run(run(args.latency_ms, args.rounds, args.redis))
+    asyncio.run(run(args.latency_ms, args.rounds, args.redis, args.sockets))
 
 
 if __name__ == "__main__":
