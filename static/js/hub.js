@@ -27,7 +27,9 @@
   // After a layout change, put focus back where the keyboard user was and say what changed.
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = document.getElementById("layout");
-    if (!root || !event.detail || event.detail.target !== root) return;
+    var target = event.detail && event.detail.target;
+    // An outerHTML swap reports the element it replaced: match it by id.
+    if (!root || !target || target.id !== "layout") return;
     var said = root.querySelector("[data-announce-now]");
     if (said) announce(said.textContent);
     var focus = root.querySelector("[data-autofocus]");
