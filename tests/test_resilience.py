@@ -284,3 +284,35 @@ async def test_a_cancelled_trial_call_does_not_wedge_the_breaker(
     backend.delay = 0
     assert (await resilience(backend, "rebates", GLOBEX)).value == _rebates_of(GLOBEX)
     assert resilience.breaker_state("prm-one") is BreakerState.CLOSED
+
+
+class RegisteringPRM(ScriptedPRM):
+    """A scripted PRM that also takes deal registrations."""
+
+    registered: int = 0
+
+    async def register_deal(self, partner: PartnerRef, note: str) -> str:
+        self.registered += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return f"deal for {partner.slug}: {note}"
+
+
+async def test_a_write_is_never_retried_and_clears_the_partners_cached_reads(
+    resilience: Resilience, store: KeyValueStore
+) -> None:
+    backend = RegisteringPRM(_config(retries=3))
+    await resilience(backend, "rebates", ACME)
+    await resilience(backend, "rebates", GLOBEX)
+    backend.failures = [BackendUnavailable("prm-one: HTTP 503")]
+    with pytest.raises(BackendUnavailable):
+        await resilience.write(backend, "register_deal", ACME, "first", invalidates=("rebates",))
+    assert backend.registered == 1  # not retried, although the failure is retryable
+    assert await store.get(cache_key("prm-one", "rebates", ACME)) is not None
+    answer = await resilience.write(
+        backend, "register_deal", ACME, "second", invalidates=("rebates",)
+    )
+    assert answer == "deal for acme: second"
+    assert await store.get(cache_key("prm-one", "rebates", ACME)) is None
+    assert await store.get(cache_key("prm-one", "rebates", GLOBEX)) is not None
+    assert resilience.metrics_of("prm-one").errors == 1

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from hub.connectors.backends import Backends
 from hub.connectors.base import (
     BackendRateLimited,
     BackendUnavailable,
@@ -173,3 +174,19 @@ async def test_malformed_answers_over_the_wire_never_replace_the_cached_value(li
     assert still.value == good.value
     assert still.fetched_at == good.fetched_at
     await resilience.close()
+
+
+async def test_a_deal_registered_through_backends_shows_on_the_next_cached_read(
+    live: Live,
+) -> None:
+    backends = Backends([live.connector()], call=Resilience(MemoryStore()))
+    globex = PartnerRef("globex")
+    before = await backends.read(Kind.PRM, "deals", globex)
+    registration = DealRegistration(
+        "Initrode - Renewal", "Initrode", Money(Decimal("1500"), "EUR"), date(2027, 3, 1),
+        "buyer@initrode.example",
+    )  # fmt: skip
+    deal = await backends.register_deal(globex, PersonRef("rep@globex.example"), registration)
+    after = await backends.read(Kind.PRM, "deals", globex)
+    assert len(after.value) == len(before.value) + 1
+    assert deal.id in {d.id for d in after.value}

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.connectors.base import BackendError, Connector
-from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+from hub.connectors.base import BackendError, Connector, PRMConnector
+from hub.connectors.records import Deal, DealRegistration, Fetched, Kind, PartnerRef, PersonRef
 
 log = logging.getLogger("hub.connectors")
 
@@ -70,6 +70,28 @@ class Backends:
         close = getattr(self._call, "close", None)
         if close is not None:
             await close()
+
+    async def register_deal(
+        self, partner: PartnerRef, person: PersonRef, registration: DealRegistration
+    ) -> Deal:
+        """Register a deal with the first PRM connector (the one write path).
+
+        Goes through the call layer's ``write`` when it has one (the resilience
+        layer: breaker, metrics, no retry, the partner's cached deals dropped).
+        """
+        prm = self.of_kind(Kind.PRM)
+        if not prm:
+            raise AllBackendsFailed("no prm connector is configured")
+        write = getattr(self._call, "write", None)
+        if write is not None:
+            deal: Deal = await write(
+                prm[0], "register_deal", partner, person, registration, invalidates=("deals",)
+            )
+            return deal
+        connector = prm[0]
+        if not isinstance(connector, PRMConnector):
+            raise BackendError(f"{connector.config.name}: not a PRM connector")
+        return await connector.register_deal(partner, person, registration)
 
     def of_kind(self, kind: Kind) -> list[Connector]:
         return [c for c in self._connectors if c.config.kind == kind]

@@ -147,6 +147,55 @@ class Resilience:
                 errors=(f"{name}: {exc}",),
             )
 
+    async def write(
+        self,
+        connector: Connector,
+        operation: str,
+        subject: Subject,
+        *args: Any,
+        invalidates: tuple[str, ...] = (),
+    ) -> Any:
+        """Call a write (``register_deal`` …) once: through the breaker and metrics, never
+        retried (it is not idempotent) nor cached. Afterwards the cached answers of the
+        ``invalidates`` operations for ``subject`` are dropped, so the next read shows it.
+        """
+        config = connector.config
+        breaker = self._breaker(config.name)
+        tally = self._tally(config.name)
+        if not breaker.allow():
+            raise CircuitOpen(f"{config.name}: circuit open after repeated failures")
+        started = self._clock()
+        tally.calls += 1
+        try:
+            result = await asyncio.wait_for(
+                getattr(connector, operation)(subject, *args), config.timeout
+            )
+        except TimeoutError:
+            tally.errors += 1
+            breaker.record_failure()
+            # The write may have landed: say so rather than invite a blind retry.
+            raise BackendUnavailable(
+                f"{config.name}: no answer within {config.timeout:g}s; the {operation} may"
+                " or may not have been recorded"
+            ) from None
+        except NotConfigured:
+            breaker.record_success()
+            raise
+        except asyncio.CancelledError:
+            breaker.abandon_trial()
+            raise
+        except Exception:
+            tally.errors += 1
+            breaker.record_failure()
+            raise
+        finally:
+            tally.latencies.append(self._clock() - started)
+        breaker.record_success()
+        stale = [cache.cache_key(config.name, name, subject) for name in invalidates]
+        if stale:
+            await self._store.delete(*stale)
+        return result
+
     def _fetch_once(
         self, connector: Connector, operation: str, subject: Subject, key: str
     ) -> asyncio.Task[Fetched[Any]]:
