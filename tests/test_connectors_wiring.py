@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hub.checks import run_checks
 from hub.connectors.config import ConnectorsError
-from hub.connectors.demo import demo_backends, sandbox_app
+from hub.connectors.demo import demo_backends, demo_setup, sandbox_app
 from hub.connectors.health import connector_metrics
 from hub.connectors.records import Kind, PartnerRef, PersonRef
+from hub.connectors.registry import adapters, build_backends
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.db import Database
 from hub.resources import Hub
+from hub.settings import Settings
+from hub.store import KeyValueStore
 from tests.conftest import make_settings
 from tests.live_server import serving
 
@@ -120,3 +125,21 @@ def test_the_sandbox_command_prints_a_connectors_table() -> None:
     table = _stanza(backend, "http://127.0.0.1:8101")
     assert '# base_url = "http://127.0.0.1:8101"' in table
     assert '# client_secret_env = "HUB_SALESFORCE_CLIENT_SECRET"' in table
+
+
+async def test_hub_check_reports_a_connector_that_is_down(
+    settings: Settings, db: Database, store: KeyValueStore
+) -> None:
+    setup = demo_setup(adapters())
+    async with httpx.AsyncClient(mounts=setup.mounts) as http:
+        backends = build_backends(setup.configs, http, store)
+        hub = Hub(settings=settings, db=db, store=store, http=http, backends=backends)
+        setup.knobs["salesforce"].update({"down": True})
+        rows = {row.name: row for row in await run_checks(hub)}
+        salesforce = rows["connector salesforce (prm, salesforce)"]
+        assert not salesforce.ok
+        assert "BackendUnavailable" in salesforce.detail
+        assert "503" in salesforce.detail
+        others = [row for name, row in rows.items() if name.startswith("connector ")]
+        assert sum(row.ok for row in others) == len(others) - 1
+        await backends.close()

@@ -335,3 +335,10 @@ async def test_register_deal_can_create_a_lead_instead() -> None:
     sent = json.loads(create.content)
     assert (sent["Company"], sent["Email"]) == ("Initrode", "buyer@initrode.example")
     assert sent["PartnerAccountId"] == "0015g00000XyZ01AAA"
+
+
+async def test_a_token_endpoint_that_is_down_is_unavailable_not_a_refusal() -> None:
+    org = RecordedOrg(lambda soql: reply("account"))
+    org.token_reply = httpx.Response(503, text="Service Unavailable")
+    with pytest.raises(BackendUnavailable):
+        await connector(org).deals(ACME_KNOWN)

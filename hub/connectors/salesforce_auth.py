@@ -28,7 +28,7 @@ from joserfc.jwk import RSAKey
 
 from hub.connectors import shapes
 from hub.connectors.base import BackendAuthError, ConnectorConfig
-from hub.connectors.wire import json_body, send
+from hub.connectors.wire import json_body, raise_for_status, send
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 METHODS = ("client_credentials", "jwt_bearer")
@@ -112,6 +112,9 @@ class SalesforceTokens:
             data=self._form(),
             headers={"Accept": "application/json"},
         )
+        if response.status_code >= 500 or response.status_code == 429:
+            # The token endpoint is down or busy: that is an outage, not a refusal.
+            raise_for_status(response, name)
         if response.status_code >= 400:
             # OAuth errors: {"error": "invalid_grant", "error_description": "..."}.
             reason = "refused"
