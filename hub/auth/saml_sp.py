@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as Saml
@@ -101,16 +108,23 @@ class SAMLServiceProvider:
         self.entity_id = f"{settings.base_url}/auth/saml/metadata"
         self.acs_url = f"{settings.base_url}/auth/saml/acs"
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
-        self._sp_key, self._sp_cert = self._read_sp_keys()
+        self._sp_keys: tuple[str, str] | None = None
 
-    def _read_sp_keys(self) -> tuple[str, str]:
-        key_file, cert_file = self.settings.saml_sp_key_file, self.settings.saml_sp_cert_file
-        if key_file is None or cert_file is None:
-            return "", ""
-        return key_file.read_text(), cert_file.read_text()
+    def sp_keys(self) -> tuple[str, str]:
+        """Our PEM key and certificate: configured, made once per data folder in demo, or none."""
+        if self._sp_keys is None:
+            key_file, cert_file = self.settings.saml_sp_key_file, self.settings.saml_sp_cert_file
+            if key_file is None and cert_file is None and self.settings.demo:
+                key_file, cert_file = demo_sp_keys(self.settings.data_dir)
+            if key_file is None or cert_file is None:
+                self._sp_keys = ("", "")
+            else:
+                self._sp_keys = (key_file.read_text(), cert_file.read_text())
+        return self._sp_keys
 
     def sp_settings(self) -> dict[str, Any]:
         """Our side of the python3-saml settings: strict, signed assertions, SHA-256."""
+        sp_key, sp_cert = self.sp_keys()
         return {
             "strict": True,
             "debug": False,
@@ -121,11 +135,11 @@ class SAMLServiceProvider:
                     "binding": Saml.BINDING_HTTP_POST,
                 },
                 "NameIDFormat": Saml.NAMEID_UNSPECIFIED,
-                "x509cert": self._sp_cert,
-                "privateKey": self._sp_key,
+                "x509cert": sp_cert,
+                "privateKey": sp_key,
             },
             "security": {
-                "authnRequestsSigned": bool(self._sp_key),
+                "authnRequestsSigned": bool(sp_key),
                 "wantAssertionsSigned": True,
                 "wantMessagesSigned": False,
                 "wantNameId": True,
@@ -197,3 +211,32 @@ class SAMLServiceProvider:
         auth = await self.auth_for(provider, "/auth/saml/login")
         url = auth.login(return_to=relay_state)
         return str(url), str(auth.get_last_request_id())
+
+
+def demo_sp_keys(data_dir: Path) -> tuple[Path, Path]:
+    """A self-signed SP key and certificate in ``data_dir``, made on first use (demo mode only)."""
+    key_file, cert_file = data_dir / "saml-sp-key.pem", data_dir / "saml-sp-cert.pem"
+    if key_file.exists() and cert_file.exists():
+        return key_file, cert_file
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "partner-hub demo SP")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    # The key is created readable by its owner only, before any byte is written.
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file

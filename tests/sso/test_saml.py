@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from lxml import etree
@@ -9,7 +11,7 @@ from lxml import etree
 from hub.resources import Hub
 from tests.sso.conftest import PEOPLE, ClientFactory, audit_entries
 from tests.sso.flows import saml_person, saml_post, saml_start
-from tests.sso.saml_idp import SAMLIdentityProvider
+from tests.sso.saml_idp import SAMLIdentityProvider, make_key_pair, request_id_from
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +81,33 @@ async def test_idp_initiated_relay_state_cannot_leave_the_hub(
         unsolicited = saml_person(idp, PEOPLE["owner-acme"], None)
         response = await saml_post(client, unsolicited, relay_state="https://evil.example/")
         assert response.headers["location"] == "/"
+
+
+async def test_demo_mode_makes_an_sp_key_and_signs_authn_requests(
+    client_with: ClientFactory, hub: Hub, idp: SAMLIdentityProvider
+) -> None:
+    async with client_with(demo=True) as client:
+        metadata = (await client.get("/auth/saml/metadata")).text
+        assert "X509Certificate" in metadata
+        location = httpx.URL((await client.get("/auth/saml/login")).headers["location"])
+        assert location.params["SigAlg"] == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+        assert location.params["Signature"]
+        request_id = request_id_from(str(location))
+        response = await saml_post(client, saml_person(idp, PEOPLE["owner-acme"], request_id))
+        assert response.status_code == 303, response.text
+    key_file = hub.settings.data_dir / "saml-sp-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_configured_sp_certificate_is_published(
+    client_with: ClientFactory, hub: Hub, tmp_path: Path
+) -> None:
+    keys = make_key_pair("hub-sp")
+    (tmp_path / "sp.key").write_bytes(keys.key_pem)
+    (tmp_path / "sp.crt").write_bytes(keys.cert_pem)
+    async with client_with(
+        saml_sp_key_file=tmp_path / "sp.key", saml_sp_cert_file=tmp_path / "sp.crt"
+    ) as client:
+        metadata = (await client.get("/auth/saml/metadata")).text
+        assert keys.cert_base64 in metadata.replace("\n", "")
+        assert 'AuthnRequestsSigned="true"' in metadata
