@@ -265,3 +265,67 @@ def test_every_persona_default_is_valid_and_every_role_has_one() -> None:
     from hub.auth.principal import KNOWN_ROLES
 
     assert sorted(BOOK) == sorted(KNOWN_ROLES)
+
+
+async def test_an_admin_sets_a_segment_layout_that_partners_then_get(
+    rig: HomeRig, db: Database
+) -> None:
+    token = await rig.sign_in("admin@vendor.example")
+    page = await rig.client.get("/admin/layouts")
+    assert page.status_code == 200
+    saved = await rig.client.post(
+        "/admin/layouts",
+        data={
+            "persona": "partner_owner",
+            "tier": "Gold",
+            "widgets": "rebates_earned\nprogram_status",
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 303
+    await rig.sign_in(OWNER)
+    assert await page_widgets(rig) == ["rebates_earned", "program_status"]
+    token = await rig.sign_in("admin@vendor.example")
+    async with db.session() as session:
+        override = await session.scalar(select(LayoutOverride))
+    assert override is not None
+    removed = await rig.client.post(
+        f"/admin/layouts/{override.id}/remove", data={"csrf_token": token}
+    )
+    assert removed.status_code == 303
+    await rig.sign_in(OWNER)
+    assert await page_widgets(rig) == list(BOOK["partner_owner"].widgets)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"persona": "partner_owner", "widgets": "program_status\nno_such_widget"},
+        {"persona": "partner_owner", "widgets": "my_partners"},
+        {"persona": "partner_owner", "widgets": ""},
+        {"persona": "emperor", "widgets": "program_status"},
+        {"persona": "partner_owner", "tier": "x" * 41, "widgets": "program_status"},
+    ],
+)
+async def test_a_bad_segment_layout_is_422_and_nothing_is_saved(
+    rig: HomeRig, db: Database, fields: dict[str, str]
+) -> None:
+    token = await rig.sign_in("admin@vendor.example")
+    response = await rig.client.post("/admin/layouts", data={**fields, "csrf_token": token})
+    assert response.status_code == 422
+    assert "Nothing was saved" in response.text
+    async with db.session() as session:
+        assert await session.scalar(select(LayoutOverride)) is None
+
+
+async def test_only_administrators_edit_segment_layouts(rig: HomeRig) -> None:
+    token = await rig.sign_in("cam@vendor.example")
+    assert (await rig.client.get("/admin/layouts")).status_code == 403
+    response = await rig.client.post(
+        "/admin/layouts",
+        data={"persona": "sales_rep", "widgets": "quick_links", "csrf_token": token},
+    )
+    assert response.status_code == 403
+    assert (
+        await rig.client.post("/admin/layouts/1/remove", data={"csrf_token": token})
+    ).status_code == 403

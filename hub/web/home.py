@@ -23,6 +23,7 @@ from hub.personas.catalogue import PersonaBook, default_personas
 from hub.personas.layouts import Layout, LayoutError, edit, resolve
 from hub.resources import Hub
 from hub.services import layouts as layout_store
+from hub.web import admin_layouts
 from hub.web import widgets as widget_routes
 from hub.web.viewer import Viewer, load_viewer, locale_of
 from hub.widgets.catalogue import build_registry
@@ -138,6 +139,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         Route("/home/layout", change_layout, methods=["POST"], name="home_layout"),
         Route("/home/persona", switch_persona, methods=["POST"], name="home_persona"),
         *widget_routes.routes(hub, templates, book, renderer),
+        *admin_layouts.routes(hub, templates, book),
     ]
 
 
