@@ -200,6 +200,14 @@ async def gather_reads(
     return list(await asyncio.gather(*reads))
 
 
+async def with_optional(
+    primary: Awaitable[Fetched[Any]], secondary: Awaitable[Fetched[Any] | None]
+) -> tuple[Fetched[Any], Fetched[Any] | None]:
+    """A read the widget needs and one it can do without, at the same time."""
+    first, second = await asyncio.gather(primary, secondary)
+    return first, second
+
+
 async def nothing(context: WidgetContext) -> WidgetView:
     """The loader of an unfilled slot: always empty."""
     return WidgetView(figures={}, empty=True)

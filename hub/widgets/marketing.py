@@ -7,7 +7,15 @@ from datetime import timedelta
 
 from hub.connectors.records import Campaign, Kind, Lead, Redistribution
 from hub.i18n import N_
-from hub.widgets.base import Size, Widget, WidgetContext, WidgetView, read, read_optional
+from hub.widgets.base import (
+    Size,
+    Widget,
+    WidgetContext,
+    WidgetView,
+    read,
+    read_optional,
+    with_optional,
+)
 
 LEAD_WINDOW_DAYS = 90
 MARKETING_PERSONAS = frozenset({"marketer", "partner_owner", "sales_rep"})
@@ -15,10 +23,12 @@ MARKETING_PERSONAS = frozenset({"marketer", "partner_owner", "sales_rep"})
 
 async def load_leads_earned(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
-    fetched = await read(context, Kind.TCMA, "leads", partner)
+    fetched, campaigns_read = await with_optional(
+        read(context, Kind.TCMA, "leads", partner),
+        read_optional(context, Kind.TCMA, "campaigns", partner),
+    )
     since = context.now - timedelta(days=LEAD_WINDOW_DAYS)
     leads: list[Lead] = [lead for lead in fetched.value if lead.created_at >= since]
-    campaigns_read = await read_optional(context, Kind.TCMA, "campaigns", partner)
     names = {c.id: c.name for c in (campaigns_read.value if campaigns_read else [])}
     by_campaign = Counter(lead.campaign_id for lead in leads if lead.campaign_id)
     return WidgetView.of(
@@ -36,8 +46,10 @@ async def load_leads_earned(context: WidgetContext) -> WidgetView:
 
 async def load_campaigns_to_redistribute(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
-    campaigns_read = await read(context, Kind.TCMA, "campaigns", partner)
-    shared_read = await read_optional(context, Kind.TCMA, "redistributions", partner)
+    campaigns_read, shared_read = await with_optional(
+        read(context, Kind.TCMA, "campaigns", partner),
+        read_optional(context, Kind.TCMA, "redistributions", partner),
+    )
     shared: list[Redistribution] = shared_read.value if shared_read else []
     mine = {r.campaign_id for r in shared if r.email.lower() == context.person.email.lower()}
     waiting: list[Campaign] = sorted(

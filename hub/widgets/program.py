@@ -15,6 +15,7 @@ from hub.widgets.base import (
     WidgetView,
     read,
     read_optional,
+    with_optional,
 )
 from hub.widgets.figures import in_year, totals
 
@@ -71,11 +72,13 @@ def next_tier(
 
 async def load_program_status(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
-    account_read = await read(context, Kind.PRM, "partner_account", partner)
+    account_read, deals_read = await with_optional(
+        read(context, Kind.PRM, "partner_account", partner),
+        read_optional(context, Kind.PRM, "deals", partner),
+    )
     account: PartnerAccount | None = account_read.value
     if account is None:
         return WidgetView.of([account_read], {}, empty=True)
-    deals_read = await read_optional(context, Kind.PRM, "deals", partner)
     deals: list[Deal] = deals_read.value if deals_read else []
     won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
     renewal = account.agreement_end

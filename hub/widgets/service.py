@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from hub.connectors.records import Certification, Enrolment, Kind, ServiceMetrics
 from hub.i18n import N_
-from hub.widgets.base import Widget, WidgetContext, WidgetView, read, read_optional
+from hub.widgets.base import (
+    Widget,
+    WidgetContext,
+    WidgetView,
+    read,
+    read_optional,
+    with_optional,
+)
 
 SERVICE_PERSONAS = frozenset({"support", "partner_owner"})
 # A certification expiring within this many days is flagged for renewal.
@@ -18,11 +25,13 @@ async def _metrics(context: WidgetContext) -> WidgetView:
 
 
 async def load_certification_level(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.LMS, "certifications", context.person)
+    fetched, enrolments_read = await with_optional(
+        read(context, Kind.LMS, "certifications", context.person),
+        read_optional(context, Kind.LMS, "enrolments", context.person),
+    )
     held: list[Certification] = [
         c for c in fetched.value if c.expires_at is None or c.expires_at >= context.now
     ]
-    enrolments_read = await read_optional(context, Kind.LMS, "enrolments", context.person)
     in_progress: list[Enrolment] = [
         e
         for e in (enrolments_read.value if enrolments_read else [])
