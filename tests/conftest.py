@@ -188,3 +188,9 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop on the main thread
+    once open, which would break the anyio tests collected after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
