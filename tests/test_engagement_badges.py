@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hub.db import ActivityEvent
@@ -271,3 +274,56 @@ def test_streak_runs_and_levels() -> None:
     assert level_for(1_000).number == 3
     assert level_for(999_999).next_at is None
     assert level_for(500).progress(500) == pytest.approx(250 / 750)
+
+
+async def test_racing_deliveries_and_processors_count_each_event_once(seeded: Hub) -> None:
+    rep = await user_id(seeded.db, "rep@acme.example")
+    async with seeded.db.transaction() as session:
+        await badges.set_point_rule(session, "asset_viewed", 3)
+        await badges.save_badge_rule(
+            session,
+            slug="reader",
+            name="Reader",
+            points=7,
+            definition={"kind": "count", "event": "asset_viewed", "count": 5},
+        )
+        for n in range(5):
+            await activity.record(session, _event(f"old{n}", "asset_viewed", rep, MONDAY))
+    views = [_event(f"v{n}", "asset_viewed", rep, MONDAY, f"a{n}") for n in range(20)]
+
+    async def deliver() -> None:
+        await ingest(seeded.db, seeded.store, views)
+
+    async def process() -> None:
+        await process_pending(seeded.db, seeded.store)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(deliver)
+            group.start_soon(process)
+    assert await _points(seeded, rep) == 25 * 3 + 7
+    assert await _earned(seeded, rep) == ["reader"]
+    async with seeded.db.session() as session:
+        assert await ledger.trial_balance(session) == (0, 0)
+
+
+@given(
+    days=st.sets(st.integers(min_value=0, max_value=60), min_size=1, max_size=30),
+    freeze=st.integers(min_value=0, max_value=3),
+)
+def test_streak_runs_match_a_day_by_day_walk(days: set[int], freeze: int) -> None:
+    start = date(2026, 1, 1)
+    iso = [(start + timedelta(days=n)).isoformat() for n in days]
+    for day in days:
+        # Walk outwards one day at a time, allowing up to ``freeze`` idle days in a row.
+        run = {day}
+        for step in (-1, 1):
+            here, idle = day, 0
+            while idle <= freeze and 0 <= here + step <= 60:
+                here += step
+                if here in days:
+                    run.add(here)
+                    idle = 0
+                else:
+                    idle += 1
+        assert streaks.run_containing(iso, start + timedelta(days=day), freeze) == len(run)
