@@ -9,6 +9,7 @@ that each credit moves it with ``zincrby``. Users who opt out are left off every
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -203,16 +204,19 @@ async def leaderboard(
     key = board_key(scope, scope_id, current)
     if await store.get(f"{key}:ready") is None:
         await rebuild_board(db, store, scope, scope_id, current)
+    # Three independent reads, sent together: one round trip of latency instead of three.
+    member = str(user_id)
+    ranked, position, score = await asyncio.gather(
+        store.zrevrange(key, 0, limit - 1),
+        store.zrevrank(key, member),
+        store.zscore(key, member),
+    )
     top = [
-        Standing(rank, int(member), round(points))
-        for rank, (member, points) in enumerate(await store.zrevrange(key, 0, limit - 1), 1)
+        Standing(rank, int(name), round(points)) for rank, (name, points) in enumerate(ranked, 1)
     ]
     me = None
-    if not placement.opted_out:
-        position = await store.zrevrank(key, str(user_id))
-        if position is not None:
-            score = await store.zscore(key, str(user_id))
-            me = Standing(position + 1, user_id, round(score or 0))
+    if not placement.opted_out and position is not None:
+        me = Standing(position + 1, user_id, round(score or 0))
     return Leaderboard(scope, scope_id, current, top, me)
 
 
