@@ -251,6 +251,14 @@ async def test_fund_claims_read_their_type_from_the_budget() -> None:
     assert draft.fund_type is FundType.MDF
     assert draft.submitted_at is None
     assert "FROM PartnerFundClaim WHERE ChannelPartnerId = '0015g00000XyZ01AAA'" in org.soql()[0]
+    assert coop.claim_deadline is None  # no deadline field unless configured
+
+
+async def test_a_configured_claim_deadline_field_is_read() -> None:
+    org = RecordedOrg(lambda soql: reply("fund_claims"))
+    claims = await connector(org, claim_deadline_field="Claim_Deadline__c").fund_claims(ACME_KNOWN)
+    assert [claim.claim_deadline for claim in claims] == [date(2026, 12, 31), None]
+    assert "Budget.Type, Claim_Deadline__c FROM PartnerFundClaim" in org.soql()[0]
 
 
 async def test_register_deal_creates_an_opportunity() -> None:

@@ -77,6 +77,7 @@ DEFAULTS: Mapping[str, Any] = {
     "case_satisfied_field": "Satisfied__c",  # boolean survey answer on Case
     "renewal_type": "Renewal",  # Opportunity.Type of renewals, for retention
     "service_days": 90,
+    "claim_deadline_field": "",  # PartnerFundClaim has none as standard; a custom date field
 }
 
 
@@ -296,10 +297,11 @@ class SalesforceConnector:
 
     async def fund_claims(self, partner: PartnerRef) -> list[FundClaim]:
         account_id = await self._account_id(partner)
+        deadline = self._opt("claim_deadline_field")
+        fields = "Id, Title, Amount, Status, CreatedDate, RequestId, Budget.Type"
         rows = await self._salesforce.query(
-            "SELECT Id, Title, Amount, Status, CreatedDate, RequestId, Budget.Type"
-            f" FROM PartnerFundClaim WHERE ChannelPartnerId = {quote(account_id)}"
-            " ORDER BY CreatedDate DESC"
+            f"SELECT {fields}{f', {deadline}' if deadline else ''} FROM PartnerFundClaim"
+            f" WHERE ChannelPartnerId = {quote(account_id)} ORDER BY CreatedDate DESC"
         )
         claims = []
         for n, row in enumerate(rows):
@@ -315,7 +317,7 @@ class SalesforceConnector:
                     submitted_at=None
                     if status == "draft"
                     else _datetime(row.get("CreatedDate"), f"{where}.CreatedDate"),
-                    claim_deadline=None,
+                    claim_deadline=self._date(row, "claim_deadline_field", where),
                     request_id=shapes.optional_text(row, "RequestId", where),
                 )
             )
