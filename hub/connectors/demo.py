@@ -57,7 +57,7 @@ def demo_backends() -> list[DemoBackend]:
         DemoBackend(
             "lrs", Kind.LMS, "xapi", "hub.connectors.sandboxes.xapi", path="/xapi",
             auth={"username": "sandbox-lrs-key"},
-            secrets={"username": "sandbox-lrs-key", "password": "sandbox-lrs-secret"},
+            secrets={"password": "sandbox-lrs-secret"},
         ),
         DemoBackend(
             "incentives", Kind.INCENTIVES, "rest", "hub.connectors.sandboxes.incentives",
