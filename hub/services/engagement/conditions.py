@@ -14,17 +14,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "truthy", "falsy"]
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "le": operator.le,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "in": lambda fact, value: fact in value,
-    "truthy": lambda fact, _value: bool(fact),
-    "falsy": lambda fact, _value: not fact,
-}
+
+
+def _compare(op: str, fact: Any, value: Any) -> bool:
+    if op == "in":
+        return bool(fact in value)
+    if op == "truthy":
+        return bool(fact)
+    if op == "falsy":
+        return not fact
+    compare: Callable[[Any, Any], Any] = getattr(operator, op)
+    return bool(compare(fact, value))
 
 
 class Comparison(BaseModel):
@@ -39,7 +39,7 @@ class Comparison(BaseModel):
         if self.fact not in facts:
             return False
         try:
-            return bool(_COMPARE[self.op](facts[self.fact], self.value))
+            return _compare(self.op, facts[self.fact], self.value)
         except TypeError:
             return False
 

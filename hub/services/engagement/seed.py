@@ -6,7 +6,9 @@ once, and the budget grant is once per period. Call it after the demo cast is se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -16,20 +18,22 @@ from hub.db.types import utcnow
 from hub.services.engagement import badges, budgets, nba, surveys
 from hub.services.engagement.models import PulseSurvey
 
-POINTS = {
-    "sign_in": 5,
-    "asset_viewed": 2,
-    "page_viewed": 0,
-    "course_completed": 50,
-    "quiz_passed": 20,
-    "deal_registered": 50,
-    "deal_won": 100,
-    "campaign_redistributed": 30,
-    "claim_submitted": 20,
-    "survey_answered": 10,
-    "recognition_given": 5,
-    "recognition_received": 10,
-}
+POINTS: Mapping[str, int] = MappingProxyType(
+    {
+        "sign_in": 5,
+        "asset_viewed": 2,
+        "page_viewed": 0,
+        "course_completed": 50,
+        "quiz_passed": 20,
+        "deal_registered": 50,
+        "deal_won": 100,
+        "campaign_redistributed": 30,
+        "claim_submitted": 20,
+        "survey_answered": 10,
+        "recognition_given": 5,
+        "recognition_received": 10,
+    }
+)
 
 BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
     ("five-day-streak", "Five-day streak", "Signed in five working days running", 25,
@@ -50,8 +54,8 @@ BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
      {"kind": "count", "event": "recognition_given", "count": 5}),
 )  # fmt: skip
 
-PARTNERS = ["partner_owner", "sales_rep", "marketer", "support"]
-ACTIONS: dict[str, dict[str, Any]] = {
+PARTNERS = ("partner_owner", "sales_rep", "marketer", "support")
+ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "register-deal": {
         "title": "Register a deal",
         "reason": "because you have not registered a deal this month",
@@ -119,15 +123,15 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "personas": ["channel_manager"],
         "when": {"fact": "budget_available", "op": "gt", "value": 0},
     },
-}  # fmt: skip
+})  # fmt: skip
 
-SURVEY_QUESTIONS: list[dict[str, Any]] = [
+SURVEY_QUESTIONS: tuple[dict[str, Any], ...] = (
     {"id": "relevance", "kind": "scale", "prompt": "How relevant is your homepage to your work?",
      "scale_min": 1, "scale_max": 5},
     {"id": "most_useful", "kind": "choice", "prompt": "What helps you most?",
      "choices": ["Next best action", "Deals and funds", "Training", "Recognition"]},
     {"id": "wish", "kind": "text", "prompt": "One thing we should add?", "required": False},
-]  # fmt: skip
+)  # fmt: skip
 
 FIELD_TEAM_BUDGET = 1_000
 
@@ -147,8 +151,8 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
                 points=points,
                 definition=definition,
             )
-        for slug, definition in ACTIONS.items():
-            await nba.save_action_rule(session, slug, definition)
+        for slug, action in ACTIONS.items():
+            await nba.save_action_rule(session, slug, dict(action))
         survey = await session.scalar(select(PulseSurvey.id).where(PulseSurvey.slug == "hub-pulse"))
         cam = await session.scalar(select(User.id).where(User.email == "cam@vendor.example"))
     if survey is None:
@@ -156,8 +160,8 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
             db,
             slug="hub-pulse",
             title="How is the hub working for you?",
-            questions=SURVEY_QUESTIONS,
-            audience={"personas": PARTNERS, "cool_off_days": 14},
+            questions=list(SURVEY_QUESTIONS),
+            audience={"personas": list(PARTNERS), "cool_off_days": 14},
             opens_at=now - timedelta(days=1),
         )
     if cam is not None:

@@ -6,17 +6,21 @@ dict from live connector data (deals this month, fund claims expiring …).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-DEMO_FACTS: dict[str, Any] = {
-    "deals_registered_this_month": 0,
-    "fund_claims_expiring": 2,
-    "campaigns_not_redistributed": 1,
-    "certification_unlocks_next_tier": True,
-    "certification_complete": False,
-    "rebate_invoice_missing": True,
-    "rebate_amount": "USD 4,200",
-    "implementation_checklist_adopted": False,
-    "dormant_partners": 1,
-    "budget_available": 1000,
-}
+DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "deals_registered_this_month": 0,
+        "fund_claims_expiring": 2,
+        "campaigns_not_redistributed": 1,
+        "certification_unlocks_next_tier": True,
+        "certification_complete": False,
+        "rebate_invoice_missing": True,
+        "rebate_amount": "USD 4,200",
+        "implementation_checklist_adopted": False,
+        "dormant_partners": 1,
+        "budget_available": 1000,
+    }
+)
