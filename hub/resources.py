@@ -10,6 +10,7 @@ from hub import __version__
 from hub.audit import AuditLog
 from hub.connectors.backends import Backends
 from hub.connectors.registry import build_backends, configured_connectors
+from hub.connectors.sandboxes.knobs import Knobs
 from hub.db import Database
 from hub.settings import Settings
 from hub.store import KeyValueStore, open_store
@@ -24,6 +25,8 @@ class Hub:
     store: KeyValueStore
     http: httpx.AsyncClient
     backends: Backends = field(default_factory=lambda: Backends([]))
+    # Demo only: each in-process sandbox's fault knobs, by connector name.
+    sandbox_knobs: dict[str, Knobs] = field(default_factory=dict)
     audit: AuditLog = field(init=False)
 
     def __post_init__(self) -> None:
@@ -33,21 +36,22 @@ class Hub:
     def from_settings(cls, settings: Settings) -> Hub:
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
         # Raises ConnectorsError for a bad connectors file, before anything is opened.
-        configs, mounts = configured_connectors(settings.connectors_file, settings.demo)
+        setup = configured_connectors(settings.connectors_file, settings.demo)
         store = open_store(redis_url)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=3.0),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             headers={"User-Agent": f"partner-hub/{__version__}"},
             follow_redirects=False,
-            mounts=mounts,  # the demo's sandboxes, in-process
+            mounts=setup.mounts,  # the demo's sandboxes, in-process
         )
         return cls(
             settings=settings,
             db=Database(settings.effective_database_url),
             store=store,
             http=http,
-            backends=build_backends(configs, http, store),
+            backends=build_backends(setup.configs, http, store),
+            sandbox_knobs=setup.knobs,
         )
 
     async def close(self) -> None:

@@ -69,6 +69,8 @@ def demo_backends() -> list[DemoBackend]:
         DemoBackend(
             "mautic", Kind.TCMA, "mautic", "hub.connectors.sandboxes.mautic",
             secrets={"username": "hub-api", "password": "sandbox-mautic-password"},
+            options={"campaign_category": "partner-campaigns",
+                     "lead_campaign_field": "partner_campaign"},
         ),
     ]  # fmt: skip
 
@@ -97,6 +99,8 @@ def demo_config(backend: DemoBackend, base_url: str | None = None) -> ConnectorC
         kind=backend.kind,
         adapter=backend.adapter,
         base_url=(base_url or backend.host) + backend.path,
+        # The sandboxes have no pages of their own; the hub shows a stand-in.
+        portal_url=f"/demo/portals/{backend.name}",
         auth=backend.auth,
         secrets=backend.secrets,
         options=options,

@@ -14,6 +14,7 @@ import httpx
 from hub.connectors.backends import Backends
 from hub.connectors.base import PROTOCOL_OF_KIND, Connector, ConnectorConfig
 from hub.connectors.config import ConnectorsError, load_connectors
+from hub.connectors.demo import DemoSetup, demo_setup
 from hub.connectors.resilience import Resilience
 from hub.store import KeyValueStore
 
@@ -102,19 +103,14 @@ def build_backends(
     return Backends(build_connectors(configs, http, available), call=Resilience(store))
 
 
-def configured_connectors(
-    connectors_file: Path | None, demo: bool
-) -> tuple[list[ConnectorConfig], dict[str, httpx.AsyncBaseTransport]]:
-    """The connectors to run, and transports to mount on the shared client.
+def configured_connectors(connectors_file: Path | None, demo: bool) -> DemoSetup:
+    """The connectors to run, transports to mount on the shared client, sandbox knobs.
 
     A connectors file wins; without one, demo mode runs every installed
     sandbox in-process (mounted by host), and production runs none.
     """
     if connectors_file is not None:
-        return load_connectors(connectors_file), {}
+        return DemoSetup(load_connectors(connectors_file), {}, {})
     if demo:
-        from hub.connectors.demo import demo_setup
-
-        setup = demo_setup(adapters())
-        return setup.configs, setup.mounts
-    return [], {}
+        return demo_setup(adapters())
+    return DemoSetup([], {}, {})

@@ -1,0 +1,87 @@
+"""The administration page: connector health and metrics, links to the other admin pages,
+and in demo mode the sandboxes' fault controls (to watch the hub degrade and recover)."""
+
+from __future__ import annotations
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.principal import Principal, require_principal
+from hub.connectors.health import connector_metrics
+from hub.connectors.sandboxes.knobs import KnobsError
+from hub.resources import Hub
+
+
+def _require_admin(request: Request) -> Principal:
+    principal = require_principal(request)
+    if "admin" not in principal.roles:
+        raise HTTPException(403, "Only program administrators see the administration page.")
+    return principal
+
+
+def _number(value: object, name: str, upper: float) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise HTTPException(422, f"{name}: expected a number, got {value!r}.") from None
+    if not 0 <= number <= upper:
+        raise HTTPException(422, f"{name}: expected a number from 0 to {upper:g}.")
+    return number
+
+
+def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
+    async def overview(request: Request) -> Response:
+        _require_admin(request)
+        metrics = {m.connector: m for m in connector_metrics(hub.backends)}
+        connectors = [
+            {"config": c.config, "metrics": metrics.get(c.config.name)} for c in hub.backends.all()
+        ]
+        return templates.TemplateResponse(
+            request,
+            "admin.html",
+            {"connectors": connectors, "knobs": hub.sandbox_knobs},
+        )
+
+    async def update_sandbox(request: Request) -> Response:
+        principal = _require_admin(request)
+        name = request.path_params["name"]
+        knobs = hub.sandbox_knobs.get(name)
+        if knobs is None:
+            raise HTTPException(404, f"There is no demo sandbox named {name!r}.")
+        form = await request.form()
+        changes = {
+            "latency": _number(form.get("latency_ms", "0"), "latency_ms", 10_000) / 1000,
+            "error_rate": _number(form.get("error_rate", "0"), "error_rate", 1),
+            "down": form.get("down") == "on",
+            "malformed": form.get("malformed") == "on",
+        }
+        try:
+            knobs.update(changes)
+        except KnobsError as exc:
+            raise HTTPException(422, str(exc)) from None
+        await hub.audit.record(
+            request,
+            actor=principal.email,
+            action="sandbox_knobs",
+            target=name,
+            reason=", ".join(f"{key}={value}" for key, value in changes.items()),
+        )
+        return RedirectResponse("/admin#sandboxes", status_code=303)
+
+    async def portal(request: Request) -> Response:
+        require_principal(request)
+        connector = hub.backends.named(request.path_params["name"])
+        if connector is None:
+            raise HTTPException(404, "There is no such demo portal.")
+        return templates.TemplateResponse(request, "demo_portal.html", {"config": connector.config})
+
+    routes: list[BaseRoute] = [Route("/admin", overview, name="admin")]
+    if hub.settings.demo:
+        routes += [
+            Route("/admin/sandboxes/{name}", update_sandbox, methods=["POST"]),
+            Route("/demo/portals/{name}", portal, name="demo_portal"),
+        ]
+    return routes

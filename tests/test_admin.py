@@ -1,0 +1,83 @@
+"""The administration page: admins only; connector metrics; demo sandbox controls."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.connectors.backends import Backends
+from hub.connectors.records import Kind
+from hub.connectors.sandboxes.knobs import Knobs
+from hub.resources import Hub
+from tests.conftest import BASE_URL
+from tests.fakes.connectors import FakePRM, config
+from tests.helpers import demo_sign_in
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def admin_client(seeded: Hub) -> httpx.AsyncClient:
+    seeded.backends = Backends([FakePRM(config("salesforce", Kind.PRM))])
+    seeded.sandbox_knobs = {"salesforce": Knobs()}
+    app: Starlette = create_app(seeded.settings, seeded)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+async def test_only_admins_see_the_admin_page(admin_client: httpx.AsyncClient) -> None:
+    async with admin_client as http:
+        assert (await http.get("/admin")).status_code == 401
+        await demo_sign_in(http, "cam@vendor.example")
+        assert (await http.get("/admin")).status_code == 403
+
+
+async def test_admin_sees_connectors_and_changes_a_sandbox(
+    admin_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    async with admin_client as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        page = await http.get("/admin")
+        assert page.status_code == 200
+        assert "salesforce" in page.text
+        assert "/admin/identity-providers" in page.text
+        changed = await http.post(
+            "/admin/sandboxes/salesforce",
+            data={"csrf_token": token, "latency_ms": "250", "error_rate": "0.5", "down": "on"},
+        )
+        assert changed.status_code == 303
+        knobs = seeded.sandbox_knobs["salesforce"]
+        assert (knobs.latency, knobs.error_rate, knobs.down) == (0.25, 0.5, True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("latency_ms", "-5"), ("error_rate", "2"), ("latency_ms", "soon")]
+)
+async def test_bad_sandbox_values_are_422_and_change_nothing(
+    admin_client: httpx.AsyncClient, seeded: Hub, field: str, value: str
+) -> None:
+    async with admin_client as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        response = await http.post(
+            "/admin/sandboxes/salesforce", data={"csrf_token": token, field: value}
+        )
+        assert response.status_code == 422
+        assert field in response.text
+    assert seeded.sandbox_knobs["salesforce"] == Knobs()
+
+
+async def test_unknown_sandbox_is_404(admin_client: httpx.AsyncClient) -> None:
+    async with admin_client as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        response = await http.post("/admin/sandboxes/nope", data={"csrf_token": token})
+        assert response.status_code == 404
+
+
+async def test_demo_portal_stand_in(admin_client: httpx.AsyncClient) -> None:
+    async with admin_client as http:
+        await demo_sign_in(http, "rep@acme.example")
+        page = await http.get("/demo/portals/salesforce")
+        assert page.status_code == 200
+        assert "The salesforce portal" in page.text
+        assert (await http.get("/demo/portals/elsewhere")).status_code == 404
