@@ -327,3 +327,17 @@ def test_streak_runs_match_a_day_by_day_walk(days: set[int], freeze: int) -> Non
                 else:
                     idle += 1
         assert streaks.run_containing(iso, start + timedelta(days=day), freeze) == len(run)
+
+
+async def test_the_current_streak_shows_and_breaks(seeded: Hub) -> None:
+    rep = await user_id(seeded.db, "rep@acme.example")
+    await _rule(seeded, "five-day-streak", {"kind": "streak", "days": 5, "freeze_days": 2})
+    for n in (0, 1, 2):
+        await ingest(
+            seeded.db, seeded.store, [_event(f"s{n}", "sign_in", rep, MONDAY + timedelta(days=n))]
+        )
+    async with seeded.db.session() as session:
+        [today] = await badges.streaks_for(session, rep, (MONDAY + timedelta(days=4)).date())
+        [broken] = await badges.streaks_for(session, rep, (MONDAY + timedelta(days=6)).date())
+    assert (today.days, today.target, today.earned) == (3, 5, False)
+    assert broken.days == 0

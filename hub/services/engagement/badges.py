@@ -243,10 +243,35 @@ async def badge_gallery(session: AsyncSession, user_id: int) -> list[GalleryBadg
     return [*reversed(earned), *waiting]
 
 
-def streak_today(progress: Progress, rule: ActiveRule, today: date) -> int:
-    """The current run for a streak rule's progress, as of ``today``."""
-    if not isinstance(rule.criteria, StreakCriteria):
-        return 0
-    return streaks.current_run(
-        (progress.detail or {}).get("days", []), today, rule.criteria.freeze_days
+@dataclass(frozen=True)
+class StreakStatus:
+    """A user's run towards one streak badge, as it stands today."""
+
+    slug: str
+    name: str
+    days: int
+    target: int
+    earned: bool
+
+
+async def streaks_for(session: AsyncSession, user_id: int, today: date) -> list[StreakStatus]:
+    """Every active streak badge with the user's current run (0 once broken)."""
+    progress = {
+        row.rule_id: row.detail
+        for row in (
+            await session.scalars(select(BadgeProgress).where(BadgeProgress.user_id == user_id))
+        ).all()
+    }
+    earned = set(
+        (
+            await session.scalars(select(BadgeAward.rule_id).where(BadgeAward.user_id == user_id))
+        ).all()
     )
+    found = []
+    for rule in await active_rules(session):
+        if not isinstance(rule.criteria, StreakCriteria):
+            continue
+        days = (progress.get(rule.id) or {}).get("days", [])
+        run = streaks.current_run(days, today, rule.criteria.freeze_days)
+        found.append(StreakStatus(rule.slug, rule.name, run, rule.criteria.days, rule.id in earned))
+    return found
