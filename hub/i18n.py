@@ -114,6 +114,7 @@ def _locale_of(context: Context) -> str:
     return value if isinstance(value, str) and value in SUPPORTED_LOCALES else DEFAULT_LOCALE
 
 
+@functools.cache
 def _babel_locale(locale: str) -> Locale:
     try:
         return Locale.parse(locale)

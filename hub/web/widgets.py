@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import require_principal
+from hub.auth.principal import Principal, require_principal
 from hub.connectors.backends import Portal
 from hub.connectors.base import BackendError
 from hub.i18n import N_, translate
@@ -36,6 +37,13 @@ from hub.widgets.base import Widget, WidgetContext, WidgetView
 log = logging.getLogger("hub.widgets")
 
 LAST_GOOD_TTL = 7 * 86_400
+# A good value already kept is written again at most this often (seconds).
+REMEMBER_EVERY = 60.0
+# How long a caller checked against the database stays checked (seconds): a
+# page's dozen widget calls then cost one lookup, and a change of org or role
+# still takes effect within moments.
+VIEWER_TTL = 5.0
+MEMO_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,20 @@ class WidgetRenderer:
         self.hub = hub
         self.templates = templates
         self.services = HomepageServices(hub.db)
+        self._viewers: dict[Principal, tuple[float, Viewer]] = {}
+        self._remembered: dict[str, tuple[float, str]] = {}
+
+    async def viewer(self, principal: Principal, locale: str) -> Viewer:
+        """The caller re-checked against the database, at most every ``VIEWER_TTL`` seconds."""
+        now = time.monotonic()
+        cached = self._viewers.get(principal)
+        if cached is not None and now - cached[0] < VIEWER_TTL:
+            return cached[1]
+        viewer = await load_viewer(self.hub.db, principal, locale)
+        if len(self._viewers) > MEMO_LIMIT:
+            self._viewers.clear()
+        self._viewers[principal] = (now, viewer)
+        return viewer
 
     def context(self, viewer: Viewer, widget: Widget, locale: str) -> WidgetContext:
         return WidgetContext(
@@ -120,9 +142,17 @@ class WidgetRenderer:
         self, viewer: Viewer, widget: Widget, locale: str, body: str, view: WidgetView
     ) -> None:
         fetched_at = (view.fetched_at or datetime.now(UTC)).isoformat()
+        key = _last_good_key(viewer, widget, locale)
+        now = time.monotonic()
+        kept = self._remembered.get(key)
+        if kept is not None and kept[1] == fetched_at and now - kept[0] < REMEMBER_EVERY:
+            return
+        if len(self._remembered) > MEMO_LIMIT:
+            self._remembered.clear()
+        self._remembered[key] = (now, fetched_at)
         try:
             await self.hub.store.set(
-                _last_good_key(viewer, widget, locale),
+                key,
                 json.dumps({"html": body, "fetched_at": fetched_at}),
                 ttl=LAST_GOOD_TTL,
             )
@@ -166,7 +196,7 @@ def routes(
             raise HTTPException(
                 403, translate(locale, N_("That widget is not available on this homepage."))
             )
-        viewer = await load_viewer(hub.db, principal, locale)
+        viewer = await renderer.viewer(principal, locale)
         rendered = await renderer.render(viewer, widget, locale)
         headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
         if request.headers.get("hx-request") == "true":
