@@ -86,7 +86,7 @@ EXPECTED = {
     "certification_level": ["Professional", "Certified {email}", "expires"],
     "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
     "field_team": ["Casey Morgan", "mailto:cam@vendor.example"],
-    "whats_new": ["New"],
+    "whats_new": ["New"],  # per persona: SPIFs, campaigns, allocations and won deals, courses
     "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
     "quiet_partners": ["Initech", "never active in the hub"],
     "connector_health": ["fake-prm", "Every connector answers"],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from hub.connectors.records import Campaign, Enrolment, FundAllocation, Kind, Spiff
+from hub.connectors.records import Campaign, Deal, Enrolment, Fetched, FundAllocation, Kind, Spiff
 from hub.i18n import N_
 from hub.widgets.base import (
     EVERYONE,
@@ -16,6 +16,8 @@ from hub.widgets.base import (
     WidgetContext,
     WidgetView,
     read,
+    read_optional,
+    with_optional,
 )
 
 NEW_WITHIN_DAYS = 30
@@ -43,7 +45,7 @@ async def load_field_team(context: WidgetContext) -> WidgetView:
     return WidgetView(figures={"contacts": contacts}, empty=not contacts)
 
 
-async def _news_for(context: WidgetContext) -> tuple[list[NewsItem], list[Any]]:
+async def _news_for(context: WidgetContext) -> tuple[list[NewsItem], list[Fetched[Any] | None]]:
     since = context.now - timedelta(days=NEW_WITHIN_DAYS)
     persona = context.principal.persona
     if persona == "sales_rep":
@@ -59,11 +61,22 @@ async def _news_for(context: WidgetContext) -> tuple[list[NewsItem], list[Any]]:
             NewsItem("campaign", c.name, c.description, c.published_at, c.url) for c in campaigns
         ]
     elif persona == "partner_owner":
-        fetched = await read(context, Kind.PRM, "fund_allocations", context.require_partner())
+        partner = context.require_partner()
+        fetched, deals_read = await with_optional(
+            read(context, Kind.PRM, "fund_allocations", partner),
+            read_optional(context, Kind.PRM, "deals", partner),
+        )
         allocations: list[FundAllocation] = [
             a for a in fetched.value if a.start >= since.date() - timedelta(days=30)
         ]
         items = [NewsItem("allocation", a.fund_type.value, "", a.start) for a in allocations]
+        won: list[Deal] = [
+            d
+            for d in (deals_read.value if deals_read else [])
+            if d.is_won and d.closed_at and d.closed_at >= since
+        ]
+        items += [NewsItem("deal", d.name, d.customer, d.closed_at) for d in won]
+        return items, [fetched, deals_read]
     elif persona == "support":
         fetched = await read(context, Kind.LMS, "enrolments", context.person)
         enrolments: list[Enrolment] = [
