@@ -56,10 +56,13 @@ async def _migrate(settings: Settings) -> None:
 async def _seed(settings: Settings) -> tuple[int, int]:
     from hub.db import Database
     from hub.demo.seed import seed_demo
+    from hub.services.engagement.seed import seed_engagement
 
     db = Database(settings.effective_database_url)
     try:
-        return await seed_demo(db)
+        added = await seed_demo(db)
+        await seed_engagement(db)
+        return added
     finally:
         await db.close()
 

@@ -1,49 +1,84 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Without Redis there is one process, so it runs the sync itself. With Redis
-the app processes run nothing in the background: `hub worker` processes take
-the cron jobs from Redis (arq), and any number of them can run side by side
-since arq runs each cron slot once.
+Three jobs: evaluating recorded activity for points, badges and streaks
+(every 15 s), pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``)
+and lapsing closed giving budgets (hourly). Without Redis there is one
+process, so it runs them itself. With Redis the app processes run nothing in
+the background: `hub worker` processes take the cron jobs from Redis (arq),
+and any number of them can run side by side since arq runs each cron slot
+once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.resources import Hub
-from hub.services.sync import sync_activity
+from hub.services.engagement.budgets import lapse_budgets
+from hub.services.engagement.processing import IngestReport, process_pending
+from hub.services.sync import SyncReport, sync_activity
 from hub.settings import Settings
 
 log = logging.getLogger("hub.scheduler")
 
 
-async def _sync_forever(hub: Hub, interval: float) -> None:
+async def _every(seconds: float, job: Callable[[Hub], Awaitable[object]], hub: Hub) -> None:
     while True:
         try:
-            await sync_activity(hub.db, hub.backends)
+            await job(hub)
         except Exception:
-            log.exception("sync pass failed")
-        await asyncio.sleep(interval)
+            log.exception("scheduled job failed", extra={"job": job.__name__})
+        await asyncio.sleep(seconds)
+
+
+async def run_sync(hub: Hub) -> SyncReport:
+    """Pull backend activity, then evaluate what it brought in."""
+    report = await sync_activity(hub.db, hub.backends)
+    await process_pending(hub.db, hub.store)
+    return report
+
+
+async def run_engagement(hub: Hub) -> IngestReport:
+    """Evaluate recorded events (sign-ins, webhooks …) for points, badges and streaks."""
+    return await process_pending(hub.db, hub.store)
+
+
+async def run_lapse(hub: Hub) -> int:
+    """Return what is left of closed giving budgets to the program."""
+    return await lapse_budgets(hub.db, now=datetime.now(UTC))
+
+
+# (job, seconds between runs in-process); the sync interval comes from the settings.
+ENGAGEMENT_EVERY = 15.0
+LAPSE_EVERY = 3600.0
 
 
 @asynccontextmanager
 async def in_process(hub: Hub) -> AsyncIterator[None]:
-    """Run the periodic sync inside this process while the app is up (embedded default)."""
-    minutes = hub.settings.sync_interval_minutes
-    if hub.settings.redis_url is not None or minutes == 0:
+    """Run the scheduled jobs inside this process while the app is up (embedded default)."""
+    if hub.settings.redis_url is not None:
         yield
         return
-    task = asyncio.create_task(_sync_forever(hub, minutes * 60), name="hub-sync")
+    jobs = [(ENGAGEMENT_EVERY, run_engagement), (LAPSE_EVERY, run_lapse)]
+    if hub.settings.sync_interval_minutes:
+        jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync))
+    tasks = [
+        asyncio.create_task(_every(seconds, job, hub), name=f"hub-{job.__name__}")
+        for seconds, job in jobs
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 # --- arq worker (production) -------------------------------------------------
@@ -51,9 +86,18 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
 
 async def sync_backends(ctx: dict[str, Any]) -> dict[str, int]:
     """The arq job: one sync pass."""
-    hub: Hub = ctx["hub"]
-    report = await sync_activity(hub.db, hub.backends)
+    report = await run_sync(ctx["hub"])
     return {"seen": report.seen, "recorded": report.recorded, "failures": report.failures}
+
+
+async def evaluate_engagement(ctx: dict[str, Any]) -> int:
+    """The arq job: evaluate recorded events."""
+    return (await run_engagement(ctx["hub"])).processed
+
+
+async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
+    """The arq job: lapse closed budgets."""
+    return await run_lapse(ctx["hub"])
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -71,15 +115,16 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         await ctx["hub"].close()
 
     minutes = settings.sync_interval_minutes
-    cron_jobs = (
-        [cron(sync_backends, minute=set(range(0, 60, minutes)), run_at_startup=False)]
-        if 0 < minutes < 60
-        else [cron(sync_backends, hour={0}, minute={0})]
-        if minutes
-        else []
-    )
+    cron_jobs = [
+        cron(evaluate_engagement, second={0, 15, 30, 45}),
+        cron(lapse_giving_budgets, minute={5}),
+    ]
+    if 0 < minutes < 60:
+        cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
+    elif minutes:
+        cron_jobs.append(cron(sync_backends, hour={0}, minute={0}))
     return {
-        "functions": [sync_backends],
+        "functions": [sync_backends, evaluate_engagement, lapse_giving_budgets],
         "cron_jobs": cron_jobs,
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -263,5 +263,9 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
         update={"redis_url": SecretStr("redis://127.0.0.1:6379/0")}
     )
     options = worker_settings(with_redis)
-    assert options["functions"][0].__name__ == "sync_backends"
-    assert len(options["cron_jobs"]) == 1
+    assert {f.__name__ for f in options["functions"]} == {
+        "sync_backends",
+        "evaluate_engagement",
+        "lapse_giving_budgets",
+    }
+    assert len(options["cron_jobs"]) == 3
