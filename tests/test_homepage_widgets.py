@@ -85,7 +85,7 @@ EXPECTED = {
     "retention": ["92%"],
     "certification_level": ["Professional", "Certified {email}", "expires"],
     "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
-    "field_team": ["Casey Morgan", "mailto:cam@vendor.example"],
+    "field_team": ["Casey Morgan", "mailto:cam@vendor.example", "tel:+15550100", "Partner support"],
     "whats_new": ["New"],  # per persona: SPIFs, campaigns, allocations and won deals, courses
     "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
     "quiet_partners": ["Initech", "never active in the hub"],
@@ -229,3 +229,48 @@ async def test_a_german_user_gets_german_figures(rig: HomeRig) -> None:
     response = await rig.widget("dollars_spent")
     assert "60.000,00" in response.text
     assert "Aktualisiert" in response.text
+
+
+async def test_a_user_moved_to_another_org_is_refused_until_signed_in_again(
+    rig: HomeRig, db: Database
+) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    async with db.transaction() as session:
+        globex = await session.scalar(select(PartnerOrg).where(PartnerOrg.slug == "globex"))
+        user = await session.scalar(select(User).where(User.email == PARTNER_OWNER))
+        assert globex is not None
+        assert user is not None
+        user.partner_org_id = globex.id
+    assert (await rig.widget("dollars_spent")).status_code == 403
+    assert (await rig.client.get("/")).status_code == 403
+    assert rig.connectors[Kind.PRM].calls == []
+
+
+async def test_a_revoked_role_is_refused(rig: HomeRig, db: Database) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    async with db.transaction() as session:
+        user = await session.scalar(select(User).where(User.email == PARTNER_OWNER))
+        assert user is not None
+        user.roles = ["support"]
+    assert (await rig.widget("program_status")).status_code == 403
+
+
+async def test_the_homepage_refuses_another_orgs_id_in_the_url(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    assert (await rig.client.get("/", params={"org": "globex"})).status_code == 404
+    assert (await rig.client.get("/", params={"org": "acme"})).status_code == 200
+
+
+async def test_without_assigned_contacts_the_vendors_channel_managers_are_shown(
+    rig: HomeRig, db: Database
+) -> None:
+    from sqlalchemy import delete
+
+    from hub.db.models import FieldContact
+
+    async with db.transaction() as session:
+        await session.execute(delete(FieldContact))
+    await rig.sign_in(PARTNER_OWNER)
+    response = await rig.widget("field_team")
+    assert "mailto:cam@vendor.example" in response.text
+    assert "tel:" not in response.text

@@ -60,3 +60,20 @@ USERS = (
     ),
     DemoUser("admin@vendor.example", "Ada Admin", ("admin",), None, title="Program Admin"),
 )
+
+
+@dataclass(frozen=True)
+class DemoContact:
+    """A vendor field-team contact partners see on their homepage; ``org`` None: every org."""
+
+    role: str
+    name: str
+    email: str
+    phone: str
+    org: str | None = None
+
+
+FIELD_TEAM = (
+    DemoContact("channel_manager", "Casey Morgan", "cam@vendor.example", "+1 555 0100"),
+    DemoContact("support", "Partner Support Desk", "partner-support@vendor.example", "+1 555 0199"),
+)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.db import Database, PartnerOrg, User
-from hub.demo.cast import ORGS, USERS
+from hub.db.models import FieldContact
+from hub.demo.cast import FIELD_TEAM, ORGS, USERS
 
 
 async def seed_demo(db: Database) -> tuple[int, int]:
@@ -41,4 +42,16 @@ async def seed_demo(db: Database) -> tuple[int, int]:
                 )
             )
             added_users += 1
+        known_contacts = set((await session.scalars(select(FieldContact.email))).all())
+        for contact in FIELD_TEAM:
+            if contact.email not in known_contacts:
+                session.add(
+                    FieldContact(
+                        partner_org_id=orgs[contact.org].id if contact.org else None,
+                        role=contact.role,
+                        name=contact.name,
+                        email=contact.email,
+                        phone=contact.phone,
+                    )
+                )
     return added_orgs, added_users

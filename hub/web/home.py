@@ -25,7 +25,7 @@ from hub.resources import Hub
 from hub.services import layouts as layout_store
 from hub.web import admin_layouts
 from hub.web import widgets as widget_routes
-from hub.web.viewer import Viewer, load_viewer, locale_of
+from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.widgets.catalogue import build_registry
 
 MAX_FIELD = 80
@@ -82,6 +82,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
             return RedirectResponse(f"/auth/login?next={quote('/')}", status_code=303)
         if not principal.roles or principal.persona not in book:
             return templates.TemplateResponse(request, "no_access.html", {}, status_code=403)
+        refuse_foreign_ids(request, principal)
         viewer = await load_viewer(hub.db, principal, locale_of(request))
         layout = await current_layout(hub, book, viewer)
         return templates.TemplateResponse(
