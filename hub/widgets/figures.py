@@ -20,6 +20,13 @@ def totals(amounts: Iterable[Money]) -> list[Money]:
     )
 
 
+def or_zero(amounts: list[Money], like: list[Money]) -> list[Money]:
+    """``amounts``, or zero in ``like``'s main currency when there are none ("$0.00", not "0")."""
+    if amounts or not like:
+        return amounts
+    return [Money(Decimal(0), like[0].currency)]
+
+
 def subtract(left: list[Money], right: list[Money]) -> list[Money]:
     """``left`` minus ``right``, per currency; currencies only on the right count as negative."""
     spent = {money.currency: money.amount for money in right}

@@ -7,7 +7,7 @@ from datetime import date
 from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind
 from hub.i18n import N_
 from hub.widgets.base import Widget, WidgetContext, WidgetView, gather_reads, read
-from hub.widgets.figures import subtract, totals
+from hub.widgets.figures import or_zero, subtract, totals
 
 SPENT_CLAIM = frozenset({"approved", "paid"})
 PENDING_CLAIM = frozenset({"submitted"})
@@ -41,7 +41,7 @@ async def load_coop_earned(context: WidgetContext) -> WidgetView:
     ]
     claims: list[FundClaim] = [c for c in claims_read.value if c.fund_type == FundType.COOP]
     earned = totals(a.amount for a in allocations)
-    claimed = totals(c.amount for c in claims if c.status in SPENT_CLAIM)
+    claimed = or_zero(totals(c.amount for c in claims if c.status in SPENT_CLAIM), earned)
     return WidgetView.of(
         [allocations_read, claims_read],
         {
@@ -60,12 +60,13 @@ async def load_mdf_spent(context: WidgetContext) -> WidgetView:
     claims: list[FundClaim] = [c for c in fetched.value if c.fund_type == FundType.MDF]
     spent = [c for c in claims if c.status in SPENT_CLAIM]
     pending = [c for c in claims if c.status in PENDING_CLAIM]
+    any_amount = totals(c.amount for c in claims)
     return WidgetView.of(
         [fetched],
         {
-            "spent": totals(c.amount for c in spent),
+            "spent": or_zero(totals(c.amount for c in spent), any_amount),
             "spent_count": len(spent),
-            "pending": totals(c.amount for c in pending),
+            "pending": or_zero(totals(c.amount for c in pending), any_amount),
             "pending_count": len(pending),
             "deadline": _next_deadline(claims, context.today),
         },
@@ -93,7 +94,7 @@ async def load_mdf_available(context: WidgetContext) -> WidgetView:
         and (r.allocation_id is None or r.allocation_id in ids)
     ]
     allocated = totals(a.amount for a in allocations)
-    committed = totals(r.amount for r in requests)
+    committed = or_zero(totals(r.amount for r in requests), allocated)
     return WidgetView.of(
         [allocations_read, requests_read],
         {

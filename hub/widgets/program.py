@@ -17,7 +17,7 @@ from hub.widgets.base import (
     read_optional,
     with_optional,
 )
-from hub.widgets.figures import in_year, totals
+from hub.widgets.figures import in_year, or_zero, totals
 
 EARNED_REBATE = frozenset({"earned", "invoiced", "paid"})
 
@@ -101,12 +101,13 @@ async def load_dollars_spent(context: WidgetContext) -> WidgetView:
     deals: list[Deal] = fetched.value
     won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
     pipeline = [d for d in deals if not d.is_closed]
+    every = totals(d.amount for d in deals)
     return WidgetView.of(
         [fetched],
         {
-            "won": totals(d.amount for d in won),
+            "won": or_zero(totals(d.amount for d in won), every),
             "won_count": len(won),
-            "pipeline": totals(d.amount for d in pipeline),
+            "pipeline": or_zero(totals(d.amount for d in pipeline), every),
             "pipeline_count": len(pipeline),
             "year": context.today.year,
         },
@@ -120,12 +121,13 @@ async def load_rebates_earned(context: WidgetContext) -> WidgetView:
     earned = [r for r in rebates if r.status in EARNED_REBATE]
     accruing = [r for r in rebates if r.status == "accrued"]
     awaiting_invoice = [r for r in earned if r.status == "earned" and not r.invoice_submitted]
+    every = totals(r.amount for r in rebates)
     return WidgetView.of(
         [fetched],
         {
-            "earned": totals(r.amount for r in earned),
-            "paid": totals(r.amount for r in earned if r.status == "paid"),
-            "accruing": totals(r.amount for r in accruing),
+            "earned": or_zero(totals(r.amount for r in earned), every),
+            "paid": or_zero(totals(r.amount for r in earned if r.status == "paid"), every),
+            "accruing": or_zero(totals(r.amount for r in accruing), every),
             "awaiting_invoice": len(awaiting_invoice),
             "year": context.today.year,
         },
