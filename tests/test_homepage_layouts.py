@@ -329,3 +329,19 @@ async def test_only_administrators_edit_segment_layouts(rig: HomeRig) -> None:
     assert (
         await rig.client.post("/admin/layouts/1/remove", data={"csrf_token": token})
     ).status_code == 403
+
+
+async def test_concurrent_first_saves_both_succeed(rig: HomeRig, db: Database) -> None:
+    import asyncio
+
+    from hub.services.layouts import save_layout
+
+    owner = await user_id(db, OWNER)
+    revisions = await asyncio.gather(
+        save_layout(db, owner, "partner_owner", ("program_status",)),
+        save_layout(db, owner, "partner_owner", ("quick_links",)),
+    )
+    assert sorted(revisions) == [1, 2]
+    async with db.session() as session:
+        rows = (await session.scalars(select(UserLayout))).all()
+    assert len(rows) == 1

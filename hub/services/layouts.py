@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.db import Database
 from hub.db.models import LayoutOverride, UserLayout
@@ -32,6 +33,14 @@ async def layout_records(
 
 async def save_layout(db: Database, user_id: int, persona: str, widgets: tuple[str, ...]) -> int:
     """Store the user's layout for ``persona``; the new revision number."""
+    try:
+        return await _save_layout(db, user_id, persona, widgets)
+    except IntegrityError:
+        # Two first saves raced (two tabs); the row exists now, so this one updates it.
+        return await _save_layout(db, user_id, persona, widgets)
+
+
+async def _save_layout(db: Database, user_id: int, persona: str, widgets: tuple[str, ...]) -> int:
     async with db.transaction() as session:
         saved = await session.scalar(
             select(UserLayout)
