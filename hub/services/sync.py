@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -168,40 +169,51 @@ def _redistribution_event(shared: Redistribution, org: PartnerOrg, person: User 
     )
 
 
-def _completion_event(completion: Completion, user: User) -> Activity:
+def _person_event(
+    user: User, kind: str, key: str, occurred_at: datetime, obj: str, payload: dict[str, Any]
+) -> Activity:
+    """A fact about one person of a partner org, keyed by the backend's own id for it."""
     return Activity(
-        key=f"course_completed:{user.email}:{completion.course.id}",
-        kind="course_completed",
-        occurred_at=completion.completed_at,
+        key=f"{kind}:{key}",
+        kind=kind,
+        occurred_at=occurred_at,
         user_id=user.id,
         partner_org_id=user.partner_org_id,
-        object=completion.course.id,
+        object=obj,
         source="sync",
-        payload={"course": completion.course.name},
+        payload=payload,
+    )
+
+
+def _completion_event(completion: Completion, user: User) -> Activity:
+    course = completion.course
+    return _person_event(
+        user,
+        "course_completed",
+        f"{user.email}:{course.id}",
+        completion.completed_at,
+        course.id,
+        {"course": course.name},
     )
 
 
 def _quiz_event(quiz: QuizResult, user: User) -> Activity:
-    return Activity(
-        key=f"quiz_passed:{user.email}:{quiz.activity_id}:{quiz.attempted_at.isoformat()}",
-        kind="quiz_passed",
-        occurred_at=quiz.attempted_at,
-        user_id=user.id,
-        partner_org_id=user.partner_org_id,
-        object=quiz.activity_id,
-        source="sync",
-        payload={"score": str(quiz.score), "name": quiz.name},
+    return _person_event(
+        user,
+        "quiz_passed",
+        f"{user.email}:{quiz.activity_id}:{quiz.attempted_at.isoformat()}",
+        quiz.attempted_at,
+        quiz.activity_id,
+        {"score": str(quiz.score), "name": quiz.name},
     )
 
 
 def _claim_event(claim: IncentiveClaim, user: User) -> Activity:
-    return Activity(
-        key=f"claim_submitted:{claim.id}",
-        kind="claim_submitted",
-        occurred_at=claim.submitted_at,
-        user_id=user.id,
-        partner_org_id=user.partner_org_id,
-        object=claim.id,
-        source="sync",
-        payload={"program": claim.program, "status": claim.status},
+    return _person_event(
+        user,
+        "claim_submitted",
+        claim.id,
+        claim.submitted_at,
+        claim.id,
+        {"program": claim.program, "status": claim.status},
     )
