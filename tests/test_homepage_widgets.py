@@ -90,6 +90,13 @@ EXPECTED = {
     "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
     "quiet_partners": ["Initech", "never active in the hub"],
     "connector_health": ["fake-prm", "Every connector answers"],
+    # Engagement, before any engagement content is seeded (tests/test_engagement_widgets.py
+    # covers them seeded): no rules, no points, no budget.
+    "next_best_action": ["Nothing to suggest right now"],
+    "points_badges": ["points-balance", "Level 1: Newcomer", "No badges yet."],
+    "leaderboard": ['name="period"', "You have no points in this period yet."],
+    "recognition_feed": ["Thank a colleague", 'name="recipient_id"', "Send kudos"],
+    "recognition_budget": ["You have no giving budget this period"],
 }
 FILLED = [name for name in REGISTRY if not REGISTRY[name].slot]
 SLOTS = [name for name in REGISTRY if REGISTRY[name].slot]

@@ -1,20 +1,35 @@
-"""The services homepage widgets call, bound to one database (see ``HubServices``)."""
+"""The services homepage widgets call, bound to the hub's resources (see ``HubServices``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from hub.connectors.backends import Backends
+from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database
-from hub.services import field_team, partner_activity
+from hub.services import engagement_home, field_team, partner_activity
+from hub.services.action_facts import gather_facts
+from hub.services.engagement import budgets, nba, surveys
+from hub.services.engagement.budgets import BudgetStatus
+from hub.services.engagement.leaderboards import Scope
+from hub.services.engagement.nba import ActionSubject, SuggestedAction
+from hub.services.engagement.periods import PeriodKind
+from hub.services.engagement.surveys import DueSurvey, SurveySubject
+from hub.services.engagement_home import BoardView, Recipient, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem, PartnerActivity
+from hub.store import KeyValueStore
+
+DORMANT_DAYS = 60
 
 
 class HomepageServices:
-    """Implements :class:`hub.widgets.base.HubServices` over the hub's database."""
+    """Implements :class:`hub.widgets.base.HubServices` over the hub's database and store."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, store: KeyValueStore, backends: Backends) -> None:
         self.db = db
+        self.store = store
+        self.backends = backends
 
     async def partner_activity(self, now: datetime) -> list[PartnerActivity]:
         async with self.db.session() as session:
@@ -31,3 +46,54 @@ class HomepageServices:
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         async with self.db.session() as session:
             return await partner_activity.recent_activity(session, limit)
+
+    async def next_actions(
+        self,
+        subject: ActionSubject,
+        *,
+        partner: PartnerRef | None,
+        person: PersonRef,
+        now: datetime,
+        limit: int,
+    ) -> list[SuggestedAction]:
+        facts = await gather_facts(
+            self.backends,
+            persona=subject.persona,
+            partner=partner,
+            person=person,
+            tier=subject.tier,
+            now=now,
+        )
+        if partner is None:
+            facts["dormant_partners"] = len(await self.quiet_partners(now, DORMANT_DAYS))
+            budget = await budgets.budget_status(self.db, subject.user_id, now=now)
+            facts["budget_available"] = budget.available
+        return await nba.next_best_actions(self.db, subject, facts, now=now, limit=limit)
+
+    async def standing(self, user_id: int, now: datetime) -> Standing:
+        return await engagement_home.standing(self.db, user_id, now)
+
+    async def leaderboard(
+        self, user_id: int, scope: Scope, period: PeriodKind, now: datetime
+    ) -> BoardView:
+        return await engagement_home.board(
+            self.db, self.store, user_id=user_id, scope=scope, period=period, now=now
+        )
+
+    async def recognition(
+        self, user_id: int, partner_org_id: int | None, now: datetime
+    ) -> RecognitionView:
+        return await engagement_home.recognition_view(
+            self.db, user_id=user_id, partner_org_id=partner_org_id, now=now
+        )
+
+    async def due_survey(self, subject: SurveySubject, now: datetime) -> DueSurvey | None:
+        return await surveys.due_survey(self.db, subject, now=now)
+
+    async def answered_lately(self, user_id: int, now: datetime) -> bool:
+        return await engagement_home.answered_lately(self.db, user_id, now)
+
+    async def giving_budget(
+        self, user_id: int, now: datetime
+    ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
+        return await engagement_home.budget_view(self.db, user_id=user_id, now=now)

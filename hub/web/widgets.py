@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +29,12 @@ from hub.auth.principal import Principal, require_principal
 from hub.connectors.backends import Portal
 from hub.connectors.base import BackendError
 from hub.i18n import N_, translate
+from hub.middleware.csrf import csrf_token
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.homepage import HomepageServices
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
-from hub.widgets.base import Widget, WidgetContext, WidgetView
+from hub.widgets.base import Setting, Widget, WidgetContext, WidgetView
 
 log = logging.getLogger("hub.widgets")
 
@@ -71,7 +73,7 @@ class WidgetRenderer:
     def __init__(self, hub: Hub, templates: Jinja2Blocks) -> None:
         self.hub = hub
         self.templates = templates
-        self.services = HomepageServices(hub.db)
+        self.services = HomepageServices(hub.db, hub.store, hub.backends)
         self._viewers: dict[Principal, tuple[float, Viewer]] = {}
         self._remembered: dict[str, tuple[float, str]] = {}
 
@@ -87,7 +89,13 @@ class WidgetRenderer:
         self._viewers[principal] = (now, viewer)
         return viewer
 
-    def context(self, viewer: Viewer, widget: Widget, locale: str) -> WidgetContext:
+    def context(
+        self,
+        viewer: Viewer,
+        widget: Widget,
+        locale: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> WidgetContext:
         return WidgetContext(
             principal=viewer.principal,
             org=viewer.org,
@@ -97,11 +105,20 @@ class WidgetRenderer:
             services=self.services,
             locale=locale,
             now=datetime.now(UTC),
-            settings=widget.default_settings(),
+            settings={**widget.default_settings(), **(settings or {})},
         )
 
-    async def render(self, viewer: Viewer, widget: Widget, locale: str) -> Rendered:
-        context = self.context(viewer, widget, locale)
+    async def render(
+        self,
+        viewer: Viewer,
+        widget: Widget,
+        locale: str,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Rendered:
+        """The widget's frame; ``extra`` goes to its body (a form's token, notice or error)."""
+        context = self.context(viewer, widget, locale, settings)
         frame: dict[str, Any] = {
             "widget": widget,
             "locale": locale,
@@ -110,7 +127,7 @@ class WidgetRenderer:
         }
         try:
             view = await asyncio.wait_for(widget.loader(context), widget.timeout)
-            body = "" if view.empty else self._body(widget, view, context)
+            body = "" if view.empty else self._body(widget, view, context, extra or {})
         except PermissionError:
             raise HTTPException(403) from None
         except (TimeoutError, BackendError) as exc:
@@ -129,10 +146,19 @@ class WidgetRenderer:
         )
         return Rendered(html, state)
 
-    def _body(self, widget: Widget, view: WidgetView, context: WidgetContext) -> str:
+    def _body(
+        self, widget: Widget, view: WidgetView, context: WidgetContext, extra: Mapping[str, Any]
+    ) -> str:
         template = self.templates.env.get_template(widget.template)
         return template.render(
-            figures=view.figures, view=view, widget=widget, locale=context.locale, now=context.now
+            {
+                **extra,
+                "figures": view.figures,
+                "view": view,
+                "widget": widget,
+                "locale": context.locale,
+                "now": context.now,
+            }
         )
 
     def _frame(self, values: dict[str, Any]) -> str:
@@ -182,6 +208,46 @@ class WidgetRenderer:
         return Rendered(self._frame(frame), "failed")
 
 
+def _setting_value(setting: Setting, raw: str) -> int | str | bool | None:
+    if setting.choices:
+        return raw if raw in setting.choices else None
+    if isinstance(setting.default, bool):
+        return {"1": True, "true": True, "0": False, "false": False}.get(raw.lower())
+    if isinstance(setting.default, int):
+        try:
+            number = int(raw)
+        except ValueError:
+            return None
+        low = setting.minimum if setting.minimum is not None else number
+        high = setting.maximum if setting.maximum is not None else number
+        return number if low <= number <= high else None
+    return raw[:200]
+
+
+def settings_from_values(values: Mapping[str, str], widget: Widget) -> dict[str, Any] | None:
+    """The widget's declared settings found in ``values``; ``None`` if one is not allowed."""
+    chosen: dict[str, Any] = {}
+    for setting in widget.settings:
+        raw = values.get(setting.name)
+        if raw is None:
+            continue
+        value = _setting_value(setting, raw)
+        if value is None:
+            return None
+        chosen[setting.name] = value
+    return chosen
+
+
+def settings_from(request: Request, widget: Widget, locale: str) -> dict[str, Any]:
+    """The widget's settings given in the query; 400 for a value it does not allow."""
+    chosen = settings_from_values(request.query_params, widget)
+    if chosen is None:
+        raise HTTPException(
+            400, translate(locale, N_("That choice is not available for this widget."))
+        )
+    return chosen
+
+
 def routes(
     hub: Hub, templates: Jinja2Blocks, book: PersonaBook, renderer: WidgetRenderer
 ) -> list[BaseRoute]:
@@ -196,8 +262,11 @@ def routes(
             raise HTTPException(
                 403, translate(locale, N_("That widget is not available on this homepage."))
             )
+        settings = settings_from(request, widget, locale)
         viewer = await renderer.viewer(principal, locale)
-        rendered = await renderer.render(viewer, widget, locale)
+        rendered = await renderer.render(
+            viewer, widget, locale, settings=settings, extra={"csrf": csrf_token(request)}
+        )
         headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
         if request.headers.get("hx-request") == "true":
             return HTMLResponse(rendered.html, headers=headers)

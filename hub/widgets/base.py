@@ -19,6 +19,12 @@ from typing import Any, Protocol
 from hub.auth.principal import Principal
 from hub.connectors.backends import AllBackendsFailed, Backends
 from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+from hub.services.engagement.budgets import BudgetStatus
+from hub.services.engagement.leaderboards import Scope
+from hub.services.engagement.nba import ActionSubject, SuggestedAction
+from hub.services.engagement.periods import PeriodKind
+from hub.services.engagement.surveys import DueSurvey, SurveySubject
+from hub.services.engagement_home import BoardView, Recipient, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem, PartnerActivity
 
@@ -80,6 +86,48 @@ class HubServices(Protocol):
 
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         """The newest activity across partner orgs."""
+        ...
+
+    async def next_actions(
+        self,
+        subject: ActionSubject,
+        *,
+        partner: PartnerRef | None,
+        person: PersonRef,
+        now: datetime,
+        limit: int,
+    ) -> list[SuggestedAction]:
+        """The best next actions for the subject, from facts gathered from the connectors."""
+        ...
+
+    async def standing(self, user_id: int, now: datetime) -> Standing:
+        """Points, level, recent badges and streak of one user."""
+        ...
+
+    async def leaderboard(
+        self, user_id: int, scope: Scope, period: PeriodKind, now: datetime
+    ) -> BoardView:
+        """The user's board for ``scope`` and ``period``, with names."""
+        ...
+
+    async def recognition(
+        self, user_id: int, partner_org_id: int | None, now: datetime
+    ) -> RecognitionView:
+        """The recognition feed, unread notices and whom the user may thank."""
+        ...
+
+    async def due_survey(self, subject: SurveySubject, now: datetime) -> DueSurvey | None:
+        """The pulse survey due to the user now, if any."""
+        ...
+
+    async def answered_lately(self, user_id: int, now: datetime) -> bool:
+        """Whether the user has just answered a survey (the widget says thank you)."""
+        ...
+
+    async def giving_budget(
+        self, user_id: int, now: datetime
+    ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
+        """A field-team member's budget, the partner users they may reward, the value tags."""
         ...
 
 

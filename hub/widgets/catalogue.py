@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from hub.widgets import (
     admin,
     channel,
+    engagement,
     everyone,
     funds,
     incentives,
@@ -57,6 +58,7 @@ def catalogue() -> list[Widget]:
         *channel.WIDGETS,
         *everyone.WIDGETS,
         *admin.WIDGETS,
+        *engagement.WIDGETS,
         *slots.WIDGETS,
     ]
 

@@ -10,10 +10,10 @@ widget up without further change; a name declared twice fails at start-up.
 from __future__ import annotations
 
 from hub.i18n import N_
-from hub.widgets.base import EVERYONE, VENDOR_PERSONAS, Widget, nothing
+from hub.widgets.base import Widget, nothing
 
 
-def _slot(name: str, title: str, description: str, personas: frozenset[str]) -> Widget:
+def slot(name: str, title: str, description: str, personas: frozenset[str]) -> Widget:
     return Widget(
         name=name,
         title=title,
@@ -26,31 +26,5 @@ def _slot(name: str, title: str, description: str, personas: frozenset[str]) -> 
     )
 
 
-WIDGETS = (
-    _slot(
-        "next_best_action",
-        N_("Next Best Action"),
-        N_("The one thing worth doing next, and why."),
-        EVERYONE,
-    ),
-    _slot("points_badges", N_("Points and Badges"), N_("Your points and badges."), EVERYONE),
-    _slot("leaderboard", N_("Leaderboard"), N_("Where you stand among peers."), EVERYONE),
-    _slot(
-        "recognition_feed",
-        N_("Recognition Feed"),
-        N_("Shout-outs from across the program."),
-        EVERYONE,
-    ),
-    _slot(
-        "pulse_survey",
-        N_("Pulse Survey"),
-        N_("A two-question check-in, when one is due."),
-        EVERYONE,
-    ),
-    _slot(
-        "recognition_budget",
-        N_("Recognition Budget"),
-        N_("Points you can still give to partners this period."),
-        VENDOR_PERSONAS,
-    ),
-)
+# Every slot is filled now (engagement.py); declare new ones here with `slot(...)`.
+WIDGETS: tuple[Widget, ...] = ()

@@ -57,3 +57,19 @@
     }
   });
 })();
+
+// Engagement widget forms (data-swap-errors): a refusal (4xx) comes back as the widget
+// re-rendered with its message, so swap it in like a success instead of dropping it.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    var xhr = detail.xhr;
+    var elt = detail.elt || event.target;
+    if (!xhr || !elt || !elt.closest || !elt.closest("[data-swap-errors]")) return;
+    if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("X-Widget")) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
+})();

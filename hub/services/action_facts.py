@@ -1,0 +1,149 @@
+"""Facts the next-best-action rules read, gathered from the connectors for one person.
+
+Only the reads a persona's rules need are made, all at once, each under a short
+timeout; a backend that fails or is slow leaves its facts out, and a missing fact
+makes its rule's condition false, so one dead backend only hides the actions that
+depend on it. The names are those of ``seed_facts.DEMO_FACTS`` and docs/engagement.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from hub.connectors.backends import Backends
+from hub.connectors.base import BackendError
+from hub.connectors.records import (
+    Campaign,
+    Certification,
+    Completion,
+    Deal,
+    FundClaim,
+    Kind,
+    PartnerRef,
+    PersonRef,
+    Rebate,
+    Redistribution,
+)
+
+READ_TIMEOUT = 4.0
+CLAIM_WINDOW_DAYS = 14
+TOP_TIER = "Platinum"
+
+# What each persona's rules need: (kind, operation, subject is the partner org?).
+READS: Mapping[str, tuple[tuple[Kind, str, bool], ...]] = {
+    "partner_owner": (
+        (Kind.PRM, "deals", True),
+        (Kind.PRM, "fund_claims", True),
+        (Kind.PRM, "rebates", True),
+        (Kind.LMS, "certifications", False),
+    ),
+    "sales_rep": ((Kind.PRM, "deals", True), (Kind.LMS, "certifications", False)),
+    "marketer": (
+        (Kind.PRM, "fund_claims", True),
+        (Kind.TCMA, "campaigns", True),
+        (Kind.TCMA, "redistributions", True),
+    ),
+    "support": ((Kind.LMS, "certifications", False), (Kind.LMS, "completions", False)),
+}
+
+
+async def _tolerant(backends: Backends, kind: Kind, operation: str, subject: Any) -> Any:
+    """The read's value, or ``None`` when its backend is missing, failing or slow."""
+    if not backends.has(kind):
+        return None
+    try:
+        fetched = await asyncio.wait_for(backends.read(kind, operation, subject), READ_TIMEOUT)
+    except (BackendError, TimeoutError):
+        return None
+    return fetched.value
+
+
+async def gather_facts(
+    backends: Backends,
+    *,
+    persona: str,
+    partner: PartnerRef | None,
+    person: PersonRef,
+    tier: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The facts for ``persona``'s rules that the connectors could answer."""
+    wanted = READS.get(persona, ()) if partner is not None else ()
+    values = await asyncio.gather(
+        *(
+            _tolerant(backends, kind, operation, partner if by_org else person)
+            for kind, operation, by_org in wanted
+        )
+    )
+    found = {operation: value for (_, operation, _), value in zip(wanted, values, strict=True)}
+    facts: dict[str, Any] = {}
+    today = now.date()
+    if found.get("deals") is not None:
+        deals: list[Deal] = found["deals"]
+        month_start = today.replace(day=1)
+        facts["deals_registered_this_month"] = sum(
+            1 for deal in deals if deal.registered_at.date() >= month_start
+        )
+    if found.get("fund_claims") is not None:
+        facts["fund_claims_expiring"] = expiring_claims(found["fund_claims"], today)
+    if found.get("rebates") is not None:
+        facts.update(rebate_facts(found["rebates"]))
+    if found.get("certifications") is not None:
+        certifications: list[Certification] = found["certifications"]
+        facts["certification_complete"] = any(
+            c.expires_at is None or c.expires_at > now for c in certifications
+        )
+        facts["certification_unlocks_next_tier"] = bool(tier) and tier != TOP_TIER
+    if found.get("completions") is not None:
+        completions: list[Completion] = found["completions"]
+        facts["implementation_checklist_adopted"] = any(
+            "implementation" in c.course.name.lower() or "checklist" in c.course.name.lower()
+            for c in completions
+        )
+    if found.get("campaigns") is not None and found.get("redistributions") is not None:
+        facts["campaigns_not_redistributed"] = not_redistributed(
+            found["campaigns"], found["redistributions"], now
+        )
+    return facts
+
+
+def expiring_claims(claims: list[FundClaim], today: date) -> int:
+    """Approved claims whose deadline falls within the next ``CLAIM_WINDOW_DAYS`` days."""
+    until = today + timedelta(days=CLAIM_WINDOW_DAYS)
+    return sum(
+        1
+        for claim in claims
+        if claim.status == "approved"
+        and claim.claim_deadline is not None
+        and today <= claim.claim_deadline <= until
+    )
+
+
+def rebate_facts(rebates: list[Rebate]) -> dict[str, Any]:
+    """Whether an earned rebate waits for its invoice, and how much it is."""
+    waiting = [r for r in rebates if r.status == "earned" and not r.invoice_submitted]
+    if not waiting:
+        return {"rebate_invoice_missing": False}
+    amount = waiting[0].amount
+    return {
+        "rebate_invoice_missing": True,
+        "rebate_amount": f"{amount.currency} {amount.amount:,.0f}",
+    }
+
+
+def not_redistributed(
+    campaigns: list[Campaign], redistributions: list[Redistribution], now: datetime
+) -> int:
+    """Published campaigns of the last 90 days nobody in the org has sent on yet."""
+    shared = {r.campaign_id for r in redistributions}
+    since = now - timedelta(days=90)
+    return sum(
+        1
+        for c in campaigns
+        if c.is_published
+        and c.id not in shared
+        and (c.published_at is None or c.published_at >= since)
+    )

@@ -1,0 +1,256 @@
+"""The engagement engine as the homepage widgets see it: one call per widget, names resolved.
+
+Reads for the widgets (standing, leaderboard with names, recognition, due survey, budget)
+and the checks the widgets' forms need before they call the engine: who a person may
+thank, and which action rule a link belongs to. Nothing here trusts an id from a form
+without checking it against the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db import Database, PartnerOrg, User
+from hub.services.engagement import (
+    badges,
+    budgets,
+    leaderboards,
+    ledger,
+    notifications,
+    recognition,
+)
+from hub.services.engagement.badges import GalleryBadge, StreakStatus
+from hub.services.engagement.budgets import BudgetStatus
+from hub.services.engagement.levels import Level, level_for
+from hub.services.engagement.models import (
+    ActionRule,
+    EngagementPreference,
+    SurveyResponse,
+)
+from hub.services.engagement.nba import ActionDefinition, ActionSubject, parse_action
+from hub.services.engagement.periods import PeriodKind
+from hub.services.engagement.policy import recognition_policy
+from hub.services.engagement.recognition import FeedItem
+from hub.services.field_team import field_team
+from hub.store import KeyValueStore
+
+RECENT_BADGES = 3
+MAX_RECIPIENTS = 200
+# How long the survey widget says thank you after an answer.
+THANKS_FOR = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the caller may thank: their user id, name and org (empty for vendor staff)."""
+
+    id: int
+    name: str
+    org_name: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Points, level, the way to the next one, recent badges and the current streak."""
+
+    points: int
+    level: Level
+    progress: float
+    recent_badges: list[GalleryBadge]
+    earned: int
+    total: int
+    streak: StreakStatus | None
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    rank: int
+    name: str
+    points: int
+    is_me: bool
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A leaderboard with names; ``available`` is false for a scope the user is not in."""
+
+    scope: str
+    period: str
+    lines: list[BoardLine]
+    me: BoardLine | None
+    opted_out: bool
+    available: bool
+
+
+@dataclass(frozen=True)
+class RecognitionView:
+    """The feed, the unread count, whom the caller may thank and with what."""
+
+    feed: list[FeedItem]
+    unread: int
+    recipients: list[Recipient]
+    value_tags: tuple[str, ...]
+    budget: BudgetStatus
+    max_points: int
+
+
+async def standing(db: Database, user_id: int, now: datetime) -> Standing:
+    async with db.session() as session:
+        points = await ledger.balance(session, ledger.user_account(user_id))
+        gallery = await badges.badge_gallery(session, user_id)
+        streaks = await badges.streaks_for(session, user_id, now.date())
+    level = level_for(points)
+    earned = [badge for badge in gallery if badge.earned_at]
+    streak = max(streaks, key=lambda s: (s.days, s.target), default=None)
+    return Standing(
+        points,
+        level,
+        level.progress(points),
+        earned[:RECENT_BADGES],
+        len(earned),
+        len(gallery),
+        streak,
+    )
+
+
+async def board(
+    db: Database,
+    store: KeyValueStore,
+    *,
+    user_id: int,
+    scope: leaderboards.Scope,
+    period: PeriodKind,
+    now: datetime,
+) -> BoardView:
+    found = await leaderboards.leaderboard(
+        db, store, user_id=user_id, scope=scope, period=period, now=now
+    )
+    ids = {line.user_id for line in found.top}
+    async with db.session() as session:
+        names = {
+            user.id: user.name or user.email.split("@")[0]
+            for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()
+        }
+        preference = await session.get(EngagementPreference, user_id)
+    lines = [
+        BoardLine(s.rank, names.get(s.user_id, "?"), s.points, s.user_id == user_id)
+        for s in found.top
+    ]
+    me = BoardLine(found.me.rank, "", found.me.points, True) if found.me else None
+    return BoardView(
+        scope,
+        period,
+        lines,
+        me,
+        bool(preference and preference.leaderboard_opt_out),
+        found.scope_id is not None,
+    )
+
+
+async def recipients_for(
+    session: AsyncSession, giver_id: int, *, partners_only: bool = False
+) -> list[Recipient]:
+    """Whom ``giver_id`` may thank.
+
+    A partner user: colleagues of their own org and their org's field team. Vendor staff:
+    partner users of every org (the field team works with all of them) and, unless
+    ``partners_only``, other vendor staff.
+    """
+    giver = await session.get(User, giver_id)
+    if giver is None:
+        return []
+    query = select(User, PartnerOrg.name).outerjoin(
+        PartnerOrg, PartnerOrg.id == User.partner_org_id
+    )
+    if giver.partner_org_id is not None:
+        contacts = {c.email.lower() for c in await field_team(session, giver.partner_org_id)}
+        query = query.where(
+            or_(
+                User.partner_org_id == giver.partner_org_id,
+                (User.partner_org_id.is_(None)) & (User.email.in_(contacts)),
+            )
+        )
+    elif partners_only:
+        query = query.where(User.partner_org_id.is_not(None))
+    rows = (
+        await session.execute(
+            query.where(User.id != giver_id)
+            .order_by(PartnerOrg.name.is_(None), PartnerOrg.name, User.name, User.email)
+            .limit(MAX_RECIPIENTS)
+        )
+    ).all()
+    return [Recipient(user.id, user.name or user.email, org_name or "") for user, org_name in rows]
+
+
+async def may_thank(
+    db: Database, giver_id: int, recipient_id: int, *, partners_only: bool = False
+) -> bool:
+    async with db.session() as session:
+        allowed = await recipients_for(session, giver_id, partners_only=partners_only)
+    return any(r.id == recipient_id for r in allowed)
+
+
+async def recognition_view(
+    db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
+) -> RecognitionView:
+    feed = await recognition.recognition_feed(db, partner_org_id=partner_org_id, limit=limit)
+    unread = await notifications.unread_count(db, user_id)
+    budget = await budgets.budget_status(db, user_id, now=now)
+    async with db.session() as session:
+        people = await recipients_for(session, user_id)
+        policy = await recognition_policy(session)
+    return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
+
+
+async def budget_view(
+    db: Database, *, user_id: int, now: datetime
+) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
+    """The giver's budget this period, the partner users they may reward, the value tags."""
+    status = await budgets.budget_status(db, user_id, now=now)
+    async with db.session() as session:
+        people = await recipients_for(session, user_id, partners_only=True)
+        policy = await recognition_policy(session)
+    return status, people, policy.value_tags
+
+
+async def answered_lately(db: Database, user_id: int, now: datetime) -> bool:
+    """Whether the user answered a survey within ``THANKS_FOR``."""
+    async with db.session() as session:
+        found = await session.scalar(
+            select(SurveyResponse.id).where(
+                SurveyResponse.user_id == user_id, SurveyResponse.answered_at > now - THANKS_FOR
+            )
+        )
+    return found is not None
+
+
+def _eligible(
+    action: ActionDefinition, persona: str, tier: str, partner_type: str, region: str
+) -> bool:
+    return all(
+        not allowed or value in allowed
+        for allowed, value in (
+            (action.personas, persona),
+            (action.tiers, tier),
+            (action.partner_types, partner_type),
+            (action.regions, region),
+        )
+    )
+
+
+async def action_for(db: Database, slug: str, subject: ActionSubject) -> ActionDefinition | None:
+    """The active action ``slug`` if ``subject`` is someone it is meant for, else ``None``."""
+    async with db.session() as session:
+        rule = await session.scalar(
+            select(ActionRule).where(ActionRule.slug == slug, ActionRule.active)
+        )
+    if rule is None:
+        return None
+    action = parse_action(rule.definition)
+    if not _eligible(action, subject.persona, subject.tier, subject.partner_type, subject.region):
+        return None
+    return action

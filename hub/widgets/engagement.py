@@ -1,0 +1,172 @@
+"""The engagement widgets: next best action, points and badges, leaderboard, recognition, survey.
+
+They fill the named slots of ``slots.py`` and read only the hub's own services. Their
+forms post to ``hub.web.engagement_widgets``, which answers with the widget re-rendered;
+each form carries a one-time ``submission`` token so a double click is one award.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from hub.i18n import N_
+from hub.services.engagement.nba import ActionSubject
+from hub.services.engagement.surveys import SurveySubject
+from hub.widgets.base import (
+    EVERYONE,
+    VENDOR_PERSONAS,
+    Setting,
+    Size,
+    Widget,
+    WidgetContext,
+    WidgetView,
+)
+
+ACTIONS_SHOWN = 3
+BOARD_PERIOD = Setting("period", N_("Period"), "month", choices=("week", "month", "quarter", "all"))
+BOARD_SCOPE = Setting("scope", N_("Compared with"), "program", choices=("org", "region", "program"))
+
+
+def submission_token() -> str:
+    """A form's one-time token: the engine refuses (or ignores) a second use."""
+    return secrets.token_urlsafe(16)
+
+
+def _segment(context: WidgetContext) -> tuple[str, str, str]:
+    org = context.org
+    return (org.tier, org.partner_type, org.region) if org else ("", "", "")
+
+
+async def load_next_best_action(context: WidgetContext) -> WidgetView:
+    tier, partner_type, region = _segment(context)
+    subject = ActionSubject(
+        context.principal.id, context.principal.persona, tier, partner_type, region
+    )
+    actions = await context.services.next_actions(
+        subject,
+        partner=context.partner,
+        person=context.person,
+        now=context.now,
+        limit=ACTIONS_SHOWN,
+    )
+    return WidgetView(figures={"actions": actions}, empty=not actions)
+
+
+async def load_points_badges(context: WidgetContext) -> WidgetView:
+    standing = await context.services.standing(context.principal.id, context.now)
+    return WidgetView(figures={"standing": standing})
+
+
+async def load_leaderboard(context: WidgetContext) -> WidgetView:
+    period = str(context.settings.get("period", BOARD_PERIOD.default))
+    scope = str(context.settings.get("scope", BOARD_SCOPE.default))
+    board = await context.services.leaderboard(
+        context.principal.id,
+        scope,  # type: ignore[arg-type]  # checked against BOARD_SCOPE.choices
+        period,  # type: ignore[arg-type]  # checked against BOARD_PERIOD.choices
+        context.now,
+    )
+    return WidgetView(
+        figures={
+            "board": board,
+            "periods": BOARD_PERIOD.choices,
+            "scopes": BOARD_SCOPE.choices if context.org else ("program",),
+        }
+    )
+
+
+async def load_recognition_feed(context: WidgetContext) -> WidgetView:
+    org_id = context.org.id if context.org else None
+    view = await context.services.recognition(context.principal.id, org_id, context.now)
+    return WidgetView(figures={"recognition": view, "submission": submission_token()})
+
+
+async def load_pulse_survey(context: WidgetContext) -> WidgetView:
+    tier, partner_type, region = _segment(context)
+    subject = SurveySubject(
+        context.principal.id, context.principal.persona, tier, partner_type, region
+    )
+    survey = await context.services.due_survey(subject, context.now)
+    if survey is not None:
+        return WidgetView(figures={"survey": survey, "thanked": False})
+    if await context.services.answered_lately(context.principal.id, context.now):
+        return WidgetView(figures={"survey": None, "thanked": True})
+    return WidgetView(figures={}, empty=True)
+
+
+async def load_recognition_budget(context: WidgetContext) -> WidgetView:
+    status, partners, value_tags = await context.services.giving_budget(
+        context.principal.id, context.now
+    )
+    return WidgetView(
+        figures={
+            "budget": status,
+            "partners": partners,
+            "value_tags": value_tags,
+            "submission": submission_token(),
+        },
+        empty=not status.granted,
+    )
+
+
+WIDGETS = (
+    Widget(
+        name="next_best_action",
+        title=N_("Next Best Action"),
+        description=N_("The one thing worth doing next, and why."),
+        personas=EVERYONE,
+        loader=load_next_best_action,
+        empty_hint=N_("Nothing to suggest right now: you are on top of things."),
+        size=Size.MEDIUM,
+        refresh=0,
+    ),
+    Widget(
+        name="points_badges",
+        title=N_("Points and Badges"),
+        description=N_("Your points and badges."),
+        personas=EVERYONE,
+        loader=load_points_badges,
+        empty_hint=N_("No points yet. Sign in, learn and sell to earn your first."),
+        refresh=0,
+    ),
+    Widget(
+        name="leaderboard",
+        title=N_("Leaderboard"),
+        description=N_("Where you stand among peers."),
+        personas=EVERYONE,
+        loader=load_leaderboard,
+        empty_hint=N_("Nobody has earned points in this period yet."),
+        settings=(BOARD_PERIOD, BOARD_SCOPE),
+        refresh=0,
+    ),
+    Widget(
+        name="recognition_feed",
+        title=N_("Recognition Feed"),
+        description=N_("Shout-outs from across the program."),
+        personas=EVERYONE,
+        loader=load_recognition_feed,
+        empty_hint=N_("No kudos yet. Be the first to thank a colleague."),
+        size=Size.MEDIUM,
+        refresh=0,
+    ),
+    Widget(
+        name="pulse_survey",
+        title=N_("Pulse Survey"),
+        description=N_("A two-question check-in, when one is due."),
+        personas=EVERYONE,
+        loader=load_pulse_survey,
+        empty_hint=N_("No survey is due. Thank you for your answers."),
+        refresh=0,
+        # Nothing due: the widget leaves the page instead of saying so.
+        slot=True,
+    ),
+    Widget(
+        name="recognition_budget",
+        title=N_("Recognition Budget"),
+        description=N_("Points you can still give to partners this period."),
+        personas=VENDOR_PERSONAS,
+        loader=load_recognition_budget,
+        empty_hint=N_("You have no giving budget this period. An administrator grants one."),
+        refresh=0,
+    ),
+)

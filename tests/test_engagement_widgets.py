@@ -1,0 +1,370 @@
+"""The engagement widgets and their forms through the ASGI app, over seeded engagement content."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from hub.db import Database
+from hub.services.engagement import ledger, nba
+from hub.services.engagement.models import ActionState, Recognition, SurveyResponse
+from hub.services.engagement.processing import process_pending
+from hub.services.engagement.seed import seed_engagement
+from hub.settings import Settings
+from hub.store import KeyValueStore
+from tests.engagement_helpers import user_id
+from tests.widget_fakes import HomeRig, home_rig
+
+pytestmark = pytest.mark.anyio
+
+OWNER = "owner@acme.example"
+REP = "rep@acme.example"
+CAM = "cam@vendor.example"
+
+
+@pytest.fixture
+async def rig(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIterator[HomeRig]:
+    async with home_rig(settings, db, store) as made:
+        await seed_engagement(db)
+        yield made
+
+
+async def post(
+    rig: HomeRig, path: str, token: str, data: dict[str, str], *, htmx: bool = True
+) -> httpx.Response:
+    headers = {"X-CSRF-Token": token}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return await rig.client.post(path, data=data, headers=headers)
+
+
+async def balance(rig: HomeRig, email: str) -> int:
+    """The user's points once every recorded event (sign-ins included) is evaluated."""
+    db = rig.hub.db
+    await process_pending(db, rig.hub.store)
+    async with db.session() as session:
+        return await ledger.balance(session, ledger.user_account(await user_id(db, email)))
+
+
+async def count(db: Database, model: type[Recognition] | type[SurveyResponse]) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# --- next best action ---------------------------------------------------------------
+
+
+async def test_the_next_best_action_shows_its_reason_bonus_and_buttons(rig: HomeRig) -> None:
+    await rig.sign_in(OWNER)
+    response = await rig.widget("next_best_action")
+    assert response.status_code == 200
+    assert "Submit your rebate invoice" in response.text
+    assert "because your rebate of USD" in response.text
+    assert "+20 points" in response.text
+    for step in ("done", "dismissed", "snoozed"):
+        assert f'value="{step}"' in response.text
+    funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
+    assert funnel["submit-rebate-invoice"].shown == 1
+
+
+async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    await rig.widget("next_best_action")
+    before = await balance(rig, OWNER)
+    path = "/widgets/next_best_action/submit-rebate-invoice"
+    first = await post(rig, path, token, {"step": "done"})
+    assert first.status_code == 200, first.text
+    assert "Well done" in first.text
+    assert "Submit your rebate invoice" not in first.text
+    again = await post(rig, path, token, {"step": "done"})
+    assert again.status_code == 200
+    assert await balance(rig, OWNER) == before + 20
+    points = await rig.widget("points_badges")
+    assert f">{before + 20}<" in points.text
+    funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
+    assert funnel["submit-rebate-invoice"].completed == 1
+
+
+async def test_dismissing_an_action_hides_it_and_pays_nothing(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    before = await balance(rig, OWNER)
+    response = await post(
+        rig, "/widgets/next_best_action/submit-rebate-invoice", token, {"step": "dismissed"}
+    )
+    assert response.status_code == 200
+    assert "Submit your rebate invoice" not in response.text
+    assert await balance(rig, OWNER) == before
+
+
+async def test_a_bad_step_or_an_action_not_meant_for_the_caller_is_refused(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    bad = await post(rig, "/widgets/next_best_action/submit-rebate-invoice", token, {"step": "x"})
+    assert bad.status_code == 400
+    assert "widget-notice-bad" in bad.text
+    # A channel manager's action, posted by a partner owner: no bonus for someone else's task.
+    foreign = await post(rig, "/widgets/next_best_action/thank-a-partner", token, {"step": "done"})
+    assert foreign.status_code == 404
+    unknown = await post(rig, "/widgets/next_best_action/nope", token, {"step": "done"})
+    assert unknown.status_code == 404
+    async with rig.hub.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(ActionState)) == 0
+
+
+async def test_following_an_action_records_the_click_and_opens_the_portal(rig: HomeRig) -> None:
+    await rig.sign_in(OWNER)
+    response = await rig.client.get("/widgets/next_best_action/submit-rebate-invoice/go")
+    assert response.status_code == 303
+    assert response.headers["location"] == "https://prm.fake.example/portal/rebates"
+    funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
+    assert funnel["submit-rebate-invoice"].clicked == 1
+
+
+async def test_a_plain_form_post_is_redirected_home(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    response = await post(
+        rig,
+        "/widgets/next_best_action/submit-rebate-invoice",
+        token,
+        {"step": "snoozed", "csrf_token": token},
+        htmx=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+async def test_a_post_without_the_csrf_token_is_refused(rig: HomeRig) -> None:
+    await rig.sign_in(OWNER)
+    response = await rig.client.post(
+        "/widgets/next_best_action/submit-rebate-invoice",
+        data={"step": "done"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 403
+
+
+# --- leaderboard ----------------------------------------------------------------------
+
+
+async def test_the_leaderboard_switches_period_and_scope_and_refuses_others(
+    rig: HomeRig,
+) -> None:
+    token = await rig.sign_in(REP)
+    await post(rig, "/widgets/next_best_action/register-deal", token, {"step": "done"})
+    week = await rig.widget("leaderboard", period="week", scope="org")
+    assert week.status_code == 200
+    assert '<option value="week" selected>' in week.text
+    assert '<option value="org" selected>' in week.text
+    assert "Your rank: 1" in week.text
+    for params in ({"period": "decade"}, {"scope": "planet"}, {"period": ""}):
+        refused = await rig.widget("leaderboard", **params)
+        assert refused.status_code == 400, params
+
+
+async def test_opting_out_takes_the_user_off_the_board(rig: HomeRig) -> None:
+    token = await rig.sign_in(REP)
+    await post(rig, "/widgets/next_best_action/register-deal", token, {"step": "done"})
+    out = await post(
+        rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "1", "period": "month"}
+    )
+    assert out.status_code == 200
+    assert "You are not on the leaderboards." in out.text
+    assert "is-me" not in out.text
+    back = await post(rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "0"})
+    assert "Your rank: 1" in back.text
+    bad = await post(rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "maybe"})
+    assert bad.status_code == 400
+
+
+# --- recognition ----------------------------------------------------------------------
+
+
+async def test_thanking_a_colleague_shows_in_the_feed_once(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    rep = await user_id(rig.hub.db, REP)
+    form = {
+        "recipient_id": str(rep),
+        "message": "Thanks for the Initech demo",
+        "value_tag": "teamwork",
+        "submission": "form-1",
+    }
+    sent = await post(rig, "/widgets/recognition_feed/kudos", token, form)
+    assert sent.status_code == 200, sent.text
+    assert "Kudos sent to" in sent.text
+    assert "Thanks for the Initech demo" in sent.text
+    twice = await post(rig, "/widgets/recognition_feed/kudos", token, form)
+    assert twice.status_code == 200
+    assert await count(rig.hub.db, Recognition) == 1
+    await rig.sign_in(REP)
+    feed = await rig.widget("recognition_feed")
+    assert "1 unread notice" in feed.text
+    assert "Thanks for the Initech demo" in feed.text
+
+
+@pytest.mark.parametrize(
+    ("form", "status"),
+    [
+        ({"message": ""}, 422),
+        ({"message": "x" * 501}, 422),
+        ({"value_tag": "bribery"}, 422),
+        ({"points": "ten"}, 400),
+        ({"points": "50"}, 422),  # a partner has no giving budget
+        ({"recipient_id": "abc"}, 400),
+        ({"submission": ""}, 422),
+    ],
+)
+async def test_bad_kudos_are_refused_and_nothing_is_written(
+    rig: HomeRig, form: dict[str, str], status: int
+) -> None:
+    token = await rig.sign_in(OWNER)
+    rep = await user_id(rig.hub.db, REP)
+    data = {"recipient_id": str(rep), "message": "Thanks", "submission": "s", **form}
+    response = await post(rig, "/widgets/recognition_feed/kudos", token, data)
+    assert response.status_code == status, response.text
+    assert "widget-notice-bad" in response.text
+    assert await count(rig.hub.db, Recognition) == 0
+
+
+async def test_kudos_to_another_orgs_user_or_oneself_are_refused(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    for email in ("owner@globex.example", "rep@globex.example", OWNER):
+        other = await user_id(rig.hub.db, email)
+        response = await post(
+            rig,
+            "/widgets/recognition_feed/kudos",
+            token,
+            {"recipient_id": str(other), "message": "Hello", "submission": email},
+        )
+        assert response.status_code == 403, email
+    assert await count(rig.hub.db, Recognition) == 0
+    page = await rig.widget("recognition_feed")
+    assert "globex" not in page.text.lower()
+
+
+async def test_a_partner_may_thank_their_field_team(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    cam = await user_id(rig.hub.db, CAM)
+    page = await rig.widget("recognition_feed")
+    assert f'<option value="{cam}">' in page.text
+    response = await post(
+        rig,
+        "/widgets/recognition_feed/kudos",
+        token,
+        {"recipient_id": str(cam), "message": "Great QBR", "submission": "f"},
+    )
+    assert response.status_code == 200
+
+
+# --- recognition budget ---------------------------------------------------------------
+
+
+async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
+    rig: HomeRig,
+) -> None:
+    token = await rig.sign_in(CAM)
+    page = await rig.widget("recognition_budget")
+    assert ">1,000<" in page.text
+    rep = await user_id(rig.hub.db, REP)
+    owner = await user_id(rig.hub.db, OWNER)
+    before = await balance(rig, REP)
+    reward = {"recipient_id": str(rep), "message": "Call-a-thon", "points": "150"}
+    sent = await post(
+        rig, "/widgets/recognition_budget/reward", token, {**reward, "submission": "r1"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert ">850<" in sent.text
+    assert await balance(rig, REP) >= before + 150
+    over = await post(
+        rig,
+        "/widgets/recognition_budget/reward",
+        token,
+        {**reward, "points": "900", "submission": "r2", "recipient_id": str(owner)},
+    )
+    assert over.status_code == 422
+    assert "Your budget does not have that many points left" in over.text
+    assert ">850<" in over.text
+    assert await count(rig.hub.db, Recognition) == 1
+
+
+async def test_a_reward_goes_only_to_partner_users(rig: HomeRig) -> None:
+    token = await rig.sign_in(CAM)
+    admin = await user_id(rig.hub.db, "admin@vendor.example")
+    response = await post(
+        rig,
+        "/widgets/recognition_budget/reward",
+        token,
+        {"recipient_id": str(admin), "message": "Thanks", "points": "5", "submission": "a"},
+    )
+    assert response.status_code == 403
+    zero = await post(
+        rig,
+        "/widgets/recognition_budget/reward",
+        token,
+        {"recipient_id": str(await user_id(rig.hub.db, REP)), "message": "Hi", "points": "0",
+         "submission": "z"},
+    )  # fmt: skip
+    assert zero.status_code == 422
+    assert await count(rig.hub.db, Recognition) == 0
+
+
+async def test_a_partner_cannot_use_the_budget_form(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    rep = await user_id(rig.hub.db, REP)
+    response = await post(
+        rig,
+        "/widgets/recognition_budget/reward",
+        token,
+        {"recipient_id": str(rep), "message": "Hi", "points": "5", "submission": "p"},
+    )
+    assert response.status_code == 403
+    assert await count(rig.hub.db, Recognition) == 0
+
+
+# --- pulse survey ---------------------------------------------------------------------
+
+
+async def test_the_due_survey_is_answered_inline_then_thanks(rig: HomeRig) -> None:
+    token = await rig.sign_in(OWNER)
+    page = await rig.widget("pulse_survey")
+    assert "How relevant is your homepage to your work?" in page.text
+    before = await balance(rig, OWNER)
+    answers = {"relevance": "4", "most_useful": "Recognition", "wish": "Dark mode"}
+    response = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    assert response.status_code == 200, response.text
+    assert "Thank you for your answers" in response.text
+    assert await balance(rig, OWNER) == before + 10
+    again = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    assert again.status_code == 200
+    assert await count(rig.hub.db, SurveyResponse) == 1
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"relevance": "9", "most_useful": "Recognition"},
+        {"relevance": "3", "most_useful": "Free lunch"},
+        {"most_useful": "Training"},
+        {"relevance": "3", "most_useful": "Training", "salary": "more"},
+    ],
+)
+async def test_bad_survey_answers_are_refused_and_nothing_is_written(
+    rig: HomeRig, answers: dict[str, str]
+) -> None:
+    token = await rig.sign_in(OWNER)
+    response = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    assert response.status_code == 422
+    assert "widget-notice-bad" in response.text
+    assert "How relevant" in response.text  # still asking
+    assert await count(rig.hub.db, SurveyResponse) == 0
+
+
+async def test_a_survey_not_meant_for_the_caller_is_refused(rig: HomeRig) -> None:
+    token = await rig.sign_in(CAM)
+    assert (await rig.widget("pulse_survey")).text == ""
+    response = await post(
+        rig, "/widgets/pulse_survey/hub-pulse", token, {"relevance": "3", "most_useful": "Training"}
+    )
+    assert response.status_code == 403
+    assert await count(rig.hub.db, SurveyResponse) == 0
