@@ -78,6 +78,8 @@ async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) 
     first = await post(rig, path, token, {"step": "done"})
     assert first.status_code == 200, first.text
     assert "Well done" in first.text
+    assert first.headers["HX-Trigger"] == "hub-points-changed"
+    assert "Nothing to suggest right now" in first.text or "<li" in first.text
     assert "Submit your rebate invoice" not in first.text
     again = await post(rig, path, token, {"step": "done"})
     assert again.status_code == 200

@@ -36,6 +36,7 @@ from hub.web.widgets import WidgetRenderer, settings_from_values
 from hub.widgets.base import Widget
 
 MAX_FIELD = 2_000
+POINTS_CHANGED = "hub-points-changed"
 STEPS: Mapping[str, nba.Step] = {"done": "done", "dismissed": "dismissed", "snoozed": "snoozed"}
 
 # What the engine's refusals say to a person (its own messages are for logs and APIs).
@@ -148,11 +149,11 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             settings=settings,
             extra={"csrf": csrf_token(request), "notice": notice, "error": error},
         )
-        return HTMLResponse(
-            rendered.html,
-            status_code=status,
-            headers={"Cache-Control": "private, no-store", "X-Widget": who.widget.name},
-        )
+        headers = {"Cache-Control": "private, no-store", "X-Widget": who.widget.name}
+        if status < 400 and who.widget.name != "leaderboard":
+            # Points may have moved: hub.js reloads the points and leaderboard widgets.
+            headers["HX-Trigger"] = POINTS_CHANGED
+        return HTMLResponse(rendered.html, status_code=status, headers=headers)
 
     async def guarded(request: Request, name: str, act: Action) -> Response:
         who = await caller(request, name)

@@ -49,7 +49,8 @@ async def load_next_best_action(context: WidgetContext) -> WidgetView:
         now=context.now,
         limit=ACTIONS_SHOWN,
     )
-    return WidgetView(figures={"actions": actions}, empty=not actions)
+    # Never "empty": after the last one is done, the body still says so (and thanks).
+    return WidgetView(figures={"actions": actions})
 
 
 async def load_points_badges(context: WidgetContext) -> WidgetView:

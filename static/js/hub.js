@@ -65,11 +65,21 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail || {};
     var xhr = detail.xhr;
-    var elt = detail.elt || event.target;
+    // The element that made the request (the form), not the swap target.
+    var elt = detail.requestConfig && detail.requestConfig.elt;
     if (!xhr || !elt || !elt.closest || !elt.closest("[data-swap-errors]")) return;
     if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("X-Widget")) {
       detail.shouldSwap = true;
       detail.isError = false;
     }
+  });
+  // Points may have moved (HX-Trigger from those forms): reload the widgets that show them.
+  document.addEventListener("hub-points-changed", function () {
+    ["points_badges", "leaderboard"].forEach(function (name) {
+      var section = document.getElementById("widget-" + name);
+      if (section && window.htmx) {
+        window.htmx.ajax("GET", "/widgets/" + name, { target: section, swap: "innerHTML" });
+      }
+    });
   });
 })();
