@@ -77,15 +77,16 @@ async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) 
     path = "/widgets/next_best_action/submit-rebate-invoice"
     first = await post(rig, path, token, {"step": "done"})
     assert first.status_code == 200, first.text
-    assert "Well done" in first.text
+    assert "Well done! You earned the Go-getter badge." in first.text
     assert first.headers["HX-Trigger"] == "hub-points-changed"
     assert "Nothing to suggest right now" in first.text or "<li" in first.text
     assert "Submit your rebate invoice" not in first.text
     again = await post(rig, path, token, {"step": "done"})
     assert again.status_code == 200
-    assert await balance(rig, OWNER) == before + 20
+    assert await balance(rig, OWNER) == before + 20 + 10  # the bonus, and the badge's points
     points = await rig.widget("points_badges")
-    assert f">{before + 20}<" in points.text
+    assert f">{before + 30}<" in points.text
+    assert "Go-getter" in points.text
     funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
     assert funnel["submit-rebate-invoice"].completed == 1
 

@@ -28,9 +28,10 @@ from hub.middleware.csrf import csrf_token
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services import engagement_home
+from hub.services.activity import Activity
 from hub.services.engagement import leaderboards, nba, recognition, surveys
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.processing import process_pending
+from hub.services.engagement.processing import ingest, process_pending
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.web.widgets import WidgetRenderer, settings_from_values
 from hub.widgets.base import Widget
@@ -186,10 +187,28 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             raise Refused(400, N_("That action cannot be done here."))
         if await engagement_home.action_for(hub.db, slug, subject_of(who)) is None:
             raise Refused(404, N_("That is no longer available. Reload the page."))
+        now = utcnow()
         await nba.act_on_action(
-            hub.db, hub.store, user_id=who.user_id, slug=slug, step=step, now=utcnow()
+            hub.db, hub.store, user_id=who.user_id, slug=slug, step=step, now=now
         )
+        earned: list[str] = []
+        if step == "done":
+            # Doing it is activity too (badges can ask for it); recorded once per user and action.
+            done = Activity(
+                key=f"action:{slug}:{who.user_id}:done",
+                kind="action_completed",
+                occurred_at=now,
+                user_id=who.user_id,
+                partner_org_id=who.viewer.principal.partner_org_id,
+                object=f"action:{slug}",
+            )
+            report = await ingest(hub.db, hub.store, [done])
+            earned = [b.badge_name for b in report.badges if b.user_id == who.user_id]
         await process_pending(hub.db, hub.store)
+        if earned:
+            return translate(
+                who.locale, N_("Well done! You earned the %(badge)s badge."), badge=earned[0]
+            ), None
         said = {
             "done": N_("Well done! Your points are on their way."),
             "dismissed": N_("Dismissed. It will not be suggested again."),

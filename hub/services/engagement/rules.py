@@ -25,6 +25,7 @@ EVENT_KINDS = (
     "survey_answered",
     "recognition_given",
     "recognition_received",
+    "action_completed",
 )
 EventKind = Literal[
     "sign_in",
@@ -39,6 +40,7 @@ EventKind = Literal[
     "survey_answered",
     "recognition_given",
     "recognition_received",
+    "action_completed",
 ]
 
 

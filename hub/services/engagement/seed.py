@@ -32,6 +32,7 @@ POINTS: Mapping[str, int] = MappingProxyType(
         "survey_answered": 10,
         "recognition_given": 5,
         "recognition_received": 10,
+        "action_completed": 0,  # a suggested action pays its own bonus
     }
 )
 
@@ -52,6 +53,8 @@ BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
      {"kind": "count", "event": "campaign_redistributed", "count": 3}),
     ("team-player", "Team player", "Thanked colleagues five times", 20,
      {"kind": "count", "event": "recognition_given", "count": 5}),
+    ("go-getter", "Go-getter", "Did a suggested next best action", 10,
+     {"kind": "first", "event": "action_completed"}),
 )  # fmt: skip
 
 PARTNERS = ("partner_owner", "sales_rep", "marketer", "support")
