@@ -204,6 +204,10 @@ async def test_thanking_a_colleague_shows_in_the_feed_once(rig: HomeRig) -> None
     feed = await rig.widget("recognition_feed")
     assert "1 unread notice" in feed.text
     assert "Thanks for the Initech demo" in feed.text
+    token = await rig.sign_in(REP)
+    read = await post(rig, "/widgets/recognition_feed/read", token, {})
+    assert read.status_code == 200
+    assert "unread notice" not in read.text
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services import engagement_home
 from hub.services.activity import Activity
-from hub.services.engagement import leaderboards, nba, recognition, surveys
+from hub.services.engagement import leaderboards, nba, notifications, recognition, surveys
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.processing import ingest, process_pending
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
@@ -276,6 +276,10 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             said = N_("Kudos sent to %(name)s.")
         return translate(who.locale, said, name=person.name), None
 
+    async def read_notices(request: Request, who: Caller) -> tuple[str, None]:
+        await notifications.mark_read(hub.db, who.user_id, at=utcnow())
+        return translate(who.locale, N_("Notices marked as read.")), None
+
     async def answer_survey(request: Request, who: Caller) -> tuple[str, None]:
         fields = await _form(request)
         org = who.viewer.org
@@ -311,6 +315,9 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
 
         return await guarded(request, "recognition_budget", run)
 
+    async def post_read(request: Request) -> Response:
+        return await guarded(request, "recognition_feed", read_notices)
+
     async def post_survey(request: Request) -> Response:
         return await guarded(request, "pulse_survey", answer_survey)
 
@@ -319,6 +326,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         Route("/widgets/next_best_action/{slug:str}/go", follow_action, methods=["GET"]),
         Route("/widgets/leaderboard/opt-out", post_opt_out, methods=["POST"]),
         Route("/widgets/recognition_feed/kudos", post_kudos, methods=["POST"]),
+        Route("/widgets/recognition_feed/read", post_read, methods=["POST"]),
         Route("/widgets/recognition_budget/reward", post_reward, methods=["POST"]),
         Route("/widgets/pulse_survey/{slug:str}", post_survey, methods=["POST"]),
     ]

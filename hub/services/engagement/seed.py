@@ -113,7 +113,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "call-dormant-partners": {
         "title": "Call your dormant partners",
         "reason": "because {dormant_partners} partners have not been active for 60 days",
-        "link": "/program/partners?status=dormant",
+        "link": "/#widget-quiet_partners",
         "value": 50, "priority": 2,
         "personas": ["channel_manager"],
         "when": {"fact": "dormant_partners", "op": "gt", "value": 0},
@@ -121,7 +121,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "thank-a-partner": {
         "title": "Reward a partner from your budget",
         "reason": "because you still have {budget_available} points to give before they lapse",
-        "link": "/engagement/kudos/new",
+        "link": "/#widget-recognition_budget",
         "value": 20,
         "personas": ["channel_manager"],
         "when": {"fact": "budget_available", "op": "gt", "value": 0},
