@@ -293,6 +293,13 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
     assert "Your budget does not have that many points left" in over.text
     assert ">850<" in over.text
     assert await count(rig.hub.db, Recognition) == 1
+    # A body carrying a form's outcome never becomes the widget's last good value.
+    kept = await rig.hub.store.get(
+        f"widget-last:{await user_id(rig.hub.db, CAM)}:0:recognition_budget:en"
+    )
+    assert kept is not None
+    assert "Your budget does not have" not in kept
+    assert "Kudos sent" not in kept
 
 
 async def test_a_reward_goes_only_to_partner_users(rig: HomeRig) -> None:

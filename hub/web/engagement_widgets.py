@@ -149,6 +149,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             who.locale,
             settings=settings,
             extra={"csrf": csrf_token(request), "notice": notice, "error": error},
+            remember=not (notice or error),
         )
         headers = {"Cache-Control": "private, no-store", "X-Widget": who.widget.name}
         if status < 400 and who.widget.name != "leaderboard":

@@ -116,8 +116,13 @@ class WidgetRenderer:
         *,
         settings: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        remember: bool = True,
     ) -> Rendered:
-        """The widget's frame; ``extra`` goes to its body (a form's token, notice or error)."""
+        """The widget's frame; ``extra`` goes to its body (a form's token, notice or error).
+
+        ``remember=False`` keeps a one-off body (one carrying a form's outcome) from
+        becoming the last good value shown when the widget later fails.
+        """
         context = self.context(viewer, widget, locale, settings)
         frame: dict[str, Any] = {
             "widget": widget,
@@ -138,7 +143,7 @@ class WidgetRenderer:
             return await self._failed(viewer, widget, locale, frame)
         if view.empty and widget.slot:
             return Rendered("", "empty")
-        if body:
+        if body and remember:
             await self._remember(viewer, widget, locale, body, view)
         state = "empty" if view.empty else ("stale" if view.stale else "ok")
         html = self._frame(
