@@ -87,6 +87,13 @@ async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) 
     points = await rig.widget("points_badges")
     assert f">{before + 30}<" in points.text
     assert "Go-getter" in points.text
+    gallery = await rig.client.get("/widgets/points_badges", params={"view": "gallery"})
+    assert gallery.status_code == 200
+    assert "<html" in gallery.text  # its own page, without JavaScript
+    assert "Earned" in gallery.text
+    assert "Not yet earned" in gallery.text
+    assert "/api/engagement/badges/go-getter/credential" in gallery.text
+    assert (await rig.widget("points_badges", view="wall")).status_code == 400
     funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
     assert funnel["submit-rebate-invoice"].completed == 1
 

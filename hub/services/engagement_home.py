@@ -61,6 +61,7 @@ class Standing:
     level: Level
     progress: float
     recent_badges: list[GalleryBadge]
+    badges: list[GalleryBadge]
     earned: int
     total: int
     streak: StreakStatus | None
@@ -111,6 +112,7 @@ async def standing(db: Database, user_id: int, now: datetime) -> Standing:
         level,
         level.progress(points),
         earned[:RECENT_BADGES],
+        gallery,
         len(earned),
         len(gallery),
         streak,

@@ -24,6 +24,7 @@ from hub.widgets.base import (
 
 ACTIONS_SHOWN = 3
 BOARD_PERIOD = Setting("period", N_("Period"), "month", choices=("week", "month", "quarter", "all"))
+BADGE_VIEW = Setting("view", N_("Show"), "summary", choices=("summary", "gallery"))
 BOARD_SCOPE = Setting("scope", N_("Compared with"), "program", choices=("org", "region", "program"))
 
 
@@ -55,7 +56,8 @@ async def load_next_best_action(context: WidgetContext) -> WidgetView:
 
 async def load_points_badges(context: WidgetContext) -> WidgetView:
     standing = await context.services.standing(context.principal.id, context.now)
-    return WidgetView(figures={"standing": standing})
+    gallery = context.settings.get("view") == "gallery"
+    return WidgetView(figures={"standing": standing, "gallery": gallery})
 
 
 async def load_leaderboard(context: WidgetContext) -> WidgetView:
@@ -128,6 +130,7 @@ WIDGETS = (
         personas=EVERYONE,
         loader=load_points_badges,
         empty_hint=N_("No points yet. Sign in, learn and sell to earn your first."),
+        settings=(BADGE_VIEW,),
         refresh=0,
     ),
     Widget(
