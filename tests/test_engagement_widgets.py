@@ -389,3 +389,22 @@ async def test_a_survey_not_meant_for_the_caller_is_refused(rig: HomeRig) -> Non
     )
     assert response.status_code == 403
     assert await count(rig.hub.db, SurveyResponse) == 0
+
+
+# --- persona defaults -----------------------------------------------------------------
+
+
+def test_every_persona_starts_with_its_engagement_widgets() -> None:
+    from hub.personas.catalogue import default_personas
+
+    pages = {persona.id: persona.widgets for persona in default_personas()}
+    for persona, widgets in pages.items():
+        assert "next_best_action" in widgets[:2], persona
+    for persona in ("partner_owner", "sales_rep", "marketer", "support"):
+        assert widgets_include(pages[persona], "points_badges", "leaderboard")
+        assert widgets_include(pages[persona], "recognition_feed", "pulse_survey")
+    assert widgets_include(pages["channel_manager"], "recognition_budget", "recognition_feed")
+
+
+def widgets_include(widgets: tuple[str, ...], *names: str) -> bool:
+    return all(name in widgets for name in names)

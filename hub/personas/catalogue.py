@@ -131,7 +131,7 @@ def default_personas() -> list[Persona]:
             N_("Administrator"),
             N_("Configuration"),
             None,
-            ("connector_health", "my_partners", "whats_new", "quick_links"),
+            ("connector_health", "next_best_action", "my_partners", "whats_new", "quick_links"),
         ),
     ]
 
