@@ -206,6 +206,7 @@ async def test_thanking_a_colleague_shows_in_the_feed_once(rig: HomeRig) -> None
     assert "Thanks for the Initech demo" in sent.text
     twice = await post(rig, "/widgets/recognition_feed/kudos", token, form)
     assert twice.status_code == 200
+    assert "Already sent. Nothing was sent twice." in twice.text
     assert await count(rig.hub.db, Recognition) == 1
     await rig.sign_in(REP)
     feed = await rig.widget("recognition_feed")

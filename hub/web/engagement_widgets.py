@@ -57,6 +57,8 @@ REFUSALS: Mapping[str, str] = {
     "invalid_answer": N_("Answer each question with one of the choices offered."),
     "invalid_action": N_("That action cannot be done here."),
     "invalid_board": N_("That choice is not available for this widget."),
+    # A repeat of the same form (a double click): already done once, so not an error.
+    "duplicate": N_("Already sent. Nothing was sent twice."),
 }
 
 
