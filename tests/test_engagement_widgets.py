@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hub.connectors.records import Kind
 from hub.db import Database
 from hub.services.engagement import ledger, nba
 from hub.services.engagement.models import ActionState, Recognition, SurveyResponse
@@ -68,6 +69,19 @@ async def test_the_next_best_action_shows_its_reason_bonus_and_buttons(rig: Home
         assert f'value="{step}"' in response.text
     funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
     assert funnel["submit-rebate-invoice"].shown == 1
+
+
+async def test_a_failing_backend_hides_only_the_actions_that_need_its_facts(
+    rig: HomeRig,
+) -> None:
+    await rig.sign_in("support@acme.example")
+    both = await rig.widget("next_best_action")
+    assert "Adopt the implementation checklist" in both.text  # an LMS fact
+    rig.connectors[Kind.LMS].fail = True
+    without = await rig.widget("next_best_action")
+    assert without.status_code == 200
+    assert "widget-notice" not in without.text
+    assert "Adopt the implementation checklist" not in without.text
 
 
 async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) -> None:
