@@ -256,6 +256,27 @@ async def test_bad_kudos_are_refused_and_nothing_is_written(
     assert await count(rig.hub.db, Recognition) == 0
 
 
+async def test_without_javascript_kudos_post_from_the_widget_page_and_return_home(
+    rig: HomeRig,
+) -> None:
+    token = await rig.sign_in(OWNER)
+    page = await rig.client.get("/widgets/recognition_feed")
+    assert f'name="csrf_token" value="{token}"' in page.text
+    submission = page.text.split('name="submission" value="')[1].split('"')[0]
+    sent = await rig.client.post(
+        "/widgets/recognition_feed/kudos",
+        data={
+            "csrf_token": token,
+            "recipient_id": str(await user_id(rig.hub.db, REP)),
+            "message": "Thanks, no script needed",
+            "submission": submission,
+        },
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/"
+    assert await count(rig.hub.db, Recognition) == 1
+
+
 async def test_kudos_to_another_orgs_user_or_oneself_are_refused(rig: HomeRig) -> None:
     token = await rig.sign_in(OWNER)
     for email in ("owner@globex.example", "rep@globex.example", OWNER):
