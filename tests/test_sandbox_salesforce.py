@@ -39,7 +39,9 @@ class Live:
     http: httpx.AsyncClient
     private_key_pem: str
 
-    def connector(self, **auth: str) -> SalesforceConnector:
+    def connector(
+        self, options: dict[str, object] | None = None, **auth: str
+    ) -> SalesforceConnector:
         config = ConnectorConfig(
             name="salesforce",
             kind=Kind.PRM,
@@ -47,6 +49,7 @@ class Live:
             base_url=self.url,
             auth=auth or {"client_id": CLIENT_ID},
             secrets={"client_secret": CLIENT_SECRET},
+            options=options or {},
             timeout=2.0,
             retries=1,
         )
@@ -96,6 +99,18 @@ async def test_the_adapter_reads_every_prm_figure_over_a_socket(live: Live) -> N
     assert initech is not None
     assert (initech.tier, initech.agreement_status) == ("Registered", "Expired")
     assert await salesforce.service_metrics(PartnerRef("initech")) is None  # dormant
+
+
+async def test_multi_currency_orgs_quote_each_partner_in_its_own_currency(live: Live) -> None:
+    single = live.connector()
+    multi = live.connector({"multi_currency": True})
+    globex = PartnerRef("globex")
+    assert {d.amount.currency for d in await single.deals(globex)} == {"USD"}  # the org default
+    assert {d.amount.currency for d in await multi.deals(globex)} == {"EUR"}
+    assert {a.amount.currency for a in await multi.fund_allocations(globex)} == {"EUR"}
+    assert {r.amount.currency for r in await multi.rebates(PartnerRef("initech"))} == {"AUD"}
+    assert {c.amount.currency for c in await multi.fund_claims(PartnerRef("acme"))} == {"USD"}
+    assert {r.amount.currency for r in await multi.fund_requests(globex)} == {"EUR"}
 
 
 async def test_a_registered_deal_is_there_on_the_next_read(live: Live) -> None:

@@ -49,6 +49,7 @@ def demo_backends() -> list[DemoBackend]:
             "salesforce", Kind.PRM, "salesforce", "hub.connectors.sandboxes.salesforce",
             auth={"method": "client_credentials", "client_id": "sandbox-salesforce-client"},
             secrets={"client_secret": "sandbox-salesforce-secret"},
+            options={"multi_currency": True},
         ),
         DemoBackend(
             "moodle", Kind.LMS, "moodle", "hub.connectors.sandboxes.moodle",

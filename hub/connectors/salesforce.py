@@ -53,7 +53,8 @@ from hub.connectors.soql import field, like_ending, quote
 
 DEFAULTS: Mapping[str, Any] = {
     "api_version": "62.0",
-    "currency": "USD",  # when the org has no multi-currency CurrencyIsoCode
+    "currency": "USD",  # the org's currency, unless multi_currency reads each record's
+    "multi_currency": False,  # True where the org has several currencies: read CurrencyIsoCode
     "lookup": "field",  # how to find a partner's Account: "field" or "website"
     "lookup_field": "Partner_Key__c",
     "tier_field": "Partner_Tier__c",
@@ -151,7 +152,7 @@ class SalesforceConnector:
         partner_field = field(self._opt("deal_partner_field"))
         rows = await self._salesforce.query(
             "SELECT Id, Name, Account.Name, Amount, StageName, IsClosed, IsWon, CreatedDate,"
-            f" CloseDate, Owner.Email, {partner_field} FROM Opportunity"
+            f" CloseDate, Owner.Email, {partner_field}{self._currency} FROM Opportunity"
             f" WHERE {partner_field} = {quote(account_id)} ORDER BY CreatedDate DESC"
         )
         deals = []
@@ -229,7 +230,7 @@ class SalesforceConnector:
         names = ("amount", "status", "period_end", "invoice")
         amount, status, period_end, invoice = (field(self._opt(f"rebate_{n}_field")) for n in names)
         rows = await self._salesforce.query(
-            f"SELECT Id, Name, {amount}, {status}, {period_end}, {invoice}"
+            f"SELECT Id, Name, {amount}, {status}, {period_end}, {invoice}{self._currency}"
             f" FROM {field(self._opt('rebate_object'))}"
             f" WHERE {field(self._opt('rebate_partner_field'))} = {quote(account_id)}"
             f" ORDER BY {period_end} DESC"
@@ -250,7 +251,7 @@ class SalesforceConnector:
         account_id = await self._account_id(partner)
         rows = await self._salesforce.query(
             "SELECT Id, Title, Amount, Budget.Type, Budget.StartDate, Budget.EndDate"
-            f" FROM PartnerFundAllocation WHERE ChannelPartnerId = {quote(account_id)}"
+            f"{self._currency} FROM PartnerFundAllocation WHERE ChannelPartnerId = {quote(account_id)}"
         )
         today = datetime.now(UTC).date()
         allocations = []
@@ -276,7 +277,7 @@ class SalesforceConnector:
         account_id = await self._account_id(partner)
         rows = await self._salesforce.query(
             "SELECT Id, Title, RequestedAmount, Amount, Status, CreatedDate, AllocationId,"
-            f" Budget.Type FROM PartnerFundRequest WHERE ChannelPartnerId = {quote(account_id)}"
+            f" Budget.Type{self._currency} FROM PartnerFundRequest WHERE ChannelPartnerId = {quote(account_id)}"
             " ORDER BY CreatedDate DESC"
         )
         requests = []
@@ -298,7 +299,7 @@ class SalesforceConnector:
     async def fund_claims(self, partner: PartnerRef) -> list[FundClaim]:
         account_id = await self._account_id(partner)
         deadline = self._opt("claim_deadline_field")
-        fields = "Id, Title, Amount, Status, CreatedDate, RequestId, Budget.Type"
+        fields = f"Id, Title, Amount, Status, CreatedDate, RequestId, Budget.Type{self._currency}"
         rows = await self._salesforce.query(
             f"SELECT {fields}{f', {deadline}' if deadline else ''} FROM PartnerFundClaim"
             f" WHERE ChannelPartnerId = {quote(account_id)} ORDER BY CreatedDate DESC"
@@ -390,6 +391,11 @@ class SalesforceConnector:
         if not name or row.get(name) is None:
             return None
         return shapes.iso_date(row[name], f"{where}.{name}")
+
+    @property
+    def _currency(self) -> str:
+        """The currency field to select, where the org has several currencies turned on."""
+        return ", CurrencyIsoCode" if self._opt("multi_currency").lower() == "true" else ""
 
     def _money(self, row: Mapping[str, Any], name: str, where: str) -> Money:
         amount = row.get(name)

@@ -15,6 +15,7 @@ class DemoOrg:
     domain: str
     status: str = "active"
     dormant: bool = False
+    currency: str = "USD"  # what every sandbox quotes this partner's money in
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,16 @@ class DemoUser:
 
 ORGS = (
     DemoOrg("acme", "Acme Corporation", "Gold", "North America", "Reseller", "acme.example"),
-    DemoOrg("globex", "Globex", "Silver", "EMEA", "Distributor", "globex.example"),
+    DemoOrg("globex", "Globex", "Silver", "EMEA", "Distributor", "globex.example", currency="EUR"),
     DemoOrg(
-        "initech", "Initech", "Registered", "APAC", "Referral", "initech.example", dormant=True
+        "initech",
+        "Initech",
+        "Registered",
+        "APAC",
+        "Referral",
+        "initech.example",
+        dormant=True,
+        currency="AUD",
     ),
 )
 

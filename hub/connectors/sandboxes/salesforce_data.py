@@ -111,6 +111,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "CloseDate": close_date.isoformat(),
                     "Owner": {"Email": draw.choice(sellers)},
                     "PartnerAccountId": account_id,
+                    "CurrencyIsoCode": org.currency,
                 }
             )
         for quarter in range(4):
@@ -126,6 +127,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "Period_End__c": period_end.isoformat(),
                     "Invoice_Submitted__c": status == "Paid",
                     "Partner_Account__c": account_id,
+                    "CurrencyIsoCode": org.currency,
                 }
             )
         for kind, budget in budgets.items():
@@ -139,6 +141,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "BudgetId": budget["Id"],
                     "ChannelPartnerId": account_id,
                     "Budget": {k: budget[k] for k in ("Type", "StartDate", "EndDate")},
+                    "CurrencyIsoCode": org.currency,
                 }
             )
             for r in range(0 if org.dormant else draw.randint(2, 4)):
@@ -157,6 +160,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                         "AllocationId": allocation_id,
                         "ChannelPartnerId": account_id,
                         "Budget": {"Type": kind},
+                        "CurrencyIsoCode": org.currency,
                     }
                 )
                 if status == "Approved":
@@ -172,6 +176,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                             "RequestId": request_id,
                             "ChannelPartnerId": account_id,
                             "Budget": {"Type": kind},
+                            "CurrencyIsoCode": org.currency,
                         }
                     )
         for _ in range({"acme": 12, "globex": 8}.get(org.slug, 1)):
