@@ -38,6 +38,11 @@ def test_doing_the_next_best_action_moves_the_points_balance(
     expect(action).to_contain_text("Share the new product campaign")
     expect(action).to_contain_text("because")
     expect(action).to_contain_text("+30 points")
+    # Its link records the click and opens the campaign portal (the demo's stand-in).
+    link = action.get_by_role("link", name="Share the new product campaign")
+    opened = page.request.get(demo_server.base_url + (link.get_attribute("href") or ""))
+    assert opened.ok
+    assert opened.url.startswith(demo_server.base_url + "/demo/portals/mautic/")
     balance = page.locator("#widget-points_badges .points-balance")
     before = int(balance.inner_text().replace(",", ""))
     action.get_by_role("button", name=re.compile(r"^Done\W+Share the new product campaign")).click()

@@ -83,5 +83,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         routes += [
             Route("/admin/sandboxes/{name}", update_sandbox, methods=["POST"]),
             Route("/demo/portals/{name}", portal, name="demo_portal"),
+            # A next best action's deep link into a portal lands on the same stand-in.
+            Route("/demo/portals/{name}/{page:path}", portal),
         ]
     return routes
