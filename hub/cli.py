@@ -30,6 +30,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         port=port,
         workers=workers,
         proxy_headers=True,
+        # Outlast a load balancer's idle timeout (commonly 60 s), so it never reuses a
+        # connection this server has just closed.
+        timeout_keep_alive=75,
         log_config=None,
         access_log=False,
     )

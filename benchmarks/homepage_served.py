@@ -1,0 +1,181 @@
+"""Warm homepages at N concurrent users against the hub as production runs it.
+
+Run: ``.venv/bin/python benchmarks/homepage_served.py [--workers 2] [--users 1 50] [--pages 10]``
+
+Starts ``hub serve --workers N`` on PostgreSQL and Redis (``HUB_TEST_DATABASE_URL``
+and ``HUB_TEST_REDIS_URL``, defaulting to the local services; the script makes
+and drops its own database and key space) with the demo's sandboxes, so
+several processes share sessions and caches as they would behind a load
+balancer. The clients run in this process, over real sockets. Each virtual
+user signs in as a demo persona, loads its homepage once (warming the
+caches), then loads it ``--pages`` more times: ``GET /`` and every widget on
+it at once, as htmx does. Prints p50 and p95 of the time to a complete page
+and of the shell alone, per concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+PEOPLE = (
+    "owner@acme.example",
+    "rep@acme.example",
+    "marketer@globex.example",
+    "support@acme.example",
+    "cam@vendor.example",
+    "rep@globex.example",
+)
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+WIDGET = re.compile(r'hx-get="(/widgets/\w+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def admin_sql(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def sign_in(http: httpx.AsyncClient, email: str) -> list[str]:
+    page = await http.get("/auth/demo")
+    token = TOKEN.search(page.text)
+    assert token, "demo page without a CSRF token"
+    response = await http.post("/auth/demo", data={"email": email, "csrf_token": token[1]})
+    assert response.status_code == 303, response.status_code
+    shell = await http.get("/")
+    return WIDGET.findall(shell.text)
+
+
+async def complete_page(http: httpx.AsyncClient) -> tuple[float, float]:
+    started = time.perf_counter()
+    shell = await http.get("/")
+    shell_done = time.perf_counter()
+    widgets = WIDGET.findall(shell.text)
+    answers = await asyncio.gather(
+        *(http.get(url, headers={"HX-Request": "true"}) for url in widgets)
+    )
+    assert all(answer.status_code == 200 for answer in answers)
+    return (time.perf_counter() - started) * 1000, (shell_done - started) * 1000
+
+
+async def run_users(base_url: str, users: int, pages: int) -> tuple[list[float], list[float]]:
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+    clients = [httpx.AsyncClient(base_url=base_url, limits=limits) for _ in range(users)]
+    try:
+        for n, client in enumerate(clients):
+            await sign_in(client, PEOPLE[n % len(PEOPLE)])
+            await complete_page(client)  # warm this user's caches
+        totals: list[float] = []
+        shells: list[float] = []
+
+        async def user(client: httpx.AsyncClient) -> None:
+            for _ in range(pages):
+                total, shell = await complete_page(client)
+                totals.append(total)
+                shells.append(shell)
+
+        await asyncio.gather(*(user(client) for client in clients))
+        return totals, shells
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def serve(workers: int, env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    hub = [sys.executable, "-m", "hub"]
+    for command in (["migrate"], ["seed-demo"]):
+        subprocess.run(hub + command, env=env, cwd=data_dir, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [*hub, "serve", "--port", str(port), "--workers", str(workers)],
+        env={**env, "HUB_LOG_LEVEL": "WARNING"},
+        cwd=data_dir,
+        stdout=(data_dir / "server.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
+                return server, base_url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the hub did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--users", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--pages", type=int, default=10)
+    args = parser.parse_args()
+    base_db = os.environ.get(
+        "HUB_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+    redis = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    name = f"hub_bench_served_{uuid.uuid4().hex[:8]}"
+    asyncio.run(admin_sql(base_db, f'CREATE DATABASE "{name}"'))
+    database = make_url(base_db).set(database=name).render_as_string(hide_password=False)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DEMO": "1",
+        "HUB_DATABASE_URL": database,
+        "HUB_REDIS_URL": redis,
+        "HUB_SYNC_INTERVAL_MINUTES": "0",
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        server, base_url = serve(args.workers, env, Path(folder))
+        try:
+            print(
+                f"hub serve --workers {args.workers}, PostgreSQL + Redis, {args.pages} pages/user"
+            )
+            print("users  complete p50  complete p95  shell p50  shell p95  pages/s")
+            for users in args.users:
+                started = time.perf_counter()
+                totals, shells = asyncio.run(run_users(base_url, users, args.pages))
+                elapsed = time.perf_counter() - started
+                print(
+                    f"{users:5d}  {statistics.median(totals):9.1f} ms  "
+                    f"{percentile(totals, 0.95):9.1f} ms  {statistics.median(shells):6.1f} ms  "
+                    f"{percentile(shells, 0.95):6.1f} ms  {len(totals) / elapsed:7.1f}"
+                )
+        except Exception:
+            print((Path(folder) / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            asyncio.run(admin_sql(base_db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            subprocess.run(["redis-cli", "-u", redis, "FLUSHDB"], check=False, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
