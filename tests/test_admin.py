@@ -85,3 +85,15 @@ async def test_demo_portal_stand_in(admin_client: httpx.AsyncClient) -> None:
         assert deep.status_code == 200
         assert "The salesforce portal" in deep.text
         assert (await http.get("/demo/portals/elsewhere/funds")).status_code == 404
+
+
+async def test_a_name_quoted_in_an_error_page_is_escaped(admin_client: httpx.AsyncClient) -> None:
+    async with admin_client as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        response = await http.post(
+            "/admin/sandboxes/<img src=x onerror=alert(1)>", data={"csrf_token": token}
+        )
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<img src=x onerror=alert(1)>" not in response.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in response.text

@@ -209,3 +209,12 @@ async def test_secure_cookie_name_and_flag_over_https(
     assert cookie.startswith("__Host-hub_session=")
     assert "Secure" in cookie
     assert "max-age=31536000" in response.headers["strict-transport-security"]
+
+
+async def test_error_pages_speak_the_browsers_language(client: httpx.AsyncClient) -> None:
+    page = await client.get("/nowhere", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert page.status_code == 404
+    assert "Nicht gefunden" in page.text
+    assert "Unter dieser Adresse gibt es nichts." in page.text
+    api = await client.get("/api/nowhere", headers={"Accept-Language": "de"})
+    assert api.json()["title"] == "Not Found"  # machines read the standard phrase

@@ -10,23 +10,41 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from hub.i18n import N_, translate
 from hub.middleware.request_id import request_id_of
+from hub.web.viewer import locale_of
 
 # Machine callers (the JSON API, backends calling webhooks) get problem+json.
 JSON_PREFIXES = ("/api/", "/webhooks/")
 
+# Our own words for each status, translated for people; a caller's own detail
+# (which may quote what was sent) is shown as given, escaped, never translated.
 DEFAULT_DETAIL = {
-    400: "The request could not be understood.",
-    401: "Sign in to continue.",
-    403: "You do not have access to this.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    413: "The request is too large.",
-    422: "Some of what was sent is not valid.",
-    429: "Too many requests; wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged.",
-    502: "A backend did not answer properly. Try again shortly.",
-    503: "The service is not ready. Try again shortly.",
+    400: N_("The request could not be understood."),
+    401: N_("Sign in to continue."),
+    403: N_("You do not have access to this."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that method."),
+    413: N_("The request is too large."),
+    422: N_("Some of what was sent is not valid."),
+    429: N_("Too many requests; wait a moment and try again."),
+    500: N_("Something went wrong on our side. It has been logged."),
+    502: N_("A backend did not answer properly. Try again shortly."),
+    503: N_("The service is not ready. Try again shortly."),
+}
+TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    413: N_("Content Too Large"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    502: N_("Bad Gateway"),
+    503: N_("Service Unavailable"),
 }
 
 
@@ -55,10 +73,18 @@ class ErrorPages:
                 status_code=status,
                 media_type="application/problem+json",
             )
+        locale = locale_of(request)
+        if detail in DEFAULT_DETAIL.values():
+            detail = translate(locale, detail)
         return self.templates.TemplateResponse(
             request,
             "error.html",
-            {"status": status, "title": title, "detail": detail, "request_id": request_id},
+            {
+                "status": status,
+                "title": translate(locale, TITLES.get(status, title)),
+                "detail": detail,
+                "request_id": request_id,
+            },
             status_code=status,
         )
 
