@@ -87,7 +87,14 @@ async def test_the_adapter_reads_every_prm_figure_over_a_socket(live: Live) -> N
         (d.registered_at for d in deals), reverse=True
     )
     assert {d.partner_account_id for d in deals} == {account.id}
-    assert len(await salesforce.rebates(acme)) == 4
+    rebates = await salesforce.rebates(acme)
+    assert len(rebates) == 4
+    # The latest finished quarter waits for its invoice; older ones are paid.
+    waiting = [r for r in rebates if r.status == "earned"]
+    assert len(waiting) == 1
+    assert not waiting[0].invoice_submitted
+    assert all(r.invoice_submitted for r in rebates if r.status == "paid")
+    assert max(r.period_end for r in rebates if r.period_end < TODAY) == waiting[0].period_end
     allocations = await salesforce.fund_allocations(acme)
     assert {a.fund_type.value for a in allocations} == {"mdf", "coop"}
     assert await salesforce.fund_requests(acme)

@@ -114,10 +114,19 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "CurrencyIsoCode": org.currency,
                 }
             )
-        for quarter in range(4):
-            last_month = date(today.year, 3 * quarter + 3, 1)
-            period_end = (last_month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
-            status = "Paid" if period_end < today - timedelta(days=60) else "Accrued"
+        # A rebate accrues while its quarter runs, is earned when it ends and waits
+        # for the partner's invoice, and is paid once that arrives: the latest
+        # finished quarter is the one waiting.
+        quarter_ends = [
+            (date(today.year, 3 * q + 3, 1) + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            for q in range(4)
+        ]
+        latest_ended = max((end for end in quarter_ends if end < today), default=None)
+        for quarter, period_end in enumerate(quarter_ends):
+            if period_end >= today:
+                status = "Accrued"
+            else:
+                status = "Earned" if period_end == latest_ended else "Paid"
             objects["Rebate__c"].append(
                 {
                     "Id": next_id("a0R"),
