@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from hub.connectors.records import Campaign, FundClaim, FundType, Money, Rebate, Redistribution
-from hub.services.action_facts import expiring_claims, not_redistributed, rebate_facts
+from hub.connectors.records import (
+    Campaign,
+    FundClaim,
+    FundType,
+    Money,
+    Rebate,
+    Redistribution,
+    Spiff,
+)
+from hub.services.action_facts import (
+    expiring_claims,
+    not_redistributed,
+    rebate_facts,
+    spiff_facts,
+)
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -47,3 +60,43 @@ def test_recent_published_campaigns_nobody_shared_are_counted() -> None:
     campaigns = [campaign("a", 5), campaign("b", 5), campaign("c", 200), campaign("d", 1, False)]
     shared = [Redistribution("a", "x@acme.example", "email", NOW)]
     assert not_redistributed(campaigns, shared, NOW) == 1
+
+
+def test_a_zero_rebate_asks_for_no_invoice() -> None:
+    nothing = Rebate("r0", "Q3", Money(Decimal(0), "AUD"), "earned", TODAY - timedelta(days=20))
+    assert rebate_facts([nothing]) == {"rebate_invoice_missing": False}
+
+
+def spiff(name: str, reward: int, *, eligible: bool = True, progress: str = "0.5") -> Spiff:
+    return Spiff(
+        id=name,
+        name=name,
+        description="",
+        eligible=eligible,
+        reward=Money(Decimal(reward), "EUR"),
+        requirements=("Register a deal",),
+        starts=TODAY - timedelta(days=10),
+        ends=TODAY + timedelta(days=20),
+        progress=Decimal(progress),
+    )
+
+
+def test_open_spiffs_the_person_qualifies_for_richest_first() -> None:
+    facts = spiff_facts(
+        [
+            spiff("Small", 100),
+            spiff("Big", 900),
+            spiff("Not for you", 5000, eligible=False),
+            spiff("Done already", 3000, progress="1"),
+        ],
+        TODAY,
+    )
+    assert facts == {
+        "spiffs_to_finish": 2,
+        "spiff_name": "Big",
+        "spiff_reward": "EUR 900",
+        "spiff_ends": (TODAY + timedelta(days=20)).isoformat(),
+    }
+    assert spiff_facts([spiff("Done already", 3000, progress="1")], TODAY) == {
+        "spiffs_to_finish": 0
+    }

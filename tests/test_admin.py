@@ -10,8 +10,12 @@ from hub.app import create_app
 from hub.connectors.backends import Backends
 from hub.connectors.records import Kind
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.db.types import utcnow
 from hub.resources import Hub
+from hub.services.engagement import budgets, ledger, recognition
+from hub.services.engagement.recognition import Kudos, give_kudos
 from tests.conftest import BASE_URL
+from tests.engagement_helpers import user_id
 from tests.fakes.connectors import FakePRM, config
 from tests.helpers import demo_sign_in
 
@@ -97,3 +101,52 @@ async def test_a_name_quoted_in_an_error_page_is_escaped(admin_client: httpx.Asy
     assert response.headers["content-type"].startswith("text/html")
     assert "<img src=x onerror=alert(1)>" not in response.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
+
+
+async def test_admin_approves_and_declines_awards_waiting(
+    admin_client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    cam, rep, owner = [
+        await user_id(seeded.db, email)
+        for email in ("cam@vendor.example", "rep@acme.example", "owner@acme.example")
+    ]
+    now = utcnow()
+    await budgets.grant_budget(seeded.db, giver_id=cam, points=1000, now=now)
+    held = await give_kudos(
+        seeded.db, seeded.store, Kudos(cam, rep, "Onsite training", "k1", points=400), now=now
+    )
+    other = await give_kudos(
+        seeded.db, seeded.store, Kudos(cam, owner, "Call-a-thon", "k2", points=300), now=now
+    )
+    async with admin_client as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        page = await http.get("/admin")
+        assert "Onsite training" in page.text
+        assert "Call-a-thon" in page.text
+        decide = f"/admin/kudos/{held.recognition_id}/decision"
+        assert (
+            await http.post(decide, data={"csrf_token": token, "decision": "maybe"})
+        ).status_code == 422
+        approved = await http.post(decide, data={"csrf_token": token, "decision": "approve"})
+        assert approved.status_code == 303
+        declined = await http.post(
+            f"/admin/kudos/{other.recognition_id}/decision",
+            data={"csrf_token": token, "decision": "decline"},
+        )
+        assert declined.status_code == 303
+        again = await http.post(decide, data={"csrf_token": token, "decision": "approve"})
+        assert again.status_code == 409  # already decided
+    assert await recognition.pending_kudos(seeded.db) == []
+    async with seeded.db.session() as session:
+        assert await ledger.balance(session, ledger.user_account(rep)) == 400
+        assert await ledger.balance(session, ledger.user_account(owner)) == 0
+    assert (await budgets.budget_status(seeded.db, cam, now=now)).available == 600
+
+
+async def test_only_admins_decide_awards(admin_client: httpx.AsyncClient) -> None:
+    async with admin_client as http:
+        token = await demo_sign_in(http, "cam@vendor.example")
+        response = await http.post(
+            "/admin/kudos/1/decision", data={"csrf_token": token, "decision": "approve"}
+        )
+    assert response.status_code == 403

@@ -26,6 +26,7 @@ from hub.connectors.records import (
     PersonRef,
     Rebate,
     Redistribution,
+    Spiff,
 )
 
 READ_TIMEOUT = 4.0
@@ -40,7 +41,11 @@ READS: Mapping[str, tuple[tuple[Kind, str, bool], ...]] = {
         (Kind.PRM, "rebates", True),
         (Kind.LMS, "certifications", False),
     ),
-    "sales_rep": ((Kind.PRM, "deals", True), (Kind.LMS, "certifications", False)),
+    "sales_rep": (
+        (Kind.PRM, "deals", True),
+        (Kind.LMS, "certifications", False),
+        (Kind.INCENTIVES, "spiffs", False),
+    ),
     "marketer": (
         (Kind.PRM, "fund_claims", True),
         (Kind.TCMA, "campaigns", True),
@@ -97,6 +102,8 @@ async def gather_facts(
             c.expires_at is None or c.expires_at > now for c in certifications
         )
         facts["certification_unlocks_next_tier"] = bool(tier) and tier != TOP_TIER
+    if found.get("spiffs") is not None:
+        facts.update(spiff_facts(found["spiffs"], today))
     if found.get("completions") is not None:
         completions: list[Completion] = found["completions"]
         facts["implementation_checklist_adopted"] = any(
@@ -124,13 +131,35 @@ def expiring_claims(claims: list[FundClaim], today: date) -> int:
 
 def rebate_facts(rebates: list[Rebate]) -> dict[str, Any]:
     """Whether an earned rebate waits for its invoice, and how much it is."""
-    waiting = [r for r in rebates if r.status == "earned" and not r.invoice_submitted]
+    waiting = [
+        r
+        for r in rebates
+        if r.status == "earned" and not r.invoice_submitted and r.amount.amount > 0
+    ]
     if not waiting:
         return {"rebate_invoice_missing": False}
     amount = waiting[0].amount
     return {
         "rebate_invoice_missing": True,
         "rebate_amount": f"{amount.currency} {amount.amount:,.0f}",
+    }
+
+
+def spiff_facts(spiffs: list[Spiff], today: date) -> dict[str, Any]:
+    """SPIFs the person qualifies for and has not finished yet, the richest first."""
+    open_ = sorted(
+        (s for s in spiffs if s.eligible and s.progress < 1 and s.starts <= today <= s.ends),
+        key=lambda s: s.reward.amount,
+        reverse=True,
+    )
+    if not open_:
+        return {"spiffs_to_finish": 0}
+    best = open_[0]
+    return {
+        "spiffs_to_finish": len(open_),
+        "spiff_name": best.name,
+        "spiff_reward": f"{best.reward.currency} {best.reward.amount:,.0f}",
+        "spiff_ends": best.ends.isoformat(),
     }
 
 

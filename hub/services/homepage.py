@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from hub.connectors.backends import Backends
 from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database
+from hub.db.models import IdentityProvider
 from hub.services import engagement_home, field_team, partner_activity
 from hub.services.action_facts import gather_facts
-from hub.services.engagement import budgets, nba, surveys
+from hub.services.engagement import budgets, nba, recognition, surveys
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import ActionSubject, SuggestedAction
@@ -68,6 +71,12 @@ class HomepageServices:
             facts["dormant_partners"] = len(await self.quiet_partners(now, DORMANT_DAYS))
             budget = await budgets.budget_status(self.db, subject.user_id, now=now)
             facts["budget_available"] = budget.available
+        if subject.persona == "admin":
+            facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))
+            async with self.db.session() as session:
+                facts["partner_identity_providers"] = await session.scalar(
+                    select(func.count()).select_from(IdentityProvider)
+                )
         return await nba.next_best_actions(self.db, subject, facts, now=now, limit=limit)
 
     async def standing(self, user_id: int, now: datetime) -> Standing:

@@ -20,6 +20,12 @@ DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
         "rebate_invoice_missing": True,
         "rebate_amount": "USD 4,200",
         "implementation_checklist_adopted": False,
+        "spiffs_to_finish": 2,
+        "spiff_name": "Cloud Migration Accelerator",
+        "spiff_reward": "USD 750",
+        "spiff_ends": "2026-12-22",
+        "kudos_awaiting_approval": 0,
+        "partner_identity_providers": 0,
         "dormant_partners": 1,
         "budget_available": 1000,
     }
