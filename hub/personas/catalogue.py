@@ -28,6 +28,19 @@ class InvalidPersonas(ValueError):
     """A persona names a widget that does not exist or does not allow it: a start-up error."""
 
 
+# What every partner persona's page has after its own figures: engagement, news,
+# people and links.
+PARTNER_COMMON = (
+    "points_badges",
+    "leaderboard",
+    "whats_new",
+    "field_team",
+    "quick_links",
+    "recognition_feed",
+    "pulse_survey",
+)
+
+
 def default_personas() -> list[Persona]:
     """The built-in personas (see the persona table in DESIGN.md)."""
     return [
@@ -42,13 +55,7 @@ def default_personas() -> list[Persona]:
                 "dollars_spent",
                 "rebates_earned",
                 "coop_earned",
-                "points_badges",
-                "leaderboard",
-                "whats_new",
-                "field_team",
-                "quick_links",
-                "recognition_feed",
-                "pulse_survey",
+                *PARTNER_COMMON,
             ),
         ),
         Persona(
@@ -62,13 +69,7 @@ def default_personas() -> list[Persona]:
                 "spiff_eligibility",
                 "requirements_to_earn",
                 "claim_status",
-                "points_badges",
-                "leaderboard",
-                "whats_new",
-                "field_team",
-                "quick_links",
-                "recognition_feed",
-                "pulse_survey",
+                *PARTNER_COMMON,
             ),
         ),
         Persona(
@@ -82,13 +83,7 @@ def default_personas() -> list[Persona]:
                 "mdf_spent",
                 "mdf_available",
                 "campaigns_to_redistribute",
-                "points_badges",
-                "leaderboard",
-                "whats_new",
-                "field_team",
-                "quick_links",
-                "recognition_feed",
-                "pulse_survey",
+                *PARTNER_COMMON,
             ),
         ),
         Persona(
@@ -102,13 +97,7 @@ def default_personas() -> list[Persona]:
                 "certification_level",
                 "velocity",
                 "retention",
-                "points_badges",
-                "leaderboard",
-                "whats_new",
-                "field_team",
-                "quick_links",
-                "recognition_feed",
-                "pulse_survey",
+                *PARTNER_COMMON,
             ),
         ),
         Persona(
