@@ -23,7 +23,16 @@ from hub.middleware.sessions import SessionMiddleware
 from hub.paths import STATIC
 from hub.resources import Hub
 from hub.settings import Settings
-from hub.web import admin, api, engagement, engagement_widgets, health, home, webhooks
+from hub.web import (
+    admin,
+    admin_rules,
+    api,
+    engagement,
+    engagement_widgets,
+    health,
+    home,
+    webhooks,
+)
 from hub.web.errors import ErrorPages
 from hub.web.templating import make_templates
 
@@ -44,6 +53,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *auth_routes.routes(hub, templates),
         *webhooks.routes(hub),
         *admin.routes(hub, templates),
+        *admin_rules.routes(hub, templates),
         *engagement.routes(hub),
         *engagement_widgets.routes(hub, templates, home.make_book()),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
