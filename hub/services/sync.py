@@ -32,6 +32,7 @@ from hub.connectors.records import (
 from hub.db import Database, PartnerOrg, User
 from hub.services import activity
 from hub.services.activity import Activity
+from hub.services.partner_activity import partner_ref
 
 log = logging.getLogger("hub.sync")
 R = TypeVar("R")
@@ -44,15 +45,6 @@ class SyncReport:
     seen: int = 0
     recorded: int = 0
     failures: int = 0
-
-
-def partner_ref(org: PartnerOrg) -> PartnerRef:
-    return PartnerRef(
-        slug=org.slug,
-        name=org.name,
-        domain=org.domain,
-        external_ids=tuple(sorted((str(k), str(v)) for k, v in (org.external_ids or {}).items())),
-    )
 
 
 async def sync_activity(db: Database, backends: Backends) -> SyncReport:
