@@ -159,13 +159,6 @@ def format_age(moment: datetime, locale: str, now: datetime | None = None) -> st
     )
 
 
-def format_until(day: date, locale: str, today: date) -> str:
-    """How far ahead ``day`` is, in words ("in 3 months")."""
-    return dates.format_timedelta(
-        day - today, add_direction=True, threshold=1.0, locale=_babel_locale(locale)
-    )
-
-
 def install(env: Environment) -> None:
     """Add the i18n extension, locale-bound gettext and the formatting filters to ``env``."""
     env.add_extension("jinja2.ext.i18n")

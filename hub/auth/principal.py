@@ -29,10 +29,6 @@ class Principal:
     locale: str | None
     persona: str
 
-    @property
-    def is_vendor(self) -> bool:
-        return any(role in VENDOR_ROLES for role in self.roles)
-
     def to_session(self) -> dict[str, Any]:
         data = asdict(self)
         data["roles"] = list(self.roles)

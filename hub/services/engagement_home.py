@@ -188,14 +188,6 @@ async def recipients_for(
     return [Recipient(user.id, user.name or user.email, org_name or "") for user, org_name in rows]
 
 
-async def may_thank(
-    db: Database, giver_id: int, recipient_id: int, *, partners_only: bool = False
-) -> bool:
-    async with db.session() as session:
-        allowed = await recipients_for(session, giver_id, partners_only=partners_only)
-    return any(r.id == recipient_id for r in allowed)
-
-
 async def recognition_view(
     db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
 ) -> RecognitionView:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import httpx
-
 from hub.connectors.base import BackendUnavailable, ConnectorConfig
 from hub.connectors.records import (
     Completion,
@@ -86,7 +84,3 @@ class FakeTCMA:
 
     async def redistributions(self, partner: PartnerRef) -> list[Redistribution]:
         return list(self.shared_by_org.get(partner.slug, []))
-
-
-def unused_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient()
