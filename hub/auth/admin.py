@@ -18,18 +18,11 @@ from hub.auth.idp_records import (
     parse_mapping,
     remove_provider,
 )
-from hub.auth.principal import Principal, require_principal
+from hub.auth.principal import require_admin
 from hub.auth.providers import env_providers
 from hub.resources import Hub
 
 PATH = "/admin/identity-providers"
-
-
-def _require_admin(request: Request) -> Principal:
-    principal = require_principal(request)
-    if "admin" not in principal.roles:
-        raise HTTPException(403, "Only program administrators manage identity providers.")
-    return principal
 
 
 def spec_from_form(form: FormData) -> ProviderSpec:
@@ -74,11 +67,11 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
 
     async def page(request: Request) -> Response:
-        _require_admin(request)
+        require_admin(request)
         return await render(request)
 
     async def add(request: Request) -> Response:
-        admin = _require_admin(request)
+        admin = require_admin(request)
         try:
             spec = spec_from_form(await request.form())
             await add_provider(hub.db, spec)
@@ -94,7 +87,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         return RedirectResponse(PATH, status_code=303)
 
     async def remove(request: Request) -> Response:
-        admin = _require_admin(request)
+        admin = require_admin(request)
         name = request.path_params["name"]
         if not await remove_provider(hub.db, name):
             raise HTTPException(404, "There is no stored identity provider of that name.")

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from hub.i18n import N_, choose_locale, translate
 from hub.middleware.sessions import session_of
 
 # Roles the hub knows; each is also a persona id.
@@ -59,4 +60,13 @@ def require_principal(conn: HTTPConnection) -> Principal:
     principal = principal_of(conn)
     if principal is None:
         raise HTTPException(401)
+    return principal
+
+
+def require_admin(conn: HTTPConnection) -> Principal:
+    """The caller if they are a program administrator; 401 signed out, else 403."""
+    principal = require_principal(conn)
+    if "admin" not in principal.roles:
+        locale = choose_locale(principal.locale, conn.headers.get("accept-language"))
+        raise HTTPException(403, translate(locale, N_("Only administrators may do this.")))
     return principal

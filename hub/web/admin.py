@@ -9,20 +9,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import Principal, require_principal
+from hub.auth.principal import require_admin, require_principal
 from hub.connectors.health import connector_metrics
 from hub.connectors.sandboxes.knobs import KnobsError
 from hub.db.types import utcnow
 from hub.resources import Hub
 from hub.services.engagement import recognition
 from hub.services.engagement.errors import EngagementError
-
-
-def _require_admin(request: Request) -> Principal:
-    principal = require_principal(request)
-    if "admin" not in principal.roles:
-        raise HTTPException(403, "Only program administrators see the administration page.")
-    return principal
 
 
 def _number(value: object, name: str, upper: float) -> float:
@@ -37,7 +30,7 @@ def _number(value: object, name: str, upper: float) -> float:
 
 def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def overview(request: Request) -> Response:
-        _require_admin(request)
+        require_admin(request)
         metrics = {m.connector: m for m in connector_metrics(hub.backends)}
         connectors = [
             {"config": c.config, "metrics": metrics.get(c.config.name)} for c in hub.backends.all()
@@ -53,7 +46,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
 
     async def decide(request: Request) -> Response:
-        principal = _require_admin(request)
+        principal = require_admin(request)
         form = await request.form()
         decision = form.get("decision")
         if decision not in ("approve", "decline"):
@@ -79,7 +72,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         return RedirectResponse("/admin#approvals", status_code=303)
 
     async def update_sandbox(request: Request) -> Response:
-        principal = _require_admin(request)
+        principal = require_admin(request)
         name = request.path_params["name"]
         knobs = hub.sandbox_knobs.get(name)
         if knobs is None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import Principal, require_principal
+from hub.auth.principal import require_admin
 from hub.i18n import N_, translate
 from hub.personas.catalogue import PersonaBook
 from hub.personas.layouts import MAX_WIDGETS, Override
@@ -24,15 +24,6 @@ from hub.services import layouts as layout_store
 from hub.web.viewer import locale_of
 
 FIELD_LIMIT = 40
-
-
-def _admin(request: Request) -> Principal:
-    principal = require_principal(request)
-    if "admin" not in principal.roles:
-        raise HTTPException(
-            403, translate(locale_of(request), N_("Only administrators may do this."))
-        )
-    return principal
 
 
 def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRoute]:
@@ -52,11 +43,11 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         )
 
     async def list_overrides(request: Request) -> Response:
-        _admin(request)
+        require_admin(request)
         return await page(request)
 
     async def save_override(request: Request) -> Response:
-        principal = _admin(request)
+        principal = require_admin(request)
         locale = locale_of(request)
         data = await request.form()
         form = {
@@ -92,7 +83,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         return RedirectResponse("/admin/layouts", status_code=303)
 
     async def remove_override(request: Request) -> Response:
-        principal = _admin(request)
+        principal = require_admin(request)
         override_id = request.path_params["override_id"]
         if not await layout_store.delete_override(hub.db, override_id):
             raise HTTPException(404)

@@ -11,19 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import Principal, require_principal
+from hub.auth.principal import require_admin
 from hub.resources import Hub
 from hub.services.engagement import admin_rules
 from hub.services.engagement.errors import EngagementError
 
 MAX_FIELD = 20_000
-
-
-def _require_admin(request: Request) -> Principal:
-    principal = require_principal(request)
-    if "admin" not in principal.roles:
-        raise HTTPException(403, "Only program administrators edit engagement rules.")
-    return principal
 
 
 def _text(form: FormData, name: str) -> str:
@@ -42,7 +35,7 @@ def _whole(form: FormData, name: str) -> int:
 
 def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
-        _require_admin(request)
+        require_admin(request)
         return templates.TemplateResponse(
             request, "admin_rules.html", {"rules": await admin_rules.overview(hub.db)}
         )
@@ -51,7 +44,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         kind: str, save: Callable[[FormData], Awaitable[str]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            principal = _require_admin(request)
+            principal = require_admin(request)
             form = await request.form()
             try:
                 target = await save(form)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import Principal, require_principal
+from hub.auth.principal import Principal, require_admin, require_principal
 from hub.db import PartnerOrg
 from hub.db.types import utcnow
 from hub.resources import Hub
@@ -102,11 +102,6 @@ async def _segment(hub: Hub, principal: Principal) -> tuple[str, str, str]:
     return (org.tier, org.partner_type, org.region) if org else ("", "", "")
 
 
-def _require_admin(principal: Principal) -> None:
-    if "admin" not in principal.roles:
-        raise HTTPException(403)
-
-
 def routes(hub: Hub) -> list[BaseRoute]:
     """The engagement endpoints over ``hub``'s database and store."""
 
@@ -185,8 +180,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
         )
 
     async def decide(request: Request) -> Response:
-        principal = require_principal(request)
-        _require_admin(principal)
+        principal = require_admin(request)
         fields = await _fields(request)
         outcome = await recognition.decide_kudos(
             hub.db,
@@ -255,7 +249,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
         )
 
     async def results(request: Request) -> Response:
-        _require_admin(require_principal(request))
+        require_admin(request)
         found = await surveys.survey_results(hub.db, request.path_params["slug"])
         return JSONResponse(
             {
@@ -268,7 +262,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
         )
 
     async def results_csv(request: Request) -> Response:
-        _require_admin(require_principal(request))
+        require_admin(request)
         slug = request.path_params["slug"]
         body = await surveys.survey_csv(hub.db, slug)
         return Response(
