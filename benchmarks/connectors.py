@@ -31,7 +31,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from hub.connectors.backends import Backends
-from hub.connectors.demo import DemoSetup, demo_backends, demo_config, demo_setup, sandbox_app
+from hub.connectors.demo import ConnectorSetup, demo_backends, demo_config, demo_setup, sandbox_app
 from hub.connectors.records import Kind, PartnerRef, PersonRef
 from hub.connectors.registry import adapters, build_connectors
 from hub.connectors.resilience import Resilience
@@ -57,7 +57,9 @@ async def _timed(action: Awaitable[Any]) -> float:
 
 
 class Bench:
-    def __init__(self, setup: DemoSetup, http: httpx.AsyncClient, store_url: str | None) -> None:
+    def __init__(
+        self, setup: ConnectorSetup, http: httpx.AsyncClient, store_url: str | None
+    ) -> None:
         self.setup = setup
         self.http = http
         self.store_url = store_url
@@ -82,14 +84,14 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def sandboxes(latency: float, over_sockets: bool) -> AsyncIterator[DemoSetup]:
+async def sandboxes(latency: float, over_sockets: bool) -> AsyncIterator[ConnectorSetup]:
     """The demo's sandboxes, mounted in-process or each served by uvicorn on a free port."""
     setup = demo_setup(adapters(), latency=latency)
     if not over_sockets:
         yield setup
         return
     async with contextlib.AsyncExitStack() as stack:
-        by_socket = DemoSetup([], {}, {})
+        by_socket = ConnectorSetup([], {}, {})
         for backend in demo_backends():
             if backend.name not in setup.knobs:
                 continue

@@ -111,17 +111,17 @@ def demo_config(backend: DemoBackend, base_url: str | None = None) -> ConnectorC
 
 
 @dataclass
-class DemoSetup:
-    """What the demo wires into the hub: connector configs, client mounts, and the knobs."""
+class ConnectorSetup:
+    """Connectors to run, transports to mount on the shared client, and (demo) sandbox knobs."""
 
     configs: list[ConnectorConfig]
     mounts: dict[str, httpx.AsyncBaseTransport]
     knobs: dict[str, Knobs]
 
 
-def demo_setup(available_adapters: Mapping[str, type[Any]], latency: float = 0.0) -> DemoSetup:
+def demo_setup(available_adapters: Mapping[str, type[Any]], latency: float = 0.0) -> ConnectorSetup:
     """Every demo backend whose sandbox and adapter are installed, mounted by host."""
-    setup = DemoSetup([], {}, {})
+    setup = ConnectorSetup([], {}, {})
     for backend in demo_backends():
         if backend.adapter not in available_adapters:
             log.info("adapter %s is not installed; the demo leaves it out", backend.adapter)

@@ -14,7 +14,7 @@ import httpx
 from hub.connectors.backends import Backends
 from hub.connectors.base import PROTOCOL_OF_KIND, Connector, ConnectorConfig
 from hub.connectors.config import ConnectorsError, load_connectors
-from hub.connectors.demo import DemoSetup, demo_setup
+from hub.connectors.demo import ConnectorSetup, demo_setup
 from hub.connectors.resilience import Resilience
 from hub.store import KeyValueStore
 
@@ -103,14 +103,14 @@ def build_backends(
     return Backends(build_connectors(configs, http, available), call=Resilience(store))
 
 
-def configured_connectors(connectors_file: Path | None, demo: bool) -> DemoSetup:
+def configured_connectors(connectors_file: Path | None, demo: bool) -> ConnectorSetup:
     """The connectors to run, transports to mount on the shared client, sandbox knobs.
 
     A connectors file wins; without one, demo mode runs every installed
     sandbox in-process (mounted by host), and production runs none.
     """
     if connectors_file is not None:
-        return DemoSetup(load_connectors(connectors_file), {}, {})
+        return ConnectorSetup(load_connectors(connectors_file), {}, {})
     if demo:
         return demo_setup(adapters())
-    return DemoSetup([], {}, {})
+    return ConnectorSetup([], {}, {})
