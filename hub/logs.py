@@ -30,5 +30,9 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).disabled = True
+    # Our access log replaces uvicorn's.
+    logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every backend request's full URL at INFO: people's emails, and for
+    # some APIs credentials in the query string. Connector metrics say what matters.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
