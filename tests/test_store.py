@@ -22,6 +22,16 @@ async def test_get_set_delete(any_store: KeyValueStore) -> None:
     assert await any_store.delete() == 0
 
 
+async def test_get_many_reads_values_in_order(any_store: KeyValueStore) -> None:
+    await any_store.set("a", "1")
+    await any_store.set("c", "3", ttl=0.05)
+    await any_store.zadd("board", {"x": 1.0})
+    assert await any_store.get_many("c", "missing", "a", "board") == ["3", None, "1", None]
+    assert await any_store.get_many() == []
+    await asyncio.sleep(0.12)
+    assert await any_store.get_many("a", "c") == ["1", None]
+
+
 async def test_values_expire(any_store: KeyValueStore) -> None:
     await any_store.set("short", "v", ttl=0.05)
     await any_store.set("long", "v", ttl=60)

@@ -18,6 +18,9 @@ class KeyValueStore(Protocol):
     async def get(self, key: str) -> str | None:
         """The value of ``key``, or ``None`` when absent or expired."""
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """The values of ``keys`` in order, in one round trip; ``None`` where absent."""
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Store ``value`` under ``key``, replacing any value and its expiry."""
 

@@ -73,6 +73,11 @@ class MemoryStore:
         entry = self._text(key)
         return None if entry is None else str(entry.value)
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        # Like MGET: a key holding a sorted set reads as absent instead of raising.
+        entries = [self._live(key) for key in keys]
+        return [e.value if e is not None and isinstance(e.value, str) else None for e in entries]
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._entries[key] = _Entry(value, self._deadline(ttl))
 

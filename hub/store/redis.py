@@ -48,6 +48,11 @@ class RedisStore:
     async def get(self, key: str) -> str | None:
         return cast(str | None, await self._redis.get(self._k(key)))
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        if not keys:
+            return []
+        return cast(list[str | None], await self._redis.mget([self._k(key) for key in keys]))
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self._redis.set(self._k(key), value, px=None if ttl is None else _ms(ttl))
 
