@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -22,7 +23,11 @@ class Database:
         self.url = url
         options: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping: with asyncpg it costs three round trips (BEGIN, ping,
+            # ROLLBACK) on every checkout. A connection the server dropped fails
+            # its one request instead, and that disconnect refreshes the whole pool;
+            # recycling keeps connections from outliving idle timeouts in between.
+            options.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -42,6 +47,16 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a quick read outside a transaction: no BEGIN or ROLLBACK trips.
+
+        For the checks every request makes (who is calling); a read that needs a
+        consistent view of several tables belongs in ``session()``.
+        """
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from hub.auth.principal import Principal, known_roles, principal_of
 from hub.connectors.records import PartnerRef, PersonRef
-from hub.db import Database, User
+from hub.db import Database, PartnerOrg, User
 from hub.i18n import DEFAULT_LOCALE, N_, choose_locale, translate
 from hub.personas.layouts import Segment
 from hub.services.partner_activity import partner_ref
@@ -66,22 +65,42 @@ def refuse_foreign_ids(conn: HTTPConnection, principal: Principal) -> None:
             raise HTTPException(404)
 
 
+# The caller and their org in one row: this read runs on every page and widget call.
+_CALLER = select(
+    User.email,
+    User.roles,
+    User.partner_org_id,
+    PartnerOrg.slug,
+    PartnerOrg.name,
+    PartnerOrg.tier,
+    PartnerOrg.region,
+    PartnerOrg.partner_type,
+    PartnerOrg.domain,
+    PartnerOrg.external_ids,
+).outerjoin(PartnerOrg, User.partner_org_id == PartnerOrg.id)
+
+
 async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
     changed = translate(locale, N_("Your access has changed. Sign out and sign in again."))
-    async with db.session() as session:
-        user = await session.scalar(
-            select(User).where(User.id == principal.id).options(selectinload(User.partner_org))
+    async with db.reading() as conn:
+        row = (await conn.execute(_CALLER.where(User.id == principal.id))).first()
+    if row is None or row.partner_org_id != principal.partner_org_id:
+        raise HTTPException(403, changed)
+    if principal.persona not in known_roles(row.roles):
+        raise HTTPException(403, changed)
+    profile = partner = None
+    if row.partner_org_id is not None:
+        org = PartnerOrg(
+            id=row.partner_org_id,
+            slug=row.slug,
+            name=row.name,
+            tier=row.tier,
+            region=row.region,
+            partner_type=row.partner_type,
+            domain=row.domain,
+            external_ids=row.external_ids,
         )
-    if user is None or user.partner_org_id != principal.partner_org_id:
-        raise HTTPException(403, changed)
-    if principal.persona not in known_roles(user.roles):
-        raise HTTPException(403, changed)
-    org = user.partner_org
-    profile = (
-        OrgProfile(org.id, org.slug, org.name, org.tier, org.region, org.partner_type)
-        if org
-        else None
-    )
-    partner = partner_ref(org) if org else None
-    return Viewer(principal, profile, partner, PersonRef(email=user.email, partner=partner))
+        profile = OrgProfile(org.id, org.slug, org.name, org.tier, org.region, org.partner_type)
+        partner = partner_ref(org)
+    return Viewer(principal, profile, partner, PersonRef(email=row.email, partner=partner))
