@@ -34,6 +34,7 @@ from hub.web import (
     webhooks,
 )
 from hub.web.errors import ErrorPages
+from hub.web.page_cache import ChangeMiddleware, PageCache
 from hub.web.templating import make_templates
 
 # Paths whose requests prove themselves (signed SAML responses, signed webhooks).
@@ -87,6 +88,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
             exempt_prefixes=CSRF_EXEMPT,
             error=errors.response,
         ),
+        Middleware(ChangeMiddleware, cache=PageCache(hub.store, settings.signing_key)),
     ]
     return Starlette(
         routes=routes,

@@ -24,7 +24,6 @@ from starlette.routing import BaseRoute, Route
 from hub.auth.principal import require_principal
 from hub.db.types import utcnow
 from hub.i18n import N_, translate
-from hub.middleware.csrf import csrf_token
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services import engagement_home
@@ -150,14 +149,16 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             who.widget,
             who.locale,
             settings=settings,
-            extra={"csrf": csrf_token(request), "notice": notice, "error": error},
+            extra={"notice": notice, "error": error},
             remember=not (notice or error),
         )
         headers = {"Cache-Control": "private, no-store", "X-Widget": who.widget.name}
         if status < 400 and who.widget.name != "leaderboard":
             # Points may have moved: hub.js reloads the points and leaderboard widgets.
             headers["HX-Trigger"] = POINTS_CHANGED
-        return HTMLResponse(rendered.html, status_code=status, headers=headers)
+        return HTMLResponse(
+            renderer.html_for(rendered, request), status_code=status, headers=headers
+        )
 
     async def guarded(request: Request, name: str, act: Action) -> Response:
         who = await caller(request, name)

@@ -1,7 +1,10 @@
-"""The persona homepage: the shell with widget skeletons, layout changes, persona switching.
+"""The persona homepage: the shell with its widgets, layout changes, persona switching.
 
 One URL, one view: an htmx request to a layout change gets the ``layout``
 block of ``home.html``; without JavaScript the forms post and redirect back.
+Widgets rendered moments ago for the caller are put straight into the page,
+the rest as skeletons that load on their own; a page whose every widget was
+at hand is kept whole for a moment (``hub.web.page_cache``).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import Principal, principal_of, require_principal
 from hub.i18n import N_, translate
+from hub.middleware.csrf import csrf_token
 from hub.middleware.sessions import session_of
 from hub.personas.catalogue import PersonaBook, default_personas
 from hub.personas.layouts import Layout, LayoutError, edit, resolve
@@ -25,6 +30,7 @@ from hub.resources import Hub
 from hub.services import layouts as layout_store
 from hub.web import admin_layouts
 from hub.web import widgets as widget_routes
+from hub.web.page_cache import Epochs, Kept
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.widgets.catalogue import build_registry
 
@@ -50,8 +56,17 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
     book = book or make_book()
     renderer = widget_routes.WidgetRenderer(hub, templates)
 
+    pages = renderer.pages
+    no_store = {"Cache-Control": "private, no-store"}
+
     def page_context(
-        viewer: Viewer, layout: Layout, *, editing: bool = False, focus: str = "", said: str = ""
+        viewer: Viewer,
+        layout: Layout,
+        frames: dict[str, Kept],
+        *,
+        editing: bool = False,
+        focus: str = "",
+        said: str = "",
     ) -> dict[str, Any]:
         persona = book[layout.persona]
         on_page = [book.registry[name] for name in layout.widgets]
@@ -63,6 +78,8 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
             "personas": [book[role] for role in viewer.principal.roles if role in book],
             "layout": layout,
             "widgets": on_page,
+            # Widgets rendered moments ago go straight in; the rest load on their own.
+            "frames": {name: Markup(kept.html) for name, kept in frames.items()},  # noqa: S704
             "addable": addable,
             "landing": landing,
             "editing": editing,
@@ -83,14 +100,36 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         if not principal.roles or principal.persona not in book:
             return templates.TemplateResponse(request, "no_access.html", {}, status_code=403)
         refuse_foreign_ids(request, principal)
-        viewer = await load_viewer(hub.db, principal, locale_of(request))
+        locale = locale_of(request)
+        viewer = await load_viewer(hub.db, principal, locale)
+        token = csrf_token(request)
+        kept, epochs = await pages.page(principal, locale)
+        if kept is not None:
+            return HTMLResponse(pages.fill(kept.html, token), headers=no_store)
         layout = await current_layout(hub, book, viewer)
-        return templates.TemplateResponse(
-            request,
-            "home.html",
-            page_context(viewer, layout),
-            headers={"Cache-Control": "private, no-store"},
-        )
+        frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
+        html = render(request, page_context(viewer, layout, frames))
+        if frames and len(frames) == len(layout.widgets) and not layout.fell_back:
+            expires = min(frame.expires for frame in frames.values())
+            await pages.keep_page(
+                principal, locale, html.replace(token, pages.slot), epochs, expires
+            )
+        return HTMLResponse(pages.fill(html, token), headers=no_store)
+
+    def render(request: Request, context: dict[str, Any], block: str | None = None) -> str:
+        response = templates.TemplateResponse(request, "home.html", context, block_name=block)
+        return bytes(response.body).decode()
+
+    async def layout_block(
+        request: Request, viewer: Viewer, epochs: Epochs, *, focus: str, said: str
+    ) -> Response:
+        """The page's ``layout`` block after a change, its widgets' kept frames in place."""
+        layout = await current_layout(hub, book, viewer)
+        principal, locale = viewer.principal, locale_of(request)
+        frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
+        context = page_context(viewer, layout, frames, editing=True, focus=focus, said=said)
+        html = render(request, context, "layout")
+        return HTMLResponse(pages.fill(html, csrf_token(request)), headers=no_store)
 
     async def change_layout(request: Request) -> Response:
         principal, viewer = await signed_in_viewer(request)
@@ -98,6 +137,8 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         action = str(form.get("action") or "")[:MAX_FIELD]
         name = str(form.get("widget") or "")[:MAX_FIELD]
         locale = locale_of(request)
+        # Read before the change: the kept widget frames are still right after a layout edit.
+        epochs = await pages.epochs(principal)
         layout = await current_layout(hub, book, viewer)
         try:
             if action == "reset":
@@ -114,13 +155,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
             raise HTTPException(exc.status, message) from None
         if not _is_htmx(request):
             return RedirectResponse("/", status_code=303)
-        layout = await current_layout(hub, book, viewer)
-        return templates.TemplateResponse(
-            request,
-            "home.html",
-            page_context(viewer, layout, editing=True, focus=f"{action}:{name}", said=said),
-            block_name="layout",
-        )
+        return await layout_block(request, viewer, epochs, focus=f"{action}:{name}", said=said)
 
     async def switch_persona(request: Request) -> Response:
         principal = require_principal(request)

@@ -33,6 +33,7 @@ from hub.middleware.csrf import csrf_token
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.homepage import HomepageServices
+from hub.web.page_cache import PageCache
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.widgets.base import Setting, Widget, WidgetContext, WidgetView
 
@@ -50,10 +51,18 @@ MEMO_LIMIT = 50_000
 
 @dataclass(frozen=True)
 class Rendered:
-    """A widget's fragment and the state it ended in (ok, stale, empty, failed)."""
+    """A widget's fragment and the state it ended in (ok, stale, empty, failed).
+
+    ``html`` carries the page cache's slot where the session's CSRF token goes
+    (``WidgetRenderer.html_for`` fills it), so it can be kept and shown again.
+    """
 
     html: str
     state: str
+
+    @property
+    def keepable(self) -> bool:
+        return self.state in {"ok", "empty"}
 
 
 def portal_for(hub: Hub, widget: Widget) -> Portal | None:
@@ -74,6 +83,7 @@ class WidgetRenderer:
         self.hub = hub
         self.templates = templates
         self.services = HomepageServices(hub.db, hub.store, hub.backends)
+        self.pages = PageCache(hub.store, hub.settings.signing_key)
         self._viewers: dict[Principal, tuple[float, Viewer]] = {}
         self._remembered: dict[str, tuple[float, str]] = {}
 
@@ -118,7 +128,7 @@ class WidgetRenderer:
         extra: Mapping[str, Any] | None = None,
         remember: bool = True,
     ) -> Rendered:
-        """The widget's frame; ``extra`` goes to its body (a form's token, notice or error).
+        """The widget's frame; ``extra`` goes to its body (a form's notice or error).
 
         ``remember=False`` keeps a one-off body (one carrying a form's outcome) from
         becoming the last good value shown when the widget later fails.
@@ -158,6 +168,7 @@ class WidgetRenderer:
         return template.render(
             {
                 **extra,
+                "csrf": self.pages.slot,
                 "figures": view.figures,
                 "view": view,
                 "widget": widget,
@@ -168,6 +179,10 @@ class WidgetRenderer:
 
     def _frame(self, values: dict[str, Any]) -> str:
         return self.templates.env.get_template("widgets/_frame.html").render(values)
+
+    def html_for(self, rendered: Rendered, request: Request) -> str:
+        """The fragment as this caller's browser gets it: their CSRF token in its forms."""
+        return self.pages.fill(rendered.html, csrf_token(request))
 
     async def _remember(
         self, viewer: Viewer, widget: Widget, locale: str, body: str, view: WidgetView
@@ -269,16 +284,22 @@ def routes(
             )
         settings = settings_from(request, widget, locale)
         viewer = await renderer.viewer(principal, locale)
-        rendered = await renderer.render(
-            viewer, widget, locale, settings=settings, extra={"csrf": csrf_token(request)}
-        )
+        pages = renderer.pages
+        epochs = await pages.epochs(principal)
+        rendered = await renderer.render(viewer, widget, locale, settings=settings)
+        if rendered.keepable and not settings and widget.fresh_for:
+            # The homepage shows this copy again instead of asking for the widget.
+            await pages.keep_frame(
+                principal, locale, widget.name, rendered.html, epochs, widget.fresh_for
+            )
+        html = renderer.html_for(rendered, request)
         headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
         if request.headers.get("hx-request") == "true":
-            return HTMLResponse(rendered.html, headers=headers)
+            return HTMLResponse(html, headers=headers)
         return templates.TemplateResponse(
             request,
             "widget_page.html",
-            {"widget": widget, "fragment": Markup(rendered.html)},  # noqa: S704
+            {"widget": widget, "fragment": Markup(html)},  # noqa: S704
             headers=headers,
         )
 

@@ -48,5 +48,7 @@ WIDGETS = (
         empty_hint=N_("No connectors are configured. Add them to the connectors file."),
         size=Size.MEDIUM,
         refresh=60,
+        # An administrator watching an outage wants it now, not a minute later.
+        reuse=10,
     ),
 )

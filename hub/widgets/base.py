@@ -193,8 +193,12 @@ class Widget:
     ``personas`` may have it on their page; ``reads`` names the backend kinds
     its loader asks (a failing kind degrades only widgets that read it);
     ``source`` is the backend whose portal the widget links to; ``refresh``
-    is how often an open page reloads it, in seconds (0: never); ``slot``
-    marks a named placeholder another part of the hub fills later.
+    is how often an open page reloads it, in seconds (0: never); ``reuse``
+    is how long a rendered copy may be put straight into a page again
+    instead of loading the widget once more, in seconds (0: never; never
+    longer than ``refresh``), the bound on how old a warm page's figures can
+    be beyond what the caller changed (their own changes show at once);
+    ``slot`` marks a named placeholder another part of the hub fills later.
     """
 
     name: str
@@ -210,10 +214,16 @@ class Widget:
     timeout: float = 6.0
     settings: tuple[Setting, ...] = ()
     slot: bool = False
+    reuse: int = 60
 
     @property
     def template(self) -> str:
         return f"widgets/{self.name}.html"
+
+    @property
+    def fresh_for(self) -> int:
+        """Seconds a rendered copy may be put into a page again."""
+        return min(self.reuse, self.refresh) if self.refresh else self.reuse
 
     def allows(self, persona: str) -> bool:
         return persona in self.personas

@@ -112,6 +112,10 @@ async def load_recognition_budget(context: WidgetContext) -> WidgetView:
     )
 
 
+# Points, boards and kudos move with other people's actions too: a page shows
+# them again for at most this long (the caller's own actions show at once).
+ENGAGEMENT_REUSE = 30
+
 WIDGETS = (
     Widget(
         name="next_best_action",
@@ -122,6 +126,7 @@ WIDGETS = (
         empty_hint=N_("Nothing to suggest right now: you are on top of things."),
         size=Size.MEDIUM,
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
     ),
     Widget(
         name="points_badges",
@@ -132,6 +137,7 @@ WIDGETS = (
         empty_hint=N_("No points yet. Sign in, learn and sell to earn your first."),
         settings=(BADGE_VIEW,),
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
     ),
     Widget(
         name="leaderboard",
@@ -142,6 +148,7 @@ WIDGETS = (
         empty_hint=N_("Nobody has earned points in this period yet."),
         settings=(BOARD_PERIOD, BOARD_SCOPE),
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
     ),
     Widget(
         name="recognition_feed",
@@ -152,6 +159,7 @@ WIDGETS = (
         empty_hint=N_("No kudos yet. Be the first to thank a colleague."),
         size=Size.MEDIUM,
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
     ),
     Widget(
         name="pulse_survey",
@@ -161,6 +169,7 @@ WIDGETS = (
         loader=load_pulse_survey,
         empty_hint=N_("No survey is due. Thank you for your answers."),
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
         # Nothing due: the widget leaves the page instead of saying so.
         slot=True,
     ),
@@ -172,5 +181,6 @@ WIDGETS = (
         loader=load_recognition_budget,
         empty_hint=N_("You have no giving budget this period. An administrator grants one."),
         refresh=0,
+        reuse=ENGAGEMENT_REUSE,
     ),
 )
