@@ -55,7 +55,8 @@ PEOPLE = {
     "admin": "admin@vendor.example",
 }
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-WIDGET = re.compile(r'hx-get="/widgets/(\w+)"')
+# Widgets the page left to load (kept ones are already in it).
+WIDGET = re.compile(r'hx-get="/widgets/(\w+)"\s+hx-trigger="load')
 
 
 @dataclass
