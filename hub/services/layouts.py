@@ -14,19 +14,29 @@ from hub.personas.layouts import LAYOUT_VERSION, Override, SavedLayout
 async def layout_records(
     db: Database, user_id: int, persona: str
 ) -> tuple[list[Override], SavedLayout | None]:
-    """The overrides for ``persona`` and the user's saved layout for it, in one session."""
-    async with db.session() as session:
-        overrides = (
-            await session.scalars(select(LayoutOverride).where(LayoutOverride.persona == persona))
-        ).all()
-        saved = await session.scalar(
-            select(UserLayout).where(UserLayout.user_id == user_id, UserLayout.persona == persona)
+    """The overrides for ``persona`` and the user's saved layout for it (read on every page)."""
+    override = LayoutOverride
+    async with db.reading() as conn:
+        overrides = await conn.execute(
+            select(
+                override.id,
+                override.persona,
+                override.partner_type,
+                override.tier,
+                override.region,
+                override.version,
+                override.widgets,
+            ).where(override.persona == persona)
         )
+        saved = (
+            await conn.execute(
+                select(UserLayout.version, UserLayout.widgets).where(
+                    UserLayout.user_id == user_id, UserLayout.persona == persona
+                )
+            )
+        ).first()
     return (
-        [
-            Override(o.id, o.persona, o.partner_type, o.tier, o.region, o.version, o.widgets)
-            for o in overrides
-        ],
+        [Override(*row) for row in overrides],
         SavedLayout(saved.version, saved.widgets) if saved else None,
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
@@ -65,26 +65,31 @@ def refuse_foreign_ids(conn: HTTPConnection, principal: Principal) -> None:
             raise HTTPException(404)
 
 
-# The caller and their org in one row: this read runs on every page and widget call.
-_CALLER = select(
-    User.email,
-    User.roles,
-    User.partner_org_id,
-    PartnerOrg.slug,
-    PartnerOrg.name,
-    PartnerOrg.tier,
-    PartnerOrg.region,
-    PartnerOrg.partner_type,
-    PartnerOrg.domain,
-    PartnerOrg.external_ids,
-).outerjoin(PartnerOrg, User.partner_org_id == PartnerOrg.id)
+# The caller and their org in one row: this read runs on every page and widget call, so
+# it is one statement object, bound per call (no new expression and cache key each time).
+_CALLER = (
+    select(
+        User.email,
+        User.roles,
+        User.partner_org_id,
+        PartnerOrg.slug,
+        PartnerOrg.name,
+        PartnerOrg.tier,
+        PartnerOrg.region,
+        PartnerOrg.partner_type,
+        PartnerOrg.domain,
+        PartnerOrg.external_ids,
+    )
+    .outerjoin(PartnerOrg, User.partner_org_id == PartnerOrg.id)
+    .where(User.id == bindparam("user_id"))
+)
 
 
 async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
     changed = translate(locale, N_("Your access has changed. Sign out and sign in again."))
     async with db.reading() as conn:
-        row = (await conn.execute(_CALLER.where(User.id == principal.id))).first()
+        row = (await conn.execute(_CALLER, {"user_id": principal.id})).first()
     if row is None or row.partner_org_id != principal.partner_org_id:
         raise HTTPException(403, changed)
     if principal.persona not in known_roles(row.roles):
