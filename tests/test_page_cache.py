@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -166,8 +165,8 @@ async def test_kept_copies_run_out(rig: HomeRig, monkeypatch: pytest.MonkeyPatch
     await rig.sign_in(OWNER)
     await load_page(rig)
     assert LEFT_TO_LOAD.findall((await rig.client.get("/")).text) == []
-    later = time.time() + 61  # past every widget's reuse (60 s at most)
-    monkeypatch.setattr(page_cache.time, "time", lambda: later)
+    later = page_cache.now() + 61  # past every widget's reuse (60 s at most)
+    monkeypatch.setattr(page_cache, "now", lambda: later)
     page = (await rig.client.get("/")).text
     assert LEFT_TO_LOAD.findall(page) == ON_PAGE.findall(page)
 

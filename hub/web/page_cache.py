@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -44,6 +43,11 @@ EVERYONE = "home-epoch:all"
 EVERYONE_PREFIXES = ("/admin",)
 
 
+def now() -> float:
+    """Wall-clock seconds: kept copies are shared by every worker, so not a monotonic clock."""
+    return time.time()
+
+
 def _user_epoch(user_id: int) -> str:
     return f"home-epoch:user:{user_id}"
 
@@ -54,9 +58,6 @@ class Epochs:
 
     user: str
     everyone: str
-
-    def as_list(self) -> list[str]:
-        return [self.user, self.everyone]
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,17 @@ class PageCache:
         return Epochs(raw[0] or "0", raw[1] or "0")
 
     @staticmethod
-    def _valid(raw: str | None, epochs: Epochs, now: float) -> Kept | None:
+    def _valid(raw: str | None, epochs: Epochs, at: float) -> Kept | None:
+        """A kept value, ``"<expires> <user epoch> <everyone's epoch>\\n<html>"``, if fresh."""
         if raw is None:
             return None
+        head, _, html = raw.partition("\n")
         try:
-            data = json.loads(raw)
-            kept = Kept(str(data["html"]), float(data["expires"]))
-            fresh = data["epochs"] == epochs.as_list() and now < kept.expires
-        except (ValueError, KeyError, TypeError):
+            expires, user, everyone = head.split(" ")
+            kept = Kept(html, float(expires))
+        except ValueError:
             return None
+        fresh = user == epochs.user and everyone == epochs.everyone and at < kept.expires
         return kept if fresh else None
 
     async def epochs(self, principal: Principal) -> Epochs:
@@ -113,7 +116,7 @@ class PageCache:
             _user_epoch(principal.id), EVERYONE, self._page_key(principal, locale)
         )
         epochs = self._epochs(raw)
-        return self._valid(raw[2], epochs, time.time()), epochs
+        return self._valid(raw[2], epochs, now()), epochs
 
     async def frames(
         self, principal: Principal, locale: str, names: list[str], epochs: Epochs
@@ -122,18 +125,16 @@ class PageCache:
         if not names:
             return {}
         raw = await self.store.get_many(*(self._frame_key(principal, locale, n) for n in names))
-        now = time.time()
+        at = now()
         found = {
-            name: self._valid(value, epochs, now) for name, value in zip(names, raw, strict=True)
+            name: self._valid(value, epochs, at) for name, value in zip(names, raw, strict=True)
         }
         return {name: kept for name, kept in found.items() if kept is not None}
 
     async def keep_frame(
         self, principal: Principal, locale: str, widget: str, html: str, epochs: Epochs, ttl: int
     ) -> None:
-        await self._keep(
-            self._frame_key(principal, locale, widget), html, epochs, time.time() + ttl
-        )
+        await self._keep(self._frame_key(principal, locale, widget), html, epochs, now() + ttl)
 
     async def keep_page(
         self, principal: Principal, locale: str, html: str, epochs: Epochs, expires: float
@@ -141,10 +142,11 @@ class PageCache:
         await self._keep(self._page_key(principal, locale), html, epochs, expires)
 
     async def _keep(self, key: str, html: str, epochs: Epochs, expires: float) -> None:
-        ttl = expires - time.time()
+        ttl = expires - now()
         if ttl <= 0:
             return
-        value = json.dumps({"html": html, "expires": expires, "epochs": epochs.as_list()})
+        # Plain text, not JSON: a page is tens of kilobytes of HTML, read on every visit.
+        value = f"{expires:.3f} {epochs.user} {epochs.everyone}\n{html}"
         try:
             await self.store.set(key, value, ttl=ttl)
         except Exception:
