@@ -72,3 +72,41 @@ def test_keyboard_only_reorder_survives_a_reload(demo_server: DemoServer, browse
         page.get_by_role("button", name="Reset to default").click()
         page.wait_for_timeout(300)
         context.close()
+
+
+def test_a_reloaded_page_comes_whole_and_its_forms_still_work(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(demo_server.base_url + "/auth/demo")
+    page.locator('button[data-email="rep@acme.example"]').click()
+    expect(page.locator('.widget-grid [aria-busy="true"]')).to_have_count(0, timeout=15_000)
+
+    asked: list[str] = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if "/widgets/" in request.url else None
+    )
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert asked == [], "every widget came in the page itself"
+    expect(page.locator('.widget-grid [aria-busy="true"]')).to_have_count(0)
+    expect(page.locator("#widget-progress_to_goal")).to_contain_text("$")
+
+    # A form inside a widget that came with the page carries this session's token.
+    feed = page.locator("#widget-recognition_feed")
+    feed.get_by_text("Thank a colleague", exact=True).click()
+    feed.get_by_label("Who").select_option(index=1)
+    feed.get_by_label("What for").fill("Thanks for covering the Tuesday demo")
+    feed.get_by_label("Value").select_option("teamwork")
+    feed.get_by_role("button", name="Send kudos").click()
+    expect(feed).to_contain_text("Kudos sent to")
+    # The sender's own change is on the page at the next load, not a minute later.
+    page.reload()
+    expect(page.locator("#widget-recognition_feed .kudos-list")).to_contain_text(
+        "Thanks for covering the Tuesday demo", timeout=15_000
+    )
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    context.close()
