@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from hub import scheduler
 from hub.auth import demo as demo_auth
 from hub.auth import routes as auth_routes
+from hub.db.callers import watch_callers
 from hub.middleware.body_limit import BodyLimitMiddleware
 from hub.middleware.crash_guard import CrashGuardMiddleware
 from hub.middleware.csrf import CSRFMiddleware
@@ -65,7 +66,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with scheduler.in_process(hub):
+            async with scheduler.in_process(hub), watch_callers(hub.db.url, hub.db.callers):
                 yield
         finally:
             await hub.close()

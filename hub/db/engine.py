@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from hub.db.callers import CallerMemo
+
 
 class Database:
     """One engine per process; ``session()`` hands out a unit of work."""
@@ -32,6 +34,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Callers' access rows, trusted only while PostgreSQL reports their changes.
+        self.callers = CallerMemo()
 
     @property
     def is_sqlite(self) -> bool:

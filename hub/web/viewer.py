@@ -88,8 +88,13 @@ _CALLER = (
 async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
     changed = translate(locale, N_("Your access has changed. Sign out and sign in again."))
-    async with db.reading() as conn:
-        row = (await conn.execute(_CALLER, {"user_id": principal.id})).first()
+    row = db.callers.get(principal.id)
+    if row is None:
+        generation = db.callers.generation
+        async with db.reading() as conn:
+            row = (await conn.execute(_CALLER, {"user_id": principal.id})).first()
+        if row is not None:
+            db.callers.keep(principal.id, row, generation)
     if row is None or row.partner_org_id != principal.partner_org_id:
         raise HTTPException(403, changed)
     if principal.persona not in known_roles(row.roles):

@@ -88,7 +88,13 @@ class WidgetRenderer:
         self._remembered: dict[str, tuple[float, str]] = {}
 
     async def viewer(self, principal: Principal, locale: str) -> Viewer:
-        """The caller re-checked against the database, at most every ``VIEWER_TTL`` seconds."""
+        """The caller re-checked against the database, at most every ``VIEWER_TTL`` seconds.
+
+        Where PostgreSQL reports access changes (``hub.db.callers``) every call
+        checks, from memory, and a change counts at once instead.
+        """
+        if self.hub.db.callers.listening:
+            return await load_viewer(self.hub.db, principal, locale)
         now = time.monotonic()
         cached = self._viewers.get(principal)
         if cached is not None and now - cached[0] < VIEWER_TTL:
