@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from starlette.exceptions import HTTPException
 
 from hub.auth.principal import Principal
@@ -115,3 +115,27 @@ async def test_postgresql_tells_a_listening_process_of_a_revoked_role(db: Databa
             await load_viewer(db, owner)
         assert refused.value.status_code == 403
     assert not db.callers.listening
+
+
+async def test_a_lost_listener_falls_back_to_the_database_and_comes_back(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("needs PostgreSQL (HUB_TEST_DATABASE_URL)")
+    await seed_demo(db)
+    owner = await _principal(db, "owner@acme.example")
+    async with watch_callers(db.url, db.callers):
+        await _until(lambda: db.callers.listening)
+        await load_viewer(db, owner)
+        assert db.callers.get(owner.id) is not None
+        before = db.callers.generation
+        async with db.transaction() as session:  # as a failover or an operator would
+            await session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            )
+        # Stopped (dropping what it kept), then listening again on a new connection.
+        await _until(lambda: db.callers.generation >= before + 2 and db.callers.listening)
+        assert db.callers.get(owner.id) is None, "nothing kept from before the loss"
+        await load_viewer(db, owner)
+        assert db.callers.get(owner.id) is not None
