@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,7 +92,20 @@ async def quiet_partners(session: AsyncSession, now: datetime, days: int) -> lis
     return sorted(orgs, key=lambda org: (org.last_activity_at is not None, org.last_activity_at))
 
 
-def partner_ref(org: PartnerOrg) -> PartnerRef:
+class OrgFields(Protocol):
+    """What ``partner_ref`` reads: a ``PartnerOrg`` or a row with the same columns."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def domain(self) -> str | None: ...
+    @property
+    def external_ids(self) -> dict[str, Any] | None: ...
+
+
+def partner_ref(org: OrgFields) -> PartnerRef:
     """How connectors are told about ``org``: slug, name, domain and per-connector ids."""
     return PartnerRef(
         slug=org.slug,

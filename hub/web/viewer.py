@@ -85,32 +85,44 @@ _CALLER = (
 )
 
 
+@dataclass(frozen=True)
+class Caller:
+    """What the database says of a caller, derived once per read (and kept while it holds)."""
+
+    email: str
+    roles: tuple[str, ...]
+    partner_org_id: int | None
+    org: OrgProfile | None
+    partner: PartnerRef | None
+
+
+async def _read_caller(db: Database, user_id: int) -> Caller | None:
+    async with db.reading() as conn:
+        row = (await conn.execute(_CALLER, {"user_id": user_id})).first()
+    if row is None:
+        return None
+    if row.partner_org_id is None:
+        return Caller(row.email, known_roles(row.roles), None, None, None)
+    profile = OrgProfile(
+        row.partner_org_id, row.slug, row.name, row.tier, row.region, row.partner_type
+    )
+    return Caller(row.email, known_roles(row.roles), row.partner_org_id, profile, partner_ref(row))
+
+
 async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
-    changed = translate(locale, N_("Your access has changed. Sign out and sign in again."))
-    row = db.callers.get(principal.id)
-    if row is None:
+    caller = db.callers.get(principal.id)
+    if caller is None:
         generation = db.callers.generation
-        async with db.reading() as conn:
-            row = (await conn.execute(_CALLER, {"user_id": principal.id})).first()
-        if row is not None:
-            db.callers.keep(principal.id, row, generation)
-    if row is None or row.partner_org_id != principal.partner_org_id:
-        raise HTTPException(403, changed)
-    if principal.persona not in known_roles(row.roles):
-        raise HTTPException(403, changed)
-    profile = partner = None
-    if row.partner_org_id is not None:
-        org = PartnerOrg(
-            id=row.partner_org_id,
-            slug=row.slug,
-            name=row.name,
-            tier=row.tier,
-            region=row.region,
-            partner_type=row.partner_type,
-            domain=row.domain,
-            external_ids=row.external_ids,
-        )
-        profile = OrgProfile(org.id, org.slug, org.name, org.tier, org.region, org.partner_type)
-        partner = partner_ref(org)
-    return Viewer(principal, profile, partner, PersonRef(email=row.email, partner=partner))
+        caller = await _read_caller(db, principal.id)
+        if caller is not None:
+            db.callers.keep(principal.id, caller, generation)
+    if (
+        caller is None
+        or caller.partner_org_id != principal.partner_org_id
+        or principal.persona not in caller.roles
+    ):
+        changed = N_("Your access has changed. Sign out and sign in again.")
+        raise HTTPException(403, translate(locale, changed))
+    person = PersonRef(email=caller.email, partner=caller.partner)
+    return Viewer(principal, caller.org, caller.partner, person)
