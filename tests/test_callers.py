@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select, text
@@ -60,9 +61,9 @@ async def test_sqlite_never_listens(db: Database) -> None:
         assert not db.callers.listening
 
 
-async def _until(condition: object, seconds: float = 5.0) -> None:
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     for _ in range(int(seconds / 0.02)):
-        if callable(condition) and condition():
+        if condition():
             return
         await asyncio.sleep(0.02)
     raise AssertionError("timed out")
