@@ -1,0 +1,48 @@
+"""Who is asking, in the terms every service shares: audience, segment and requester.
+
+A leaf module (it imports nothing of the hub) so that auth, personas, widgets and
+services can all name the same types instead of keeping copies of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Audience(StrEnum):
+    """Whose side a persona works for: a partner org's people or the vendor's staff."""
+
+    PARTNER = "partner"
+    VENDOR = "vendor"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The partner segment layouts, suggestions and surveys vary by; empty for vendor staff."""
+
+    partner_type: str = ""
+    tier: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The signed-in person a service acts for: user, persona in use, and their org's segment."""
+
+    user_id: int
+    persona: str
+    segment: Segment = field(default_factory=Segment)
+    partner_org_id: int | None = None
+
+    @property
+    def tier(self) -> str:
+        return self.segment.tier
+
+    @property
+    def partner_type(self) -> str:
+        return self.segment.partner_type
+
+    @property
+    def region(self) -> str:
+        return self.segment.region
