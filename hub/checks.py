@@ -59,9 +59,15 @@ async def _saml(hub: Hub) -> str:
         xml = settings.saml_idp_metadata_file.read_bytes()
         where = str(settings.saml_idp_metadata_file)
     else:
-        response = await hub.http.get(str(settings.saml_idp_metadata_url), timeout=TIMEOUT)
+        url = (
+            settings.saml_idp_metadata_url.get_secret_value()
+            if settings.saml_idp_metadata_url
+            else ""
+        )
+        response = await hub.http.get(url, timeout=TIMEOUT)
         response.raise_for_status()
-        xml, where = response.content, str(settings.saml_idp_metadata_url)
+        # The URL may carry a token: name the setting, not its value.
+        xml, where = response.content, "HUB_SAML_IDP_METADATA_URL"
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     root = etree.fromstring(xml, parser=parser)
     if not root.tag.endswith("EntityDescriptor"):

@@ -6,15 +6,21 @@ against these fields by ``tests/test_docs.py`` so none goes undocumented.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HUB_"
+# Variables under the prefix that are not settings of the hub process: the test suite's own.
+RESERVED_PREFIXES = (ENV_PREFIX + "TEST_",)
 
 
 class SettingsError(Exception):
@@ -52,7 +58,7 @@ class Settings(BaseSettings):
         default=Path("."),
         description="Folder for the embedded SQLite database and demo files.",
     )
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
         description=(
             "SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db."
@@ -68,8 +74,9 @@ class Settings(BaseSettings):
     )
     oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
     oidc_client_secret: SecretStr | None = Field(default=None, description="OIDC client secret.")
-    saml_idp_metadata_url: str | None = Field(
-        default=None, description="URL of the SAML IdP's metadata XML."
+    saml_idp_metadata_url: SecretStr | None = Field(
+        default=None,
+        description="URL of the SAML IdP's metadata XML (a secret: such URLs often carry a token).",
     )
     saml_idp_metadata_file: Path | None = Field(
         default=None, description="Path of the SAML IdP's metadata XML (instead of a URL)."
@@ -127,10 +134,12 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _database_url_is_async(cls, value: str | None) -> str | None:
+    def _database_url_is_async(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if not value.get_secret_value().startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
             raise ValueError(
                 "expected sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db"
             )
@@ -177,7 +186,7 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.db').resolve()}"
 
     @property
@@ -188,19 +197,50 @@ class Settings(BaseSettings):
         return b"partner-hub-demo-only:" + str(self.data_dir.resolve()).encode()
 
 
-_SECRET_FIELDS = frozenset({"secret_key", "redis_url", "oidc_client_secret", "database_url"})
+_SECRET_FIELDS = frozenset(
+    name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)
+)
 
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and ``.env``), or raise :class:`SettingsError`."""
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment (and ``.env``), or raise :class:`SettingsError`.
+
+    A ``HUB_`` variable that is no setting stops start-up: a typo such as ``HUB_REDIS_URI``
+    would otherwise run production on the embedded defaults without a word.
+    """
+    env_file = overrides.get("_env_file", ".env")
+    names = set(os.environ if environ is None else environ)
+    if isinstance(env_file, str | Path) and Path(env_file).is_file():
+        names |= {name for name in dotenv_values(env_file) if name}
+    unknown = unknown_variables(names)
+    if unknown:
+        raise SettingsError("invalid configuration:\n" + "\n".join(unknown))
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(describe_errors(exc)) from None
+
+
+def unknown_variables(names: set[str]) -> list[str]:
+    """One line per ``HUB_`` name in ``names`` that is no setting, with the nearest known name."""
+    known = [env_name(field) for field in Settings.model_fields]
+    # Compared without the prefix, which every name shares and would make anything look near.
+    stems = {name.removeprefix(ENV_PREFIX): name for name in known}
+    lines = []
+    for name in sorted(names):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        if upper.startswith(RESERVED_PREFIXES):
+            continue
+        nearest = difflib.get_close_matches(upper.removeprefix(ENV_PREFIX), stems, n=1, cutoff=0.7)
+        hint = f"; did you mean {stems[nearest[0]]}?" if nearest else ""
+        lines.append(f"  {name}: not a setting of the hub{hint}")
+    return lines
 
 
 def describe_errors(exc: ValidationError) -> str:

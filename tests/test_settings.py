@@ -84,3 +84,49 @@ def test_cli_reports_bad_settings_and_exits_2(
     monkeypatch.chdir(Path(__file__).parent)  # no .env here
     assert main(["check"]) == 2
     assert "HUB_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_an_unknown_variable_stops_start_up_naming_the_nearest_setting() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"HUB_REDIS_URI": "redis://cache:6379/0"}, _env_file=None, secret_key=KEY)
+    assert "HUB_REDIS_URI" in str(error.value)
+    assert "did you mean HUB_REDIS_URL?" in str(error.value)
+    with pytest.raises(SettingsError, match=r"HUB_NONSENSE_FLAG: not a setting of the hub$"):
+        load_settings({"HUB_NONSENSE_FLAG": "1"}, _env_file=None, secret_key=KEY)
+
+
+def test_other_variables_and_the_test_suites_own_are_not_settings_errors() -> None:
+    environ = {"PATH": "/bin", "HUB_TEST_DATABASE_URL": "x", "HUB_LOG_LEVEL": "DEBUG"}
+    assert load_settings(environ, _env_file=None, secret_key=KEY).secret_key is not None
+
+
+def test_an_unknown_variable_in_the_dotenv_file_stops_start_up(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"HUB_SECRET_KEY={KEY}\nHUB_DATABSE_URL=sqlite+aiosqlite:///x.db\n")
+    with pytest.raises(SettingsError, match="did you mean HUB_DATABASE_URL"):
+        load_settings({}, _env_file=env_file)
+
+
+def test_cli_check_names_a_misspelt_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUB_REDIS_URI", "x")
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    assert main(["check"]) == 2
+    assert "HUB_REDIS_URL" in capsys.readouterr().err
+
+
+def test_urls_with_credentials_never_print() -> None:
+    settings = load(
+        secret_key=KEY,
+        database_url="postgresql+asyncpg://hub:db-pa55word@db.internal/hub",
+        redis_url="redis://:redis-pa55word@cache:6379/0",
+        saml_idp_metadata_url="https://idp.example/metadata?token=metadata-t0ken",
+    )
+    for shown in (repr(settings), str(settings), str(settings.model_dump())):
+        for secret in ("db-pa55word", "redis-pa55word", "metadata-t0ken"):
+            assert secret not in shown
+    assert "db-pa55word" in settings.effective_database_url
+    with pytest.raises(SettingsError) as error:
+        load(secret_key=KEY, database_url="mysql://root:db-pa55word@db/hub")
+    assert "db-pa55word" not in str(error.value)

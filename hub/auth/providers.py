@@ -90,7 +90,9 @@ def env_providers(settings: Settings) -> list[Provider]:
                 name="saml",
                 kind="saml",
                 title="SAML single sign-on",
-                metadata_url=settings.saml_idp_metadata_url or "",
+                metadata_url=settings.saml_idp_metadata_url.get_secret_value()
+                if settings.saml_idp_metadata_url
+                else "",
                 metadata_file=settings.saml_idp_metadata_file,
                 allow_idp_initiated=settings.saml_allow_idp_initiated,
                 trusted_for_all_orgs=True,
