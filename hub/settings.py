@@ -206,7 +206,7 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
     """Read settings from the environment (and ``.env``), or raise :class:`SettingsError`.
 
     A ``HUB_`` variable that is no setting stops start-up: a typo such as ``HUB_REDIS_URI``

@@ -27,6 +27,22 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class OrgProfile:
+    """A partner org as the hub's database has it: its key, name and segment."""
+
+    id: int
+    slug: str
+    name: str
+    tier: str
+    region: str
+    partner_type: str
+
+    @property
+    def segment(self) -> Segment:
+        return Segment(self.partner_type, self.tier, self.region)
+
+
+@dataclass(frozen=True)
 class Requester:
     """The signed-in person a service acts for: user, persona in use, and their org's segment."""
 

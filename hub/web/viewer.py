@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
-from hub.auth.principal import Principal, known_roles, principal_of
+from hub.auth.principal import Principal, principal_of
 from hub.connectors.records import PartnerRef, PersonRef
-from hub.db import Database, PartnerOrg, User
+from hub.db import Database
 from hub.i18n import DEFAULT_LOCALE, N_, choose_locale, translate
+from hub.personas.audience import OrgProfile
 from hub.personas.layouts import Segment
-from hub.services.partner_activity import partner_ref
-from hub.widgets.base import OrgProfile
+from hub.services.callers import read_caller
 
 # Query parameters that would name an org or a person; any value but the caller's own is refused.
 IDENTIFYING_PARAMS = frozenset(
@@ -65,56 +64,12 @@ def refuse_foreign_ids(conn: HTTPConnection, principal: Principal) -> None:
             raise HTTPException(404)
 
 
-# The caller and their org in one row: this read runs on every page and widget call, so
-# it is one statement object, bound per call (no new expression and cache key each time).
-_CALLER = (
-    select(
-        User.email,
-        User.roles,
-        User.partner_org_id,
-        PartnerOrg.slug,
-        PartnerOrg.name,
-        PartnerOrg.tier,
-        PartnerOrg.region,
-        PartnerOrg.partner_type,
-        PartnerOrg.domain,
-        PartnerOrg.external_ids,
-    )
-    .outerjoin(PartnerOrg, User.partner_org_id == PartnerOrg.id)
-    .where(User.id == bindparam("user_id"))
-)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """What the database says of a caller, derived once per read (and kept while it holds)."""
-
-    email: str
-    roles: tuple[str, ...]
-    partner_org_id: int | None
-    org: OrgProfile | None
-    partner: PartnerRef | None
-
-
-async def _read_caller(db: Database, user_id: int) -> Caller | None:
-    async with db.reading() as conn:
-        row = (await conn.execute(_CALLER, {"user_id": user_id})).first()
-    if row is None:
-        return None
-    if row.partner_org_id is None:
-        return Caller(row.email, known_roles(row.roles), None, None, None)
-    profile = OrgProfile(
-        row.partner_org_id, row.slug, row.name, row.tier, row.region, row.partner_type
-    )
-    return Caller(row.email, known_roles(row.roles), row.partner_org_id, profile, partner_ref(row))
-
-
 async def load_viewer(db: Database, principal: Principal, locale: str = DEFAULT_LOCALE) -> Viewer:
     """The caller as the database has them now; 403 when their org or role changed."""
     caller = db.callers.get(principal.id)
     if caller is None:
         generation = db.callers.generation
-        caller = await _read_caller(db, principal.id)
+        caller = await read_caller(db, principal.id)
         if caller is not None:
             db.callers.keep(principal.id, caller, generation)
     if (

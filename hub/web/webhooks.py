@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.resources import Hub
 from hub.services import activity
-from hub.services.users import user_by_email
+from hub.services.inbound import record_backend_event
 
 log = logging.getLogger("hub.webhooks")
 
@@ -94,21 +94,18 @@ def routes(hub: Hub) -> list[BaseRoute]:
         occurred_at = event.data.occurred_at or event.timestamp
         if occurred_at.tzinfo is None:
             raise HTTPException(422, "Times must carry a timezone offset.")
-        async with hub.db.transaction() as session:
-            user = await user_by_email(session, event.data.email)
-            recorded = await activity.record(
-                session,
-                activity.Activity(
-                    key=f"webhook:{name}:{request.headers['webhook-id']}",
-                    kind=kind,
-                    occurred_at=occurred_at,
-                    user_id=user.id if user else None,
-                    partner_org_id=user.partner_org_id if user else None,
-                    object=event.data.object,
-                    source=name,
-                    payload=event.data.model_dump(mode="json", exclude={"email", "object"}),
-                ),
-            )
+        recorded = await record_backend_event(
+            hub.db,
+            event.data.email,
+            activity.Activity(
+                key=f"webhook:{name}:{request.headers['webhook-id']}",
+                kind=kind,
+                occurred_at=occurred_at,
+                object=event.data.object,
+                source=name,
+                payload=event.data.model_dump(mode="json", exclude={"email", "object"}),
+            ),
+        )
         log.info("webhook", extra={"connector": name, "kind": kind, "recorded": recorded})
         return JSONResponse({"recorded": recorded, "kind": kind})
 

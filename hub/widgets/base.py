@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from hub.auth.principal import Principal
 from hub.connectors.backends import AllBackendsFailed, Backends
 from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+from hub.personas.audience import OrgProfile
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import ActionSubject, SuggestedAction
@@ -51,18 +52,6 @@ class Setting:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OrgProfile:
-    """The caller's partner org as the hub's database has it (segment for layouts)."""
-
-    id: int
-    slug: str
-    name: str
-    tier: str
-    region: str
-    partner_type: str
 
 
 class HubServices(Protocol):
