@@ -12,7 +12,6 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from hub import scheduler
-from hub.auth import demo as demo_auth
 from hub.auth import routes as auth_routes
 from hub.db.callers import watch_callers
 from hub.middleware.body_limit import BodyLimitMiddleware
@@ -61,6 +60,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:
+        # Demo sign-in and its cast are demo code: never imported by a production process.
+        from hub.auth import demo as demo_auth
+
         routes += demo_auth.routes(hub, templates)
 
     @asynccontextmanager

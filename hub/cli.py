@@ -12,7 +12,6 @@ from pathlib import Path
 from hub import logs
 from hub.auth import idp_cli
 from hub.connectors.config import ConnectorsError
-from hub.connectors.sandboxes import cli as sandbox_cli
 from hub.settings import Settings, SettingsError, load_settings
 
 
@@ -177,11 +176,26 @@ def build_parser() -> argparse.ArgumentParser:
         "sync", help="pull backend activity into the activity log now"
     ).set_defaults(run=cmd_sync)
     idp_cli.register(commands)
-    sandbox_cli.register(commands)
+    sandbox = commands.add_parser(
+        "sandbox", help="run one backend sandbox standalone (for benchmarks and trying adapters)"
+    )
+    sandbox.add_argument("name", help="salesforce, moodle, lrs, incentives or mautic")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, required=True)
+    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s, 0..1")
+    sandbox.set_defaults(run=cmd_sandbox)
     commands.add_parser("check", help="check the configuration and dependencies").set_defaults(
         run=cmd_check
     )
     return parser
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    # The sandboxes are demo code: loaded only when asked for, never on a production path.
+    from hub.connectors.sandboxes.cli import run_sandbox
+
+    return run_sandbox(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

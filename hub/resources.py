@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -10,10 +11,12 @@ from hub import __version__
 from hub.audit import AuditLog
 from hub.connectors.backends import Backends
 from hub.connectors.registry import build_backends, configured_connectors
-from hub.connectors.sandboxes.knobs import Knobs
 from hub.db import Database
 from hub.settings import Settings
 from hub.store import KeyValueStore, open_store
+
+if TYPE_CHECKING:  # demo code, never imported by a production process
+    from hub.connectors.sandboxes.knobs import Knobs
 
 
 @dataclass

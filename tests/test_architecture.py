@@ -7,6 +7,8 @@ so a violation fails here instead of surfacing as a tangle months later.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,24 @@ def test_the_check_catches_a_violation(tmp_path: Path, monkeypatch: pytest.Monke
     found = violations()
     assert "hub.widgets.sneaky imports httpx (hub.widgets must not)" in found
     assert any("sqlalchemy" in problem for problem in found)
+
+
+DEMO_MODULES = ("hub.connectors.sandboxes", "hub.connectors.demo", "hub.demo", "hub.auth.demo")
+
+
+def test_a_production_process_never_imports_demo_code(tmp_path: Path) -> None:
+    # A fresh interpreter: this test process has long imported the sandboxes for other tests.
+    script = tmp_path / "production.py"
+    script.write_text(
+        "import sys\n"
+        "from hub.app import create_app\n"
+        "from hub.cli import build_parser\n"
+        "from hub.settings import Settings\n"
+        "build_parser()\n"
+        f"create_app(Settings(secret_key='k' * 40, data_dir={str(tmp_path)!r}, _env_file=None))\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({DEMO_MODULES!r})))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.strip() == "[]"

@@ -124,7 +124,7 @@ def test_the_sandbox_command_prints_a_connectors_table() -> None:
     backend = next(b for b in demo_backends() if b.name == "salesforce")
     table = _stanza(backend, "http://127.0.0.1:8101")
     assert '# base_url = "http://127.0.0.1:8101"' in table
-    assert '# client_secret_env = "HUB_SALESFORCE_CLIENT_SECRET"' in table
+    assert '# client_secret_env = "SALESFORCE_CLIENT_SECRET"' in table
 
 
 async def test_hub_check_reports_a_connector_that_is_down(

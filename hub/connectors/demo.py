@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from hub.connectors.base import ConnectorConfig
 from hub.connectors.records import Kind
+from hub.connectors.registry import ConnectorSetup
 from hub.connectors.sandboxes.knobs import Knobs
 
 log = logging.getLogger("hub.connectors")
@@ -108,15 +109,6 @@ def demo_config(backend: DemoBackend, base_url: str | None = None) -> ConnectorC
         timeout=3.0,
         cache_ttl=60.0,
     )
-
-
-@dataclass
-class ConnectorSetup:
-    """Connectors to run, transports to mount on the shared client, and (demo) sandbox knobs."""
-
-    configs: list[ConnectorConfig]
-    mounts: dict[str, httpx.AsyncBaseTransport]
-    knobs: dict[str, Knobs]
 
 
 def demo_setup(available_adapters: Mapping[str, type[Any]], latency: float = 0.0) -> ConnectorSetup:

@@ -6,19 +6,32 @@ import importlib
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from hub.connectors.backends import Backends
 from hub.connectors.base import PROTOCOL_OF_KIND, Connector, ConnectorConfig
 from hub.connectors.config import ConnectorsError, load_connectors
-from hub.connectors.demo import ConnectorSetup, demo_setup
 from hub.connectors.resilience import Resilience
 from hub.store import KeyValueStore
 
+if TYPE_CHECKING:  # demo code, never imported by a production process
+    from hub.connectors.sandboxes.knobs import Knobs
+
 log = logging.getLogger("hub.connectors")
+
+
+@dataclass
+class ConnectorSetup:
+    """Connectors to run, transports to mount on the shared client, and (demo) sandbox knobs."""
+
+    configs: list[ConnectorConfig]
+    mounts: dict[str, httpx.AsyncBaseTransport]
+    knobs: dict[str, Knobs]
+
 
 # Adapter name → module holding its class; the class is found by name (or as the
 # one ``*Connector`` class the module defines), so adapters need no registration.
@@ -112,5 +125,7 @@ def configured_connectors(connectors_file: Path | None, demo: bool) -> Connector
     if connectors_file is not None:
         return ConnectorSetup(load_connectors(connectors_file), {}, {})
     if demo:
+        from hub.connectors.demo import demo_setup
+
         return demo_setup(adapters())
     return ConnectorSetup([], {}, {})

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from hub.connectors.demo import DemoBackend, demo_backends, demo_config, sandbox_app
 from hub.connectors.sandboxes.knobs import CONTROL_PATH, Knobs, KnobsError
 
 
-def register(commands: Any) -> None:
-    """Add the ``sandbox`` command to the ``hub`` parser's subcommands."""
-    names = [backend.name for backend in demo_backends()]
-    sandbox = commands.add_parser(
-        "sandbox", help="run one backend sandbox standalone (for benchmarks and trying adapters)"
-    )
-    sandbox.add_argument("name", choices=names)
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, required=True)
-    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
-    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s, 0..1")
-    sandbox.set_defaults(run=cmd_sandbox)
-
-
-def cmd_sandbox(args: argparse.Namespace) -> int:
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Serve the sandbox ``args.name`` on ``args.host``:``args.port`` until stopped."""
     import uvicorn
 
-    backend = next(b for b in demo_backends() if b.name == args.name)
+    backend = next((b for b in demo_backends() if b.name == args.name), None)
+    if backend is None:
+        names = ", ".join(b.name for b in demo_backends())
+        print(f"hub: no sandbox named {args.name!r} (there are: {names})")
+        return 2
     try:
         knobs = Knobs(latency=args.latency_ms / 1000, error_rate=args.error_rate)
     except KnobsError as exc:
@@ -57,7 +47,7 @@ def _stanza(backend: DemoBackend, base_url: str) -> str:
         lines.append(f"# [connectors.{config.name}.auth]")
         lines += [f'# {key} = "{value}"' for key, value in config.auth.items()]
         for key, value in config.secrets.items():
-            variable = f"HUB_{config.name.upper()}_{key.upper()}"
+            variable = f"{config.name.upper()}_{key.upper()}"
             lines.append(f'# {key}_env = "{variable}"    # export {variable}={value}')
     for key, value in config.options.items():
         lines.append(f"# options.{key} = {value!r}")
