@@ -139,7 +139,7 @@ def client_with(hub: Hub) -> ClientFactory:
 
     @asynccontextmanager
     async def build(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        settings = hub.settings.model_copy(update=overrides)
+        settings = Settings.model_validate({**hub.settings.model_dump(), **overrides})
         other = Hub(settings=settings, db=hub.db, store=hub.store, http=hub.http)
         transport = httpx.ASGITransport(app=create_app(settings, other), client=("203.0.113.8", 1))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
