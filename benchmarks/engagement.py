@@ -35,12 +35,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.db import ActivityEvent, Database, User
+from hub.db.engagement import ProcessedEvent
 from hub.db.migrate import upgrade
 from hub.demo.seed import seed_demo
 from hub.services.activity import Activity
 from hub.services.engagement import ledger, nba
 from hub.services.engagement.leaderboards import board_key, leaderboard
-from hub.services.engagement.models import ProcessedEvent
 from hub.services.engagement.periods import period_of
 from hub.services.engagement.processing import ingest
 from hub.services.engagement.seed import seed_engagement

@@ -21,17 +21,19 @@ from hub.middleware.request_id import RequestIdMiddleware
 from hub.middleware.security_headers import SecurityHeadersMiddleware
 from hub.middleware.sessions import SessionMiddleware
 from hub.paths import STATIC
+from hub.personas.catalogue import default_book
 from hub.resources import Hub
 from hub.settings import Settings
 from hub.web import (
     admin,
+    admin_layouts,
     admin_rules,
     api,
     engagement,
-    engagement_widgets,
     health,
     home,
     webhooks,
+    widgets,
 )
 from hub.web.errors import ErrorPages
 from hub.web.page_cache import ChangeMiddleware, PageCache
@@ -46,17 +48,22 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     hub = hub or Hub.from_settings(settings)
     templates = make_templates(settings)
     errors = ErrorPages(templates)
+    # Each shared object once: the personas, the kept pages, the widget renderer.
+    book = default_book()
+    pages = PageCache(hub.store, settings.signing_key)
+    renderer = widgets.WidgetRenderer(hub, templates, pages)
 
     routes: list[BaseRoute] = [
         *health.routes(hub),
         *api.routes(hub),
-        *home.routes(hub, templates),
+        *home.routes(hub, templates, book, renderer),
+        *widgets.routes(hub, templates, book, renderer),
         *auth_routes.routes(hub, templates),
         *webhooks.routes(hub),
         *admin.routes(hub, templates),
+        *admin_layouts.routes(hub, templates, book),
         *admin_rules.routes(hub, templates),
-        *engagement.routes(hub),
-        *engagement_widgets.routes(hub, templates, home.make_book()),
+        *engagement.routes(hub, book, renderer),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:
@@ -91,7 +98,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
             exempt_prefixes=CSRF_EXEMPT,
             error=errors.response,
         ),
-        Middleware(ChangeMiddleware, cache=PageCache(hub.store, settings.signing_key)),
+        Middleware(ChangeMiddleware, cache=pages),
     ]
     return Starlette(
         routes=routes,

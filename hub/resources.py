@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,19 @@ class Hub:
     # Demo only: each in-process sandbox's fault knobs, by connector name.
     sandbox_knobs: dict[str, Knobs] = field(default_factory=dict)
     audit: AuditLog = field(init=False)
+    # Set when a request recorded activity; the in-process scheduler evaluates it at once.
+    evaluation_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.db)
+
+    def evaluate_soon(self) -> None:
+        """Ask for recorded activity to be evaluated now rather than on the next tick.
+
+        The in-process scheduler wakes at once; ``hub worker`` processes keep their
+        15-second cron, so with Redis a request's points arrive within that.
+        """
+        self.evaluation_wanted.set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:

@@ -27,13 +27,25 @@ from hub.settings import Settings
 log = logging.getLogger("hub.scheduler")
 
 
-async def _every(seconds: float, job: Callable[[Hub], Awaitable[object]], hub: Hub) -> None:
+async def _every(
+    seconds: float,
+    job: Callable[[Hub], Awaitable[object]],
+    hub: Hub,
+    wake: asyncio.Event | None = None,
+) -> None:
+    """Run ``job`` every ``seconds``, and at once whenever ``wake`` is set."""
     while True:
+        if wake is not None:
+            wake.clear()
         try:
             await job(hub)
         except Exception:
             log.exception("scheduled job failed", extra={"job": job.__name__})
-        await asyncio.sleep(seconds)
+        if wake is None:
+            await asyncio.sleep(seconds)
+        else:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), seconds)
 
 
 async def run_sync(hub: Hub) -> SyncReport:
@@ -64,12 +76,15 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
     if hub.settings.redis_url is not None:
         yield
         return
-    jobs = [(ENGAGEMENT_EVERY, run_engagement), (LAPSE_EVERY, run_lapse)]
+    jobs: list[tuple[float, Callable[[Hub], Awaitable[object]], asyncio.Event | None]] = [
+        (ENGAGEMENT_EVERY, run_engagement, hub.evaluation_wanted),
+        (LAPSE_EVERY, run_lapse, None),
+    ]
     if hub.settings.sync_interval_minutes:
-        jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync))
+        jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
     tasks = [
-        asyncio.create_task(_every(seconds, job, hub), name=f"hub-{job.__name__}")
-        for seconds, job in jobs
+        asyncio.create_task(_every(seconds, job, hub, wake), name=f"hub-{job.__name__}")
+        for seconds, job, wake in jobs
     ]
     try:
         yield

@@ -123,19 +123,28 @@ async def test_admin_approves_and_declines_awards_waiting(
         page = await http.get("/admin")
         assert "Onsite training" in page.text
         assert "Call-a-thon" in page.text
-        decide = f"/admin/kudos/{held.recognition_id}/decision"
+        decide = f"/engagement/kudos/{held.recognition_id}/decision"
+        page_form = {"Accept": "text/html"}  # a browser's form post
         assert (
-            await http.post(decide, data={"csrf_token": token, "decision": "maybe"})
-        ).status_code == 422
-        approved = await http.post(decide, data={"csrf_token": token, "decision": "approve"})
+            await http.post(
+                decide, data={"csrf_token": token, "decision": "maybe"}, headers=page_form
+            )
+        ).status_code == 400
+        approved = await http.post(
+            decide, data={"csrf_token": token, "decision": "approve"}, headers=page_form
+        )
         assert approved.status_code == 303
         declined = await http.post(
-            f"/admin/kudos/{other.recognition_id}/decision",
+            f"/engagement/kudos/{other.recognition_id}/decision",
             data={"csrf_token": token, "decision": "decline"},
+            headers=page_form,
         )
         assert declined.status_code == 303
-        again = await http.post(decide, data={"csrf_token": token, "decision": "approve"})
+        again = await http.post(
+            decide, json={"decision": "approve"}, headers={"X-CSRF-Token": token}
+        )
         assert again.status_code == 409  # already decided
+        assert again.json()["code"] == "duplicate"
     assert await recognition.pending_kudos(seeded.db) == []
     async with seeded.db.session() as session:
         assert await ledger.balance(session, ledger.user_account(rep)) == 400
@@ -147,6 +156,6 @@ async def test_only_admins_decide_awards(admin_client: httpx.AsyncClient) -> Non
     async with admin_client as http:
         token = await demo_sign_in(http, "cam@vendor.example")
         response = await http.post(
-            "/admin/kudos/1/decision", data={"csrf_token": token, "decision": "approve"}
+            "/engagement/kudos/1/decision", data={"csrf_token": token, "decision": "approve"}
         )
     assert response.status_code == 403

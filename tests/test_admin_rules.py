@@ -10,9 +10,9 @@ import pytest
 
 from hub.app import create_app
 from hub.db.types import utcnow
+from hub.personas.audience import Requester
 from hub.resources import Hub
 from hub.services.engagement import admin_rules, nba
-from hub.services.engagement.nba import ActionSubject
 from hub.services.engagement.seed import seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
 from tests.conftest import BASE_URL
@@ -68,7 +68,12 @@ async def test_the_page_shows_each_rule_and_its_funnel(
     http, _ = admin
     rep = await user_id(seeded.db, "rep@acme.example")
     await nba.act_on_action(
-        seeded.db, seeded.store, user_id=rep, slug="earn-spiff", step="clicked", now=utcnow()
+        seeded.db,
+        seeded.store,
+        Requester(rep, "sales_rep"),
+        slug="earn-spiff",
+        step="clicked",
+        now=utcnow(),
     )
     funnel = {rule.slug: rule.funnel for rule in (await admin_rules.overview(seeded.db)).actions}
     assert (funnel["earn-spiff"].clicked, funnel["register-deal"].clicked) == (1, 0)
@@ -95,7 +100,7 @@ async def test_a_new_suggestion_is_offered_at_once(
     assert saved.status_code == 303
     rep = await user_id(seeded.db, "rep@acme.example")
     offered = await nba.next_best_actions(
-        seeded.db, ActionSubject(rep, "sales_rep"), dict(DEMO_FACTS), now=utcnow(), limit=3
+        seeded.db, Requester(rep, "sales_rep"), dict(DEMO_FACTS), now=utcnow(), limit=3
     )
     assert offered[0].slug == "book-qbr"
     assert offered[0].reason == "because 2 SPIFs close this quarter"

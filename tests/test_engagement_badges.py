@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hub.db import ActivityEvent
+from hub.db.engagement import BadgeAward, PointsTransfer
 from hub.resources import Hub
 from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.engagement import badges, ledger, streaks
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.levels import level_for
-from hub.services.engagement.models import BadgeAward, PointsTransfer
 from hub.services.engagement.processing import ingest, ingest_in, process_pending
 from tests.engagement_helpers import user_id
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.db import Database
+from hub.db.engagement import PointsEntry, PointsTransfer
 from hub.resources import Hub
 from hub.services.engagement import ledger
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import PointsEntry, PointsTransfer
 from tests.engagement_helpers import user_id
 
 pytestmark = pytest.mark.anyio

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from hub.personas.audience import Requester, Segment
 from hub.resources import Hub
 from hub.services.engagement import ledger, nba
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.nba import ActionSubject, act_on_action, next_best_actions
+from hub.services.engagement.nba import act_on_action, next_best_actions
 from tests.engagement_helpers import user_id
 
 pytestmark = pytest.mark.anyio
@@ -68,7 +69,7 @@ FACTS = {
 async def test_ranked_by_value_times_priority_with_reasons(seeded: Hub) -> None:
     await _rules(seeded)
     rep = await user_id(seeded.db, "rep@acme.example")
-    subject = ActionSubject(rep, "sales_rep", tier="Gold", partner_type="Reseller")
+    subject = Requester(rep, "sales_rep", Segment(partner_type="Reseller", tier="Gold"))
     actions = await next_best_actions(seeded.db, subject, FACTS, now=NOW)
     assert [a.slug for a in actions] == ["claim-funds", "register-deal", "finish-certification"]
     assert actions[0].reason == "because 2 approved fund claims expire within 14 days"
@@ -80,13 +81,13 @@ async def test_eligibility_and_applicability_filter(seeded: Hub) -> None:
     marketer = await user_id(seeded.db, "marketer@globex.example")
     registered = await next_best_actions(
         seeded.db,
-        ActionSubject(marketer, "marketer", tier="Registered"),
+        Requester(marketer, "marketer", Segment(tier="Registered")),
         {**FACTS, "certification_done": True},
         now=NOW,
     )
     assert registered == []
     missing_facts = await next_best_actions(
-        seeded.db, ActionSubject(marketer, "sales_rep", tier="Gold"), {}, now=NOW
+        seeded.db, Requester(marketer, "sales_rep", Segment(tier="Gold")), {}, now=NOW
     )
     assert missing_facts == []
 
@@ -94,20 +95,20 @@ async def test_eligibility_and_applicability_filter(seeded: Hub) -> None:
 async def test_done_dismiss_snooze_and_the_funnel(seeded: Hub) -> None:
     await _rules(seeded)
     rep = await user_id(seeded.db, "rep@acme.example")
-    subject = ActionSubject(rep, "sales_rep", tier="Gold")
+    subject = Requester(rep, "sales_rep", Segment(tier="Gold"))
     await next_best_actions(seeded.db, subject, FACTS, now=NOW)
     await act_on_action(
-        seeded.db, seeded.store, user_id=rep, slug="register-deal", step="clicked", now=NOW
+        seeded.db, seeded.store, subject, slug="register-deal", step="clicked", now=NOW
     )
     for _ in range(2):
         await act_on_action(
-            seeded.db, seeded.store, user_id=rep, slug="register-deal", step="done", now=NOW
+            seeded.db, seeded.store, subject, slug="register-deal", step="done", now=NOW
         )
     await act_on_action(
-        seeded.db, seeded.store, user_id=rep, slug="claim-funds", step="snoozed", now=NOW
+        seeded.db, seeded.store, subject, slug="claim-funds", step="snoozed", now=NOW
     )
     await act_on_action(
-        seeded.db, seeded.store, user_id=rep, slug="finish-certification", step="dismissed", now=NOW
+        seeded.db, seeded.store, subject, slug="finish-certification", step="dismissed", now=NOW
     )
     assert await next_best_actions(seeded.db, subject, FACTS, now=NOW) == []
     later = await next_best_actions(seeded.db, subject, FACTS, now=NOW + timedelta(days=8))
@@ -140,14 +141,16 @@ async def test_a_broken_action_rule_is_refused(
 
 async def test_unknown_action_is_not_found(seeded: Hub) -> None:
     with pytest.raises(EngagementError) as missing:
-        await act_on_action(seeded.db, seeded.store, user_id=1, slug="nope", step="done", now=NOW)
+        await act_on_action(
+            seeded.db, seeded.store, Requester(1, "sales_rep"), slug="nope", step="done", now=NOW
+        )
     assert missing.value.http_status == 404
 
 
 async def test_ranking_is_fast_when_warm(seeded: Hub) -> None:
     await _rules(seeded)
     rep = await user_id(seeded.db, "rep@acme.example")
-    subject = ActionSubject(rep, "sales_rep", tier="Gold")
+    subject = Requester(rep, "sales_rep", Segment(tier="Gold"))
     await next_best_actions(seeded.db, subject, FACTS, now=NOW)
     started = time.perf_counter()
     for _ in range(10):

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.db import ActivityEvent, User
+from hub.db.engagement import PointsTransfer, Recognition
 from hub.resources import Hub
 from hub.services.engagement import budgets, ledger, notifications, recognition
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import PointsTransfer, Recognition
 from hub.services.engagement.policy import set_recognition_policy
 from hub.services.engagement.recognition import Kudos, give_kudos
 from tests.engagement_helpers import user_id
@@ -139,7 +139,7 @@ async def test_bad_kudos_are_refused_and_nothing_is_written(
             now=NOW,
         )
     assert refused.value.code == code
-    assert refused.value.http_status in {404, 422}
+    assert refused.value.http_status in {403, 404, 422}
     assert await _written(seeded) == before
 
 
@@ -212,3 +212,44 @@ async def test_budgets_lapse_at_period_end_and_only_the_field_team_gets_one(seed
         await budgets.grant_budget(seeded.db, giver_id=rep, points=100, now=NOW)
     async with seeded.db.session() as session:
         assert await ledger.trial_balance(session) == (0, 0)
+
+
+async def test_the_service_refuses_kudos_to_someone_the_giver_may_not_thank(seeded: Hub) -> None:
+    # The rule lives in give_kudos, so every endpoint that calls it refuses alike.
+    owner = await user_id(seeded.db, "owner@acme.example")
+    before = await _written(seeded)
+    for email in ("owner@globex.example", "owner@initech.example"):
+        with pytest.raises(EngagementError) as refused:
+            await give_kudos(
+                seeded.db,
+                seeded.store,
+                Kudos(owner, await user_id(seeded.db, email), "Thanks", f"x-{email}"),
+                now=NOW,
+            )
+        assert (refused.value.code, refused.value.http_status) == ("forbidden", 403)
+    assert await _written(seeded) == before
+
+
+async def test_a_reward_goes_to_partner_users_only_and_gives_points(seeded: Hub) -> None:
+    cam, admin, rep = [
+        await user_id(seeded.db, email)
+        for email in ("cam@vendor.example", "admin@vendor.example", "rep@acme.example")
+    ]
+    await budgets.grant_budget(seeded.db, giver_id=cam, points=500, now=NOW)
+    with pytest.raises(EngagementError) as staff:
+        await give_kudos(
+            seeded.db,
+            seeded.store,
+            Kudos(cam, admin, "Thanks", "r1", points=5, reward=True),
+            now=NOW,
+        )
+    assert staff.value.code == "forbidden"
+    with pytest.raises(EngagementError) as empty:
+        await give_kudos(
+            seeded.db, seeded.store, Kudos(cam, rep, "Thanks", "r2", reward=True), now=NOW
+        )
+    assert empty.value.code == "no_points"
+    given = await give_kudos(
+        seeded.db, seeded.store, Kudos(cam, rep, "Thanks", "r3", points=5, reward=True), now=NOW
+    )
+    assert (given.status, given.points) == ("approved", 5)

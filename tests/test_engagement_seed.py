@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from hub.db.engagement import ActionRule, BadgeRule, PointRule, PulseSurvey
+from hub.personas.audience import Requester, Segment
 from hub.resources import Hub
 from hub.services.engagement import budgets, nba, surveys
-from hub.services.engagement.models import ActionRule, BadgeRule, PointRule, PulseSurvey
 from hub.services.engagement.seed import seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
 from tests.engagement_helpers import user_id
@@ -38,7 +39,7 @@ async def test_every_persona_gets_an_action_with_a_reason(seeded: Hub, persona: 
     await seed_engagement(seeded.db, now=NOW)
     rep = await user_id(seeded.db, "rep@acme.example")
     actions = await nba.next_best_actions(
-        seeded.db, nba.ActionSubject(rep, persona, tier="Gold"), DEMO_FACTS, now=NOW
+        seeded.db, Requester(rep, persona, Segment(tier="Gold")), DEMO_FACTS, now=NOW
     )
     assert actions
     assert all(a.reason.startswith("because ") and "{" not in a.reason for a in actions)
@@ -48,7 +49,7 @@ async def test_partners_have_the_pulse_survey_due(seeded: Hub) -> None:
     await seed_engagement(seeded.db, now=NOW)
     rep = await user_id(seeded.db, "rep@acme.example")
     due = await surveys.due_survey(
-        seeded.db, surveys.SurveySubject(rep, "sales_rep", "Gold"), now=NOW
+        seeded.db, Requester(rep, "sales_rep", Segment(tier="Gold")), now=NOW
     )
     assert due is not None
     assert due.slug == "hub-pulse"

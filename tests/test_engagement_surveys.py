@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub.db.engagement import SurveyResponse
+from hub.personas.audience import Requester, Segment
 from hub.resources import Hub
 from hub.services.activity import Activity
 from hub.services.engagement import surveys
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import SurveyResponse
 from hub.services.engagement.processing import ingest
-from hub.services.engagement.surveys import SurveySubject
 from tests.engagement_helpers import user_id
 
 pytestmark = pytest.mark.anyio
@@ -39,11 +39,13 @@ async def _survey(hub: Hub, slug: str = "pulse", **audience: Any) -> None:
     )
 
 
-async def _subjects(hub: Hub) -> tuple[SurveySubject, SurveySubject, SurveySubject]:
+async def _subjects(hub: Hub) -> tuple[Requester, Requester, Requester]:
     return (
-        SurveySubject(await user_id(hub.db, "rep@acme.example"), "sales_rep", "Gold"),
-        SurveySubject(await user_id(hub.db, "rep@globex.example"), "sales_rep", "Silver"),
-        SurveySubject(await user_id(hub.db, "marketer@globex.example"), "marketer", "Silver"),
+        Requester(await user_id(hub.db, "rep@acme.example"), "sales_rep", Segment(tier="Gold")),
+        Requester(await user_id(hub.db, "rep@globex.example"), "sales_rep", Segment(tier="Silver")),
+        Requester(
+            await user_id(hub.db, "marketer@globex.example"), "marketer", Segment(tier="Silver")
+        ),
     )
 
 
@@ -54,12 +56,9 @@ async def test_targeting_answers_results_and_csv(seeded: Hub) -> None:
     due = await surveys.due_survey(seeded.db, acme, now=NOW)
     assert due is not None
     assert [q.id for q in due.questions] == ["ease", "where", "note"]
-    await surveys.answer_survey(
-        seeded.db, seeded.store, acme, "pulse", {"ease": "4", "where": "hub"}, now=NOW
-    )
+    await surveys.answer_survey(seeded.db, acme, "pulse", {"ease": "4", "where": "hub"}, now=NOW)
     await surveys.answer_survey(
         seeded.db,
-        seeded.store,
         globex,
         "pulse",
         {"ease": 2, "where": "prm", "note": "=1+1"},
@@ -83,9 +82,7 @@ async def test_one_due_at_a_time_and_a_cool_off(seeded: Hub) -> None:
     due = await surveys.due_survey(seeded.db, acme, now=NOW)
     assert due is not None
     assert due.slug == "first"
-    await surveys.answer_survey(
-        seeded.db, seeded.store, acme, "first", {"ease": 5, "where": "hub"}, now=NOW
-    )
+    await surveys.answer_survey(seeded.db, acme, "first", {"ease": 5, "where": "hub"}, now=NOW)
     assert await surveys.due_survey(seeded.db, acme, now=NOW + timedelta(days=3)) is None
     later = await surveys.due_survey(seeded.db, acme, now=NOW + timedelta(days=15))
     assert later is not None
@@ -119,7 +116,7 @@ async def test_bad_answers_write_nothing(seeded: Hub, answers: dict[str, Any], c
     await _survey(seeded)
     acme, *_ = await _subjects(seeded)
     with pytest.raises(EngagementError) as refused:
-        await surveys.answer_survey(seeded.db, seeded.store, acme, "pulse", answers, now=NOW)
+        await surveys.answer_survey(seeded.db, acme, "pulse", answers, now=NOW)
     assert refused.value.code == code
     async with seeded.db.session() as session:
         assert await session.scalar(select(func.count(SurveyResponse.id))) == 0
@@ -129,13 +126,13 @@ async def test_closed_surveys_and_repeats_are_refused(seeded: Hub) -> None:
     await _survey(seeded)
     acme, globex, marketer = await _subjects(seeded)
     good = {"ease": 3, "where": "hub"}
-    await surveys.answer_survey(seeded.db, seeded.store, acme, "pulse", good, now=NOW)
+    await surveys.answer_survey(seeded.db, acme, "pulse", good, now=NOW)
     with pytest.raises(EngagementError) as repeat:
-        await surveys.answer_survey(seeded.db, seeded.store, acme, "pulse", good, now=NOW)
+        await surveys.answer_survey(seeded.db, acme, "pulse", good, now=NOW)
     assert repeat.value.code == "duplicate"
     await surveys.close_survey(seeded.db, "pulse")
     with pytest.raises(EngagementError) as closed:
-        await surveys.answer_survey(seeded.db, seeded.store, globex, "pulse", good, now=NOW)
+        await surveys.answer_survey(seeded.db, globex, "pulse", good, now=NOW)
     assert closed.value.code == "survey_closed"
     assert await surveys.due_survey(seeded.db, marketer, now=NOW) is None
 

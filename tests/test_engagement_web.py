@@ -7,17 +7,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Route
 
 from hub.app import create_app
 from hub.resources import Hub
 from hub.services.activity import Activity
 from hub.services.engagement import credentials
-from hub.services.engagement.processing import ingest
+from hub.services.engagement.processing import ingest, process_pending
 from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
-from hub.web import engagement
 from tests.conftest import BASE_URL
 from tests.engagement_helpers import user_id
 from tests.helpers import demo_sign_in
@@ -29,9 +26,7 @@ pytestmark = pytest.mark.anyio
 async def web(settings: Settings, seeded: Hub) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app with the engagement routes, over seeded demo content."""
     await seed_engagement(seeded.db)
-    app: Starlette = create_app(settings, seeded)
-    if not any(isinstance(r, Route) and r.path == "/api/engagement/me" for r in app.routes):
-        app.router.routes.extend(engagement.routes(seeded))
+    app = create_app(settings, seeded)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         yield client
@@ -44,7 +39,7 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
     rep = await user_id(seeded.db, "rep@acme.example")
     headers = {"X-CSRF-Token": token}
     sent = await web.post(
-        "/api/engagement/kudos",
+        "/engagement/kudos",
         data={"recipient_id": str(rep), "message": "Thanks for the call-a-thon", "points": "150",
               "value_tag": "partnership", "submission": "s1"},
         headers=headers,
@@ -53,7 +48,7 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
     me = (await web.get("/api/engagement/me")).json()
     assert me["budget"]["available"] == 850
     too_much = await web.post(
-        "/api/engagement/kudos",
+        "/engagement/kudos",
         json={"recipient_id": await user_id(seeded.db, "owner@acme.example"), "message": "Huge",
               "points": 900, "submission": "s2"},
         headers=headers,
@@ -65,7 +60,7 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
         or too_much.json()["code"] == "insufficient_points"
     )
     again = await web.post(
-        "/api/engagement/kudos",
+        "/engagement/kudos",
         data={"recipient_id": str(rep), "message": "Thanks", "submission": "s1"},
         headers=headers,
     )
@@ -78,7 +73,7 @@ async def test_the_recipient_sees_points_a_notice_and_the_feed(
     owner = await user_id(seeded.db, "owner@acme.example")
     token = await demo_sign_in(web, "rep@acme.example")
     sent = await web.post(
-        "/api/engagement/kudos",
+        "/engagement/kudos",
         data={"recipient_id": str(owner), "message": "Great QBR deck", "submission": "k1"},
         headers={"X-CSRF-Token": token},
     )
@@ -86,6 +81,7 @@ async def test_the_recipient_sees_points_a_notice_and_the_feed(
     feed = (await web.get("/api/engagement/feed")).json()
     assert feed[0]["message"] == "Great QBR deck"
     await web.post("/auth/logout", headers={"X-CSRF-Token": token})
+    await process_pending(seeded.db, seeded.store)  # what the worker does within seconds
     await demo_sign_in(web, "owner@acme.example")
     notices = (await web.get("/api/engagement/notifications")).json()
     assert notices["unread"] == 1
@@ -99,25 +95,36 @@ async def test_dismissing_an_action_and_answering_the_pulse_survey(
 ) -> None:
     token = await demo_sign_in(web, "rep@acme.example")
     headers = {"X-CSRF-Token": token}
-    done = await web.post("/api/engagement/actions/register-deal/done", headers=headers)
-    assert done.status_code == 200
-    missing = await web.post("/api/engagement/actions/no-such/dismissed", headers=headers)
+    await process_pending(seeded.db, seeded.store)
+    before = (await web.get("/api/engagement/me")).json()["points"]
+    done = await web.post(
+        "/engagement/actions/register-deal", data={"step": "done"}, headers=headers
+    )
+    assert done.json() == {"slug": "register-deal", "step": "done"}
+    missing = await web.post(
+        "/engagement/actions/no-such", data={"step": "dismissed"}, headers=headers
+    )
     assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
     due = (await web.get("/api/engagement/surveys/due")).json()
     assert due["slug"] == "hub-pulse"
     bad = await web.post(
-        "/api/engagement/surveys/hub-pulse/answers", data={"relevance": "9"}, headers=headers
+        "/engagement/surveys/hub-pulse/answers", data={"relevance": "9"}, headers=headers
     )
     assert bad.status_code == 422
     assert "relevance" in bad.json()["detail"]
     good = await web.post(
-        "/api/engagement/surveys/hub-pulse/answers",
+        "/engagement/surveys/hub-pulse/answers",
         data={"relevance": "4", "most_useful": "Next best action", "csrf_token": token},
     )
     assert good.status_code == 201, good.text
     assert (await web.get("/api/engagement/surveys/due")).json() is None
+    await process_pending(seeded.db, seeded.store)  # what the worker does within seconds
     me = (await web.get("/api/engagement/me")).json()
-    assert me["points"] == 50 + 10  # the action's bonus and the survey's points
+    # The action's bonus, the Go-getter badge (its action_completed event is recorded
+    # through JSON as through the form) and the survey's points.
+    assert me["points"] == before + 50 + 10 + 10
+    assert "go-getter" in {b["slug"] for b in me["badges"] if b["earned_at"]}
     forbidden = await web.get("/api/engagement/surveys/hub-pulse/results")
     assert forbidden.status_code == 403
 
@@ -143,7 +150,7 @@ async def test_leaderboard_opt_out_and_badge_export(web: httpx.AsyncClient, seed
     assert board["me"]["rank"] == 1
     assert (await web.get("/api/engagement/leaderboard?scope=galaxy")).status_code == 422
     await web.post(
-        "/api/engagement/leaderboard/opt-out",
+        "/engagement/leaderboard/opt-out",
         data={"opt_out": "1"},
         headers={"X-CSRF-Token": token},
     )

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from hub.connectors.records import Kind
 from hub.db import Database
+from hub.db.engagement import ActionState, Recognition, SurveyResponse
 from hub.services.engagement import ledger, nba
-from hub.services.engagement.models import ActionState, Recognition, SurveyResponse
 from hub.services.engagement.processing import process_pending
 from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
@@ -36,9 +36,12 @@ async def rig(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIt
 async def post(
     rig: HomeRig, path: str, token: str, data: dict[str, str], *, htmx: bool = True
 ) -> httpx.Response:
+    # An htmx post, or a browser's plain form post (which asks for a page).
     headers = {"X-CSRF-Token": token}
     if htmx:
         headers["HX-Request"] = "true"
+    else:
+        headers["Accept"] = "text/html,application/xhtml+xml"
     return await rig.client.post(path, data=data, headers=headers)
 
 
@@ -88,10 +91,10 @@ async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) 
     token = await rig.sign_in(OWNER)
     await rig.widget("next_best_action")
     before = await balance(rig, OWNER)
-    path = "/widgets/next_best_action/submit-rebate-invoice"
+    path = "/engagement/actions/submit-rebate-invoice"
     first = await post(rig, path, token, {"step": "done"})
     assert first.status_code == 200, first.text
-    assert "Well done! You earned the Go-getter badge." in first.text
+    assert "Well done! Your points are on their way." in first.text
     assert first.headers["HX-Trigger"] == "hub-points-changed"
     assert "Nothing to suggest right now" in first.text or "<li" in first.text
     assert "Submit your rebate invoice" not in first.text
@@ -116,7 +119,7 @@ async def test_dismissing_an_action_hides_it_and_pays_nothing(rig: HomeRig) -> N
     token = await rig.sign_in(OWNER)
     before = await balance(rig, OWNER)
     response = await post(
-        rig, "/widgets/next_best_action/submit-rebate-invoice", token, {"step": "dismissed"}
+        rig, "/engagement/actions/submit-rebate-invoice", token, {"step": "dismissed"}
     )
     assert response.status_code == 200
     assert "Submit your rebate invoice" not in response.text
@@ -125,13 +128,13 @@ async def test_dismissing_an_action_hides_it_and_pays_nothing(rig: HomeRig) -> N
 
 async def test_a_bad_step_or_an_action_not_meant_for_the_caller_is_refused(rig: HomeRig) -> None:
     token = await rig.sign_in(OWNER)
-    bad = await post(rig, "/widgets/next_best_action/submit-rebate-invoice", token, {"step": "x"})
+    bad = await post(rig, "/engagement/actions/submit-rebate-invoice", token, {"step": "x"})
     assert bad.status_code == 400
     assert "widget-notice-bad" in bad.text
     # A channel manager's action, posted by a partner owner: no bonus for someone else's task.
-    foreign = await post(rig, "/widgets/next_best_action/thank-a-partner", token, {"step": "done"})
+    foreign = await post(rig, "/engagement/actions/thank-a-partner", token, {"step": "done"})
     assert foreign.status_code == 404
-    unknown = await post(rig, "/widgets/next_best_action/nope", token, {"step": "done"})
+    unknown = await post(rig, "/engagement/actions/nope", token, {"step": "done"})
     assert unknown.status_code == 404
     async with rig.hub.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(ActionState)) == 0
@@ -139,7 +142,7 @@ async def test_a_bad_step_or_an_action_not_meant_for_the_caller_is_refused(rig: 
 
 async def test_following_an_action_records_the_click_and_opens_the_portal(rig: HomeRig) -> None:
     await rig.sign_in(OWNER)
-    response = await rig.client.get("/widgets/next_best_action/submit-rebate-invoice/go")
+    response = await rig.client.get("/engagement/actions/submit-rebate-invoice/go")
     assert response.status_code == 303
     assert response.headers["location"] == "https://prm.fake.example/portal/rebates"
     funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
@@ -150,7 +153,7 @@ async def test_a_plain_form_post_is_redirected_home(rig: HomeRig) -> None:
     token = await rig.sign_in(OWNER)
     response = await post(
         rig,
-        "/widgets/next_best_action/submit-rebate-invoice",
+        "/engagement/actions/submit-rebate-invoice",
         token,
         {"step": "snoozed", "csrf_token": token},
         htmx=False,
@@ -162,7 +165,7 @@ async def test_a_plain_form_post_is_redirected_home(rig: HomeRig) -> None:
 async def test_a_post_without_the_csrf_token_is_refused(rig: HomeRig) -> None:
     await rig.sign_in(OWNER)
     response = await rig.client.post(
-        "/widgets/next_best_action/submit-rebate-invoice",
+        "/engagement/actions/submit-rebate-invoice",
         data={"step": "done"},
         headers={"HX-Request": "true"},
     )
@@ -176,7 +179,7 @@ async def test_the_leaderboard_switches_period_and_scope_and_refuses_others(
     rig: HomeRig,
 ) -> None:
     token = await rig.sign_in(REP)
-    await post(rig, "/widgets/next_best_action/register-deal", token, {"step": "done"})
+    await post(rig, "/engagement/actions/register-deal", token, {"step": "done"})
     week = await rig.widget("leaderboard", period="week", scope="org")
     assert week.status_code == 200
     assert '<option value="week" selected>' in week.text
@@ -189,16 +192,16 @@ async def test_the_leaderboard_switches_period_and_scope_and_refuses_others(
 
 async def test_opting_out_takes_the_user_off_the_board(rig: HomeRig) -> None:
     token = await rig.sign_in(REP)
-    await post(rig, "/widgets/next_best_action/register-deal", token, {"step": "done"})
+    await post(rig, "/engagement/actions/register-deal", token, {"step": "done"})
     out = await post(
-        rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "1", "period": "month"}
+        rig, "/engagement/leaderboard/opt-out", token, {"opt_out": "1", "period": "month"}
     )
     assert out.status_code == 200
     assert "You are not on the leaderboards." in out.text
     assert "is-me" not in out.text
-    back = await post(rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "0"})
+    back = await post(rig, "/engagement/leaderboard/opt-out", token, {"opt_out": "0"})
     assert "Your rank: 1" in back.text
-    bad = await post(rig, "/widgets/leaderboard/opt-out", token, {"opt_out": "maybe"})
+    bad = await post(rig, "/engagement/leaderboard/opt-out", token, {"opt_out": "maybe"})
     assert bad.status_code == 400
 
 
@@ -214,11 +217,11 @@ async def test_thanking_a_colleague_shows_in_the_feed_once(rig: HomeRig) -> None
         "value_tag": "teamwork",
         "submission": "form-1",
     }
-    sent = await post(rig, "/widgets/recognition_feed/kudos", token, form)
+    sent = await post(rig, "/engagement/kudos", token, form)
     assert sent.status_code == 200, sent.text
     assert "Kudos sent to" in sent.text
     assert "Thanks for the Initech demo" in sent.text
-    twice = await post(rig, "/widgets/recognition_feed/kudos", token, form)
+    twice = await post(rig, "/engagement/kudos", token, form)
     assert twice.status_code == 200
     assert "Already sent. Nothing was sent twice." in twice.text
     assert await count(rig.hub.db, Recognition) == 1
@@ -227,7 +230,7 @@ async def test_thanking_a_colleague_shows_in_the_feed_once(rig: HomeRig) -> None
     assert "1 unread notice" in feed.text
     assert "Thanks for the Initech demo" in feed.text
     token = await rig.sign_in(REP)
-    read = await post(rig, "/widgets/recognition_feed/read", token, {})
+    read = await post(rig, "/engagement/notifications/read", token, {})
     assert read.status_code == 200
     assert "unread notice" not in read.text
 
@@ -250,7 +253,7 @@ async def test_bad_kudos_are_refused_and_nothing_is_written(
     token = await rig.sign_in(OWNER)
     rep = await user_id(rig.hub.db, REP)
     data = {"recipient_id": str(rep), "message": "Thanks", "submission": "s", **form}
-    response = await post(rig, "/widgets/recognition_feed/kudos", token, data)
+    response = await post(rig, "/engagement/kudos", token, data)
     assert response.status_code == status, response.text
     assert "widget-notice-bad" in response.text
     assert await count(rig.hub.db, Recognition) == 0
@@ -264,13 +267,14 @@ async def test_without_javascript_kudos_post_from_the_widget_page_and_return_hom
     assert f'name="csrf_token" value="{token}"' in page.text
     submission = page.text.split('name="submission" value="')[1].split('"')[0]
     sent = await rig.client.post(
-        "/widgets/recognition_feed/kudos",
+        "/engagement/kudos",
         data={
             "csrf_token": token,
             "recipient_id": str(await user_id(rig.hub.db, REP)),
             "message": "Thanks, no script needed",
             "submission": submission,
         },
+        headers={"Accept": "text/html,application/xhtml+xml"},
     )
     assert sent.status_code == 303
     assert sent.headers["location"] == "/"
@@ -283,7 +287,7 @@ async def test_kudos_to_another_orgs_user_or_oneself_are_refused(rig: HomeRig) -
         other = await user_id(rig.hub.db, email)
         response = await post(
             rig,
-            "/widgets/recognition_feed/kudos",
+            "/engagement/kudos",
             token,
             {"recipient_id": str(other), "message": "Hello", "submission": email},
         )
@@ -300,7 +304,7 @@ async def test_a_partner_may_thank_their_field_team(rig: HomeRig) -> None:
     assert f'<option value="{cam}">' in page.text
     response = await post(
         rig,
-        "/widgets/recognition_feed/kudos",
+        "/engagement/kudos",
         token,
         {"recipient_id": str(cam), "message": "Great QBR", "submission": "f"},
     )
@@ -320,15 +324,13 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
     owner = await user_id(rig.hub.db, OWNER)
     before = await balance(rig, REP)
     reward = {"recipient_id": str(rep), "message": "Call-a-thon", "points": "150"}
-    sent = await post(
-        rig, "/widgets/recognition_budget/reward", token, {**reward, "submission": "r1"}
-    )
+    sent = await post(rig, "/engagement/rewards", token, {**reward, "submission": "r1"})
     assert sent.status_code == 200, sent.text
     assert ">850<" in sent.text
     assert await balance(rig, REP) >= before + 150
     over = await post(
         rig,
-        "/widgets/recognition_budget/reward",
+        "/engagement/rewards",
         token,
         {**reward, "points": "900", "submission": "r2", "recipient_id": str(owner)},
     )
@@ -350,14 +352,14 @@ async def test_a_reward_goes_only_to_partner_users(rig: HomeRig) -> None:
     admin = await user_id(rig.hub.db, "admin@vendor.example")
     response = await post(
         rig,
-        "/widgets/recognition_budget/reward",
+        "/engagement/rewards",
         token,
         {"recipient_id": str(admin), "message": "Thanks", "points": "5", "submission": "a"},
     )
     assert response.status_code == 403
     zero = await post(
         rig,
-        "/widgets/recognition_budget/reward",
+        "/engagement/rewards",
         token,
         {"recipient_id": str(await user_id(rig.hub.db, REP)), "message": "Hi", "points": "0",
          "submission": "z"},
@@ -371,7 +373,7 @@ async def test_a_partner_cannot_use_the_budget_form(rig: HomeRig) -> None:
     rep = await user_id(rig.hub.db, REP)
     response = await post(
         rig,
-        "/widgets/recognition_budget/reward",
+        "/engagement/rewards",
         token,
         {"recipient_id": str(rep), "message": "Hi", "points": "5", "submission": "p"},
     )
@@ -388,11 +390,11 @@ async def test_the_due_survey_is_answered_inline_then_thanks(rig: HomeRig) -> No
     assert "How relevant is your homepage to your work?" in page.text
     before = await balance(rig, OWNER)
     answers = {"relevance": "4", "most_useful": "Recognition", "wish": "Dark mode"}
-    response = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    response = await post(rig, "/engagement/surveys/hub-pulse/answers", token, answers)
     assert response.status_code == 200, response.text
     assert "Thank you for your answers" in response.text
     assert await balance(rig, OWNER) == before + 10
-    again = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    again = await post(rig, "/engagement/surveys/hub-pulse/answers", token, answers)
     assert again.status_code == 200
     assert await count(rig.hub.db, SurveyResponse) == 1
 
@@ -410,7 +412,7 @@ async def test_bad_survey_answers_are_refused_and_nothing_is_written(
     rig: HomeRig, answers: dict[str, str]
 ) -> None:
     token = await rig.sign_in(OWNER)
-    response = await post(rig, "/widgets/pulse_survey/hub-pulse", token, answers)
+    response = await post(rig, "/engagement/surveys/hub-pulse/answers", token, answers)
     assert response.status_code == 422
     assert "widget-notice-bad" in response.text
     assert "How relevant" in response.text  # still asking
@@ -421,7 +423,10 @@ async def test_a_survey_not_meant_for_the_caller_is_refused(rig: HomeRig) -> Non
     token = await rig.sign_in(CAM)
     assert (await rig.widget("pulse_survey")).text == ""
     response = await post(
-        rig, "/widgets/pulse_survey/hub-pulse", token, {"relevance": "3", "most_useful": "Training"}
+        rig,
+        "/engagement/surveys/hub-pulse/answers",
+        token,
+        {"relevance": "3", "most_useful": "Training"},
     )
     assert response.status_code == 403
     assert await count(rig.hub.db, SurveyResponse) == 0

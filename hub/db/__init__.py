@@ -7,6 +7,6 @@ from hub.db.models import ActivityEvent, AuditEntry, Base, Identity, PartnerOrg,
 
 __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "PartnerOrg", "User"]
 
-# The engagement engine keeps its tables in its own package, on this same Base, so Alembic
+# The engagement engine's tables live in their own module, on this same Base, so Alembic
 # and the test fixtures see them whenever the database package is imported.
-import hub.services.engagement.models  # noqa: F401
+import hub.db.engagement  # noqa: F401

@@ -6,8 +6,10 @@ services can all name the same types instead of keeping copies of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 
 class Audience(StrEnum):
@@ -51,6 +53,13 @@ class Requester:
     segment: Segment = field(default_factory=Segment)
     partner_org_id: int | None = None
 
+    @classmethod
+    def of(cls, user_id: int, persona: str, org: OrgProfile | None) -> Requester:
+        """The requester for a user of ``org`` (``None`` for vendor staff)."""
+        if org is None:
+            return cls(user_id, persona)
+        return cls(user_id, persona, org.segment, org.id)
+
     @property
     def tier(self) -> str:
         return self.segment.tier
@@ -62,3 +71,29 @@ class Requester:
     @property
     def region(self) -> str:
         return self.segment.region
+
+
+class Targeted(Protocol):
+    """Something aimed at people: an action rule, a survey. An empty list matches anyone."""
+
+    @property
+    def personas(self) -> Sequence[str]: ...
+    @property
+    def tiers(self) -> Sequence[str]: ...
+    @property
+    def partner_types(self) -> Sequence[str]: ...
+    @property
+    def regions(self) -> Sequence[str]: ...
+
+
+def reaches(target: Targeted, requester: Requester) -> bool:
+    """Whether ``target`` is meant for ``requester``: their persona and every segment field."""
+    return all(
+        not allowed or value in allowed
+        for allowed, value in (
+            (target.personas, requester.persona),
+            (target.tiers, requester.tier),
+            (target.partner_types, requester.partner_type),
+            (target.regions, requester.region),
+        )
+    )

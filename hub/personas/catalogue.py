@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from hub.i18n import N_
-from hub.widgets.catalogue import WidgetRegistry
+from hub.widgets.catalogue import WidgetRegistry, build_registry
 
 
 @dataclass(frozen=True)
@@ -163,3 +163,8 @@ def layout_problems(persona: str, widgets: Iterable[str], registry: WidgetRegist
         else:
             seen.add(name)
     return problems
+
+
+def default_book() -> PersonaBook:
+    """The built-in personas checked against the widget registry: a start-up error if they disagree."""
+    return PersonaBook(default_personas(), build_registry())

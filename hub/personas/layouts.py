@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.i18n import N_
+from hub.personas.audience import Segment
 from hub.personas.catalogue import PersonaBook, layout_problems
 
 log = logging.getLogger("hub.personas")
@@ -23,15 +24,6 @@ log = logging.getLogger("hub.personas")
 LAYOUT_VERSION = 1
 MAX_WIDGETS = 30
 ACTIONS = ("add", "remove", "up", "down", "reset")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """The partner segment layouts vary by; empty for vendor staff."""
-
-    partner_type: str = ""
-    tier: str = ""
-    region: str = ""
 
 
 @dataclass(frozen=True)

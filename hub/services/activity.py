@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import ActivityEvent
+from hub.db.writes import insert_ignoring_duplicates
 
 
 @dataclass(frozen=True)
@@ -27,26 +27,39 @@ class Activity:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+async def record_all(session: AsyncSession, activities: Sequence[Activity]) -> dict[str, int]:
+    """Append the activities whose keys are new; the new events' ids by key.
+
+    The one writer of the activity log: the sign-in flow, syncs, webhooks and the engagement
+    actions all come through here. Nothing is evaluated: the worker (or the in-process
+    scheduler) turns new events into points, badges and streaks.
+    """
+    for activity in activities:
+        if activity.occurred_at.tzinfo is None:
+            raise ValueError("activity times must be timezone-aware")
+    unique = {activity.key: activity for activity in activities}
+    written = await insert_ignoring_duplicates(
+        session,
+        ActivityEvent,
+        [
+            {
+                "idempotency_key": activity.key,
+                "kind": activity.kind,
+                "occurred_at": activity.occurred_at,
+                "user_id": activity.user_id,
+                "partner_org_id": activity.partner_org_id,
+                "object": activity.object,
+                "source": activity.source,
+                "payload": activity.payload,
+            }
+            for activity in unique.values()
+        ],
+        unique=["idempotency_key"],
+        returning=["idempotency_key", "id"],
+    )
+    return {str(key): int(event_id) for key, event_id in written}
+
+
 async def record(session: AsyncSession, activity: Activity) -> bool:
     """Append ``activity`` unless its key is already there; ``True`` when it was new."""
-    if activity.occurred_at.tzinfo is None:
-        raise ValueError("activity times must be timezone-aware")
-    values = {
-        "idempotency_key": activity.key,
-        "kind": activity.kind,
-        "occurred_at": activity.occurred_at,
-        "user_id": activity.user_id,
-        "partner_org_id": activity.partner_org_id,
-        "object": activity.object,
-        "source": activity.source,
-        "payload": activity.payload,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(ActivityEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return bool(await record_all(session, [activity]))

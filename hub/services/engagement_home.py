@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
-from hub.db import Database, PartnerOrg, User
+from hub.db import Database, User
+from hub.db.engagement import (
+    EngagementPreference,
+    SurveyResponse,
+)
 from hub.services.engagement import (
     badges,
     budgets,
@@ -26,31 +29,14 @@ from hub.services.engagement import (
 from hub.services.engagement.badges import GalleryBadge, StreakStatus
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.levels import Level, level_for
-from hub.services.engagement.models import (
-    ActionRule,
-    EngagementPreference,
-    SurveyResponse,
-)
-from hub.services.engagement.nba import ActionDefinition, ActionSubject, parse_action
 from hub.services.engagement.periods import PeriodKind
 from hub.services.engagement.policy import recognition_policy
-from hub.services.engagement.recognition import FeedItem
-from hub.services.field_team import field_team
+from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
 from hub.store import KeyValueStore
 
 RECENT_BADGES = 3
-MAX_RECIPIENTS = 200
 # How long the survey widget says thank you after an answer.
 THANKS_FOR = timedelta(hours=12)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone the caller may thank: their user id, name and org (empty for vendor staff)."""
-
-    id: int
-    name: str
-    org_name: str
 
 
 @dataclass(frozen=True)
@@ -153,41 +139,6 @@ async def board(
     )
 
 
-async def recipients_for(
-    session: AsyncSession, giver_id: int, *, partners_only: bool = False
-) -> list[Recipient]:
-    """Whom ``giver_id`` may thank.
-
-    A partner user: colleagues of their own org and their org's field team. Vendor staff:
-    partner users of every org (the field team works with all of them) and, unless
-    ``partners_only``, other vendor staff.
-    """
-    giver = await session.get(User, giver_id)
-    if giver is None:
-        return []
-    query = select(User, PartnerOrg.name).outerjoin(
-        PartnerOrg, PartnerOrg.id == User.partner_org_id
-    )
-    if giver.partner_org_id is not None:
-        contacts = {c.email.lower() for c in await field_team(session, giver.partner_org_id)}
-        query = query.where(
-            or_(
-                User.partner_org_id == giver.partner_org_id,
-                (User.partner_org_id.is_(None)) & (User.email.in_(contacts)),
-            )
-        )
-    elif partners_only:
-        query = query.where(User.partner_org_id.is_not(None))
-    rows = (
-        await session.execute(
-            query.where(User.id != giver_id)
-            .order_by(PartnerOrg.name.is_(None), PartnerOrg.name, User.name, User.email)
-            .limit(MAX_RECIPIENTS)
-        )
-    ).all()
-    return [Recipient(user.id, user.name or user.email, org_name or "") for user, org_name in rows]
-
-
 async def recognition_view(
     db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
 ) -> RecognitionView:
@@ -220,31 +171,3 @@ async def answered_lately(db: Database, user_id: int, now: datetime) -> bool:
             )
         )
     return found is not None
-
-
-def _eligible(
-    action: ActionDefinition, persona: str, tier: str, partner_type: str, region: str
-) -> bool:
-    return all(
-        not allowed or value in allowed
-        for allowed, value in (
-            (action.personas, persona),
-            (action.tiers, tier),
-            (action.partner_types, partner_type),
-            (action.regions, region),
-        )
-    )
-
-
-async def action_for(db: Database, slug: str, subject: ActionSubject) -> ActionDefinition | None:
-    """The active action ``slug`` if ``subject`` is someone it is meant for, else ``None``."""
-    async with db.session() as session:
-        rule = await session.scalar(
-            select(ActionRule).where(ActionRule.slug == slug, ActionRule.active)
-        )
-    if rule is None:
-        return None
-    action = parse_action(rule.definition)
-    if not _eligible(action, subject.persona, subject.tier, subject.partner_type, subject.region):
-        return None
-    return action

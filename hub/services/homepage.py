@@ -10,15 +10,17 @@ from hub.connectors.backends import Backends
 from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database
 from hub.db.models import IdentityProvider
+from hub.personas.audience import Requester
 from hub.services import engagement_home, field_team, partner_activity
 from hub.services.action_facts import gather_facts
 from hub.services.engagement import budgets, nba, recognition, surveys
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
-from hub.services.engagement.nba import ActionSubject, SuggestedAction
+from hub.services.engagement.nba import SuggestedAction
 from hub.services.engagement.periods import PeriodKind
-from hub.services.engagement.surveys import DueSurvey, SurveySubject
-from hub.services.engagement_home import BoardView, Recipient, RecognitionView, Standing
+from hub.services.engagement.recognition import Recipient
+from hub.services.engagement.surveys import DueSurvey
+from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem, PartnerActivity
 from hub.store import KeyValueStore
@@ -52,7 +54,7 @@ class HomepageServices:
 
     async def next_actions(
         self,
-        subject: ActionSubject,
+        subject: Requester,
         *,
         partner: PartnerRef | None,
         person: PersonRef,
@@ -96,7 +98,7 @@ class HomepageServices:
             self.db, user_id=user_id, partner_org_id=partner_org_id, now=now
         )
 
-    async def due_survey(self, subject: SurveySubject, now: datetime) -> DueSurvey | None:
+    async def due_survey(self, subject: Requester, now: datetime) -> DueSurvey | None:
         return await surveys.due_survey(self.db, subject, now=now)
 
     async def answered_lately(self, user_id: int, now: datetime) -> bool:

@@ -11,10 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin, require_principal
 from hub.connectors.health import connector_metrics
-from hub.db.types import utcnow
 from hub.resources import Hub
 from hub.services.engagement import recognition
-from hub.services.engagement.errors import EngagementError
 
 
 def _number(value: object, name: str, upper: float) -> float:
@@ -43,32 +41,6 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "pending": await recognition.pending_kudos(hub.db),
             },
         )
-
-    async def decide(request: Request) -> Response:
-        principal = require_admin(request)
-        form = await request.form()
-        decision = form.get("decision")
-        if decision not in ("approve", "decline"):
-            raise HTTPException(422, "decision: expected approve or decline.")
-        kudos_id = request.path_params["kudos_id"]
-        try:
-            await recognition.decide_kudos(
-                hub.db,
-                hub.store,
-                kudos_id,
-                approver_id=principal.id,
-                approve=decision == "approve",
-                now=utcnow(),
-            )
-        except EngagementError as exc:
-            raise HTTPException(exc.http_status, exc.message) from None
-        await hub.audit.record(
-            request,
-            actor=principal.email,
-            action=f"kudos_{decision}",
-            target=str(kudos_id),
-        )
-        return RedirectResponse("/admin#approvals", status_code=303)
 
     async def update_sandbox(request: Request) -> Response:
         principal = require_admin(request)
@@ -105,7 +77,6 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
 
     routes: list[BaseRoute] = [
         Route("/admin", overview, name="admin"),
-        Route("/admin/kudos/{kudos_id:int}/decision", decide, methods=["POST"]),
     ]
     if hub.settings.demo:
         routes += [

@@ -24,22 +24,15 @@ from hub.auth.principal import Principal, principal_of, require_principal
 from hub.i18n import N_, translate
 from hub.middleware.csrf import csrf_token
 from hub.middleware.sessions import session_of
-from hub.personas.catalogue import PersonaBook, default_personas
+from hub.personas.catalogue import PersonaBook
 from hub.personas.layouts import Layout, LayoutError, edit, resolve
 from hub.resources import Hub
 from hub.services import layouts as layout_store
-from hub.web import admin_layouts
-from hub.web import widgets as widget_routes
 from hub.web.page_cache import Epochs, Kept
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
-from hub.widgets.catalogue import build_registry
+from hub.web.widgets import WidgetRenderer
 
 MAX_FIELD = 80
-
-
-def make_book() -> PersonaBook:
-    """The personas checked against the widget registry: fails at start-up when they disagree."""
-    return PersonaBook(default_personas(), build_registry())
 
 
 async def current_layout(hub: Hub, book: PersonaBook, viewer: Viewer) -> Layout:
@@ -52,10 +45,10 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -> list[BaseRoute]:
-    book = book or make_book()
-    renderer = widget_routes.WidgetRenderer(hub, templates)
-
+def routes(
+    hub: Hub, templates: Jinja2Blocks, book: PersonaBook, renderer: WidgetRenderer
+) -> list[BaseRoute]:
+    """The homepage: the page, its layout changes and the persona switch."""
     pages = renderer.pages
     no_store = {"Cache-Control": "private, no-store"}
 
@@ -174,8 +167,6 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook | None = None) -
         Route("/", home, name="home"),
         Route("/home/layout", change_layout, methods=["POST"], name="home_layout"),
         Route("/home/persona", switch_persona, methods=["POST"], name="home_persona"),
-        *widget_routes.routes(hub, templates, book, renderer),
-        *admin_layouts.routes(hub, templates, book),
     ]
 
 

@@ -15,8 +15,7 @@ from hub.auth.principal import Principal, principal_of
 from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database
 from hub.i18n import DEFAULT_LOCALE, N_, choose_locale, translate
-from hub.personas.audience import OrgProfile
-from hub.personas.layouts import Segment
+from hub.personas.audience import OrgProfile, Requester, Segment
 from hub.services.callers import read_caller
 
 # Query parameters that would name an org or a person; any value but the caller's own is refused.
@@ -34,9 +33,12 @@ class Viewer:
 
     @property
     def segment(self) -> Segment:
-        if self.org is None:
-            return Segment()
-        return Segment(self.org.partner_type, self.org.tier, self.org.region)
+        return self.org.segment if self.org else Segment()
+
+    @property
+    def requester(self) -> Requester:
+        """Who is asking, as the services take it."""
+        return Requester.of(self.principal.id, self.principal.persona, self.org)
 
 
 def locale_of(conn: HTTPConnection) -> str:

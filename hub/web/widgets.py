@@ -79,11 +79,11 @@ def _last_good_key(viewer: Viewer, widget: Widget, locale: str) -> str:
 class WidgetRenderer:
     """Runs a widget's loader for a viewer and renders its frame."""
 
-    def __init__(self, hub: Hub, templates: Jinja2Blocks) -> None:
+    def __init__(self, hub: Hub, templates: Jinja2Blocks, pages: PageCache) -> None:
         self.hub = hub
         self.templates = templates
         self.services = HomepageServices(hub.db, hub.store, hub.backends)
-        self.pages = PageCache(hub.store, hub.settings.signing_key)
+        self.pages = pages
         self._viewers: dict[Principal, tuple[float, Viewer]] = {}
         self._remembered: dict[str, tuple[float, str]] = {}
 

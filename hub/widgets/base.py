@@ -19,13 +19,14 @@ from typing import Any, Protocol
 from hub.auth.principal import Principal
 from hub.connectors.backends import AllBackendsFailed, Backends
 from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
-from hub.personas.audience import OrgProfile
+from hub.personas.audience import OrgProfile, Requester
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
-from hub.services.engagement.nba import ActionSubject, SuggestedAction
+from hub.services.engagement.nba import SuggestedAction
 from hub.services.engagement.periods import PeriodKind
-from hub.services.engagement.surveys import DueSurvey, SurveySubject
-from hub.services.engagement_home import BoardView, Recipient, RecognitionView, Standing
+from hub.services.engagement.recognition import Recipient
+from hub.services.engagement.surveys import DueSurvey
+from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem, PartnerActivity
 
@@ -79,7 +80,7 @@ class HubServices(Protocol):
 
     async def next_actions(
         self,
-        subject: ActionSubject,
+        subject: Requester,
         *,
         partner: PartnerRef | None,
         person: PersonRef,
@@ -105,7 +106,7 @@ class HubServices(Protocol):
         """The recognition feed, unread notices and whom the user may thank."""
         ...
 
-    async def due_survey(self, subject: SurveySubject, now: datetime) -> DueSurvey | None:
+    async def due_survey(self, subject: Requester, now: datetime) -> DueSurvey | None:
         """The pulse survey due to the user now, if any."""
         ...
 
@@ -137,6 +138,11 @@ class WidgetContext:
     @property
     def today(self) -> date:
         return self.now.date()
+
+    @property
+    def requester(self) -> Requester:
+        """Who is asking, as the services take it."""
+        return Requester.of(self.principal.id, self.principal.persona, self.org)
 
     def require_partner(self) -> PartnerRef:
         """The caller's partner; loaders of partner widgets call this first."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import secrets
 
 from hub.i18n import N_
-from hub.services.engagement.nba import ActionSubject
-from hub.services.engagement.surveys import SurveySubject
 from hub.widgets.base import (
     EVERYONE,
     VENDOR_PERSONAS,
@@ -33,18 +31,9 @@ def submission_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _segment(context: WidgetContext) -> tuple[str, str, str]:
-    org = context.org
-    return (org.tier, org.partner_type, org.region) if org else ("", "", "")
-
-
 async def load_next_best_action(context: WidgetContext) -> WidgetView:
-    tier, partner_type, region = _segment(context)
-    subject = ActionSubject(
-        context.principal.id, context.principal.persona, tier, partner_type, region
-    )
     actions = await context.services.next_actions(
-        subject,
+        context.requester,
         partner=context.partner,
         person=context.person,
         now=context.now,
@@ -85,11 +74,7 @@ async def load_recognition_feed(context: WidgetContext) -> WidgetView:
 
 
 async def load_pulse_survey(context: WidgetContext) -> WidgetView:
-    tier, partner_type, region = _segment(context)
-    subject = SurveySubject(
-        context.principal.id, context.principal.persona, tier, partner_type, region
-    )
-    survey = await context.services.due_survey(subject, context.now)
+    survey = await context.services.due_survey(context.requester, context.now)
     if survey is not None:
         return WidgetView(figures={"survey": survey, "thanked": False})
     if await context.services.answered_lately(context.principal.id, context.now):

@@ -73,13 +73,18 @@
       detail.isError = false;
     }
   });
-  // Points may have moved (HX-Trigger from those forms): reload the widgets that show them.
-  document.addEventListener("hub-points-changed", function () {
+  // Points may have moved (HX-Trigger from those forms): reload the widgets that show them,
+  // now for what the action paid itself and again once the worker has evaluated its event.
+  function reloadPoints() {
     ["points_badges", "leaderboard"].forEach(function (name) {
       var section = document.getElementById("widget-" + name);
       if (section && window.htmx) {
         window.htmx.ajax("GET", "/widgets/" + name, { target: section, swap: "innerHTML" });
       }
     });
+  }
+  document.addEventListener("hub-points-changed", function () {
+    reloadPoints();
+    window.setTimeout(reloadPoints, 2000);
   });
 })();

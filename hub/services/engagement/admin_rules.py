@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.db import Database
+from hub.db.engagement import ActionRule, BadgeRule, PointRule
 from hub.services.engagement import badges, nba
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import ActionRule, BadgeRule, PointRule
 from hub.services.engagement.nba import FunnelLine
 
 

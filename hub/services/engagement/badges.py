@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.engagement import BadgeAward, BadgeProgress, BadgeRule, PointRule
 from hub.db.types import utcnow
 from hub.services.engagement import streaks
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import BadgeAward, BadgeProgress, BadgeRule, PointRule
 from hub.services.engagement.rules import (
     EVENT_KINDS,
     BadgeCriteria,

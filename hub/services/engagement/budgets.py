@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hub.db import Database, User
+from hub.db.engagement import PointsAccount
 from hub.services.engagement import ledger
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import PointsAccount
 from hub.services.engagement.periods import Period, period_of
 from hub.services.engagement.policy import FIELD_ROLES, recognition_policy
 

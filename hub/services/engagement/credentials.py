@@ -29,8 +29,8 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
 from hub.db import Database, User
+from hub.db.engagement import BadgeAward, BadgeRule
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import BadgeAward, BadgeRule
 from hub.settings import Settings
 
 # RFC 9864's fully specified name; the older "EdDSA" is deprecated.

@@ -6,8 +6,7 @@ from __future__ import annotations
 class EngagementError(ValueError):
     """Bad input or a broken limit; ``code`` is stable for callers, ``message`` is for people.
 
-    The web layer answers these with a 4xx (422 by default, 409 for ``duplicate``, 429 for
-    ``rate_limited``); the engine raises them before writing, or inside the transaction so
+    The web layer answers these with a 4xx (422 by default; :data:`STATUS` lists the others); the engine raises them before writing, or inside the transaction so
     it rolls back.
     """
 
@@ -18,6 +17,19 @@ class EngagementError(ValueError):
 
     @property
     def http_status(self) -> int:
-        return {"duplicate": 409, "rate_limited": 429, "not_found": 404, "forbidden": 403}.get(
-            self.code, 422
-        )
+        return STATUS.get(self.code, 422)
+
+
+# A request that is not even well formed (not JSON, a number that is not one) is a 400.
+STATUS = {
+    "duplicate": 409,
+    "rate_limited": 429,
+    "not_found": 404,
+    "forbidden": 403,
+    "self_award": 403,
+    "invalid_step": 400,
+    "invalid_choice": 400,
+    "invalid_request": 400,
+    "invalid_points": 400,
+    "no_recipient": 400,
+}

@@ -20,13 +20,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database, PartnerOrg, User
-from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import (
+from hub.db.engagement import (
     EngagementPreference,
     PointsAccount,
     PointsEntry,
     PointsTransfer,
 )
+from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.periods import PERIODS, Period, PeriodKind, period_of
 from hub.store import KeyValueStore
 

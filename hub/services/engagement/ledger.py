@@ -18,9 +18,9 @@ from typing import Literal, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.engagement import PointsAccount, PointsEntry, PointsTransfer
+from hub.db.writes import insert_ignoring_duplicates, take_write_lock
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import PointsAccount, PointsEntry, PointsTransfer
-from hub.services.engagement.writes import insert_ignoring_duplicates, take_write_lock
 
 AccountKind = Literal["user", "org", "budget", "program", "escrow"]
 PROGRAM = "program"

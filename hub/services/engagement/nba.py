@@ -20,17 +20,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database
+from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState
 from hub.db.types import utcnow
+from hub.db.writes import insert_ignoring_duplicates
+from hub.personas.audience import Requester, reaches
+from hub.services import activity
+from hub.services.activity import Activity
 from hub.services.engagement import ledger
 from hub.services.engagement.conditions import Condition
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.leaderboards import Credit, placements, record_credits
-from hub.services.engagement.models import ActionFunnelStep, ActionRule, ActionState
 from hub.services.engagement.rules import describe
-from hub.services.engagement.writes import insert_ignoring_duplicates
 from hub.store import KeyValueStore
 
 Step = Literal["clicked", "done", "dismissed", "snoozed"]
+STEPS: tuple[Step, ...] = ("clicked", "done", "dismissed", "snoozed")
 FUNNEL_STEPS = ("shown", "clicked", "completed")
 
 
@@ -68,17 +72,6 @@ class ActionDefinition(BaseModel):
             if name is not None and not name.isidentifier():
                 raise ValueError(f"placeholders are plain fact names, not {name!r}")
         return reason
-
-
-@dataclass(frozen=True)
-class ActionSubject:
-    """Who the suggestion is for: the user and their segment."""
-
-    user_id: int
-    persona: str
-    tier: str = ""
-    partner_type: str = ""
-    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,18 +121,6 @@ async def save_action_rule(
     return rule
 
 
-def _eligible(action: ActionDefinition, subject: ActionSubject) -> bool:
-    return all(
-        not allowed or value in allowed
-        for allowed, value in (
-            (action.personas, subject.persona),
-            (action.tiers, subject.tier),
-            (action.partner_types, subject.partner_type),
-            (action.regions, subject.region),
-        )
-    )
-
-
 class _Facts(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -147,7 +128,7 @@ class _Facts(dict[str, Any]):
 
 async def next_best_actions(
     db: Database,
-    subject: ActionSubject,
+    subject: Requester,
     facts: Mapping[str, Any],
     *,
     now: datetime,
@@ -177,7 +158,7 @@ async def next_best_actions(
             or (state.status == "snoozed" and state.snoozed_until and state.snoozed_until > now)
         ):
             continue
-        if not _eligible(action, subject) or (action.when and not action.when.holds(facts)):
+        if not reaches(action, subject) or (action.when and not action.when.holds(facts)):
             continue
         score = action.value * action.priority
         reason = action.reason.format_map(_Facts(facts))
@@ -206,23 +187,44 @@ async def next_best_actions(
     return [suggestion for *_, suggestion in chosen]
 
 
+async def action_for(
+    session: AsyncSession, slug: str, requester: Requester
+) -> tuple[ActionRule, ActionDefinition] | None:
+    """The active rule ``slug`` and its action, if it is meant for ``requester``."""
+    rule = await session.scalar(
+        select(ActionRule).where(ActionRule.slug == slug, ActionRule.active)
+    )
+    if rule is None:
+        return None
+    action = parse_action(rule.definition)
+    return (rule, action) if reaches(action, requester) else None
+
+
 async def act_on_action(
     db: Database,
     store: KeyValueStore,
+    requester: Requester,
     *,
-    user_id: int,
     slug: str,
     step: Step,
     now: datetime,
     snooze_days: int | None = None,
-) -> None:
-    """Record a click, completion, dismissal or snooze; completing pays the points bonus once."""
+) -> ActionDefinition:
+    """Record a click, completion, dismissal or snooze of an action meant for ``requester``.
+
+    An action that is inactive or not meant for them is ``not_found``, the same answer as
+    one that does not exist. Completing pays the points bonus once and records an
+    ``action_completed`` event (badges can ask for it) for the worker to evaluate.
+    """
+    if step not in STEPS:
+        raise EngagementError("invalid_action", f"step: one of {', '.join(STEPS)}")
+    user_id = requester.user_id
     credits: list[Credit] = []
     async with db.transaction() as session:
-        rule = await session.scalar(select(ActionRule).where(ActionRule.slug == slug))
-        if rule is None:
-            raise EngagementError("not_found", f"no action {slug!r}")
-        action = parse_action(rule.definition)
+        found = await action_for(session, slug, requester)
+        if found is None:
+            raise EngagementError("not_found", f"no action {slug!r} for you")
+        rule, action = found
         funnel = {"clicked": "clicked", "done": "completed"}.get(step)
         if funnel:
             await insert_ignoring_duplicates(
@@ -235,6 +237,20 @@ async def act_on_action(
             await _set_state(
                 session, rule.id, user_id, step, now, snooze_days or action.snooze_days
             )
+        if step == "done":
+            await activity.record_all(
+                session,
+                [
+                    Activity(
+                        key=f"action:{slug}:{user_id}:done",
+                        kind="action_completed",
+                        occurred_at=now,
+                        user_id=user_id,
+                        partner_org_id=requester.partner_org_id,
+                        object=f"action:{slug}",
+                    )
+                ],
+            )
         if step == "done" and action.points_bonus:
             award = ledger.Award(
                 user_id, action.points_bonus, "action_bonus", f"action:{rule.id}:{user_id}", now
@@ -243,6 +259,7 @@ async def act_on_action(
             credits = [Credit(a.user_id, a.points, a.occurred_at) for a in posted]
         where = await placements(session, {credit.user_id for credit in credits})
     await record_credits(store, credits, where)
+    return action
 
 
 async def _set_state(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database
-from hub.services.engagement.models import Notification
+from hub.db.engagement import Notification
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.engagement import ProgramSetting
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.models import ProgramSetting
 from hub.services.engagement.rules import describe
 
 POLICY_KEY = "recognition"

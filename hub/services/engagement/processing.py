@@ -1,8 +1,9 @@
 """Ingesting activity and evaluating it: points, badges and streaks, once per event.
 
-``ingest`` appends events (a duplicate key is skipped) and evaluates the new ones in the
-same transaction; ``process_pending`` evaluates events other code recorded with
-``hub.services.activity.record`` (the sign-in flow, connector syncs). Either way an event
+Every event is written by :func:`hub.services.activity.record_all` (a duplicate key is
+skipped). ``process_pending``, run by the worker or the in-process scheduler, evaluates
+the events nobody has evaluated yet; ``ingest`` records and evaluates at once, for the
+worker's own writes and for tests. Either way an event
 is claimed in ``engagement_processed_events`` inside the transaction that applies its
 effects, so a late or repeated delivery, or two workers racing, changes nothing twice, and
 a crash midway leaves nothing half-written.
@@ -18,7 +19,10 @@ from sqlalchemy import JSON, Table, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import ActivityEvent, Database
+from hub.db.engagement import BadgeAward, BadgeProgress, PointRule, ProcessedEvent
 from hub.db.types import utcnow
+from hub.db.writes import insert_ignoring_duplicates, take_write_lock
+from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.engagement import leaderboards, ledger
 from hub.services.engagement.badges import (
@@ -28,8 +32,6 @@ from hub.services.engagement.badges import (
     active_rules,
     advance,
 )
-from hub.services.engagement.models import BadgeAward, BadgeProgress, PointRule, ProcessedEvent
-from hub.services.engagement.writes import insert_ignoring_duplicates, take_write_lock
 from hub.store import KeyValueStore
 
 
@@ -58,10 +60,11 @@ class IngestReport:
 async def ingest(
     db: Database, store: KeyValueStore, activities: Sequence[Activity]
 ) -> IngestReport:
-    """Record ``activities`` and evaluate the new ones, in one transaction; then move boards."""
-    for activity in activities:
-        if activity.occurred_at.tzinfo is None:
-            raise ValueError("activity times must be timezone-aware")
+    """Record ``activities`` and evaluate the new ones, in one transaction; then move boards.
+
+    For the worker's side and for tests: a request records with
+    :func:`hub.services.activity.record_all` and leaves the evaluation to the worker.
+    """
     async with db.transaction() as session:
         report = await ingest_in(session, activities)
         where = await leaderboards.placements(session, {c.user_id for c in report.credits})
@@ -74,37 +77,18 @@ async def ingest_in(session: AsyncSession, activities: Sequence[Activity]) -> In
     if not activities:
         return IngestReport()
     await take_write_lock(session)
-    unique = {activity.key: activity for activity in activities}
-    written = await insert_ignoring_duplicates(
-        session,
-        ActivityEvent,
-        [
-            {
-                "idempotency_key": activity.key,
-                "kind": activity.kind,
-                "occurred_at": activity.occurred_at,
-                "user_id": activity.user_id,
-                "partner_org_id": activity.partner_org_id,
-                "object": activity.object,
-                "source": activity.source,
-                "payload": activity.payload,
-            }
-            for activity in unique.values()
-        ],
-        unique=["idempotency_key"],
-        returning=["idempotency_key", "id"],
-    )
-    ids: dict[str, int] = {str(row[0]): int(row[1]) for row in written}
+    ids = await activity.record_all(session, activities)
+    unique = {item.key: item for item in activities}
     events = [
         EventFacts(
             ids[key],
-            activity.user_id or 0,
-            activity.kind,
-            activity.object,
-            activity.occurred_at,
-            dict(activity.payload),
+            item.user_id or 0,
+            item.kind,
+            item.object,
+            item.occurred_at,
+            dict(item.payload),
         )
-        for key, activity in unique.items()
+        for key, item in unique.items()
         if key in ids
     ]
     events.sort(key=lambda event: event.id)

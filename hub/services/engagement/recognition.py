@@ -15,24 +15,30 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from hub.db import Database, User
+from hub.db import Database, PartnerOrg, User
+from hub.db.engagement import PointsAccount, Recognition
+from hub.db.writes import take_write_lock
+from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.engagement import ledger
 from hub.services.engagement.budgets import budget_spec
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.leaderboards import Credit, placements, record_credits
-from hub.services.engagement.models import PointsAccount, Recognition
 from hub.services.engagement.notifications import notify
 from hub.services.engagement.periods import period_of
 from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
-from hub.services.engagement.processing import IngestReport, ingest_in
-from hub.services.engagement.writes import take_write_lock
+from hub.services.field_team import field_team
 from hub.store import KeyValueStore
+
+MAX_RECIPIENTS = 200
 
 
 @dataclass(frozen=True)
 class Kudos:
-    """What a giver submits; ``idempotency_key`` is the form's one-time token."""
+    """What a giver submits; ``idempotency_key`` is the form's one-time token.
+
+    A ``reward`` is kudos with points from a giving budget, for a partner user only.
+    """
 
     giver_id: int
     recipient_id: int
@@ -40,6 +46,7 @@ class Kudos:
     idempotency_key: str
     value_tag: str = ""
     points: int = 0
+    reward: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,57 @@ class FeedItem:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the caller may thank: their user id, name and org (empty for vendor staff)."""
+
+    id: int
+    name: str
+    org_name: str
+
+
+async def recipients_for(
+    session: AsyncSession, giver_id: int, *, partners_only: bool = False
+) -> list[Recipient]:
+    """Whom ``giver_id`` may thank.
+
+    A partner user: colleagues of their own org and their org's field team. Vendor staff:
+    partner users of every org (the field team works with all of them) and, unless
+    ``partners_only``, other vendor staff.
+    """
+    giver = await session.get(User, giver_id)
+    if giver is None:
+        return []
+    query = select(User, PartnerOrg.name).outerjoin(
+        PartnerOrg, PartnerOrg.id == User.partner_org_id
+    )
+    if giver.partner_org_id is not None:
+        contacts = {c.email.lower() for c in await field_team(session, giver.partner_org_id)}
+        query = query.where(
+            or_(
+                User.partner_org_id == giver.partner_org_id,
+                (User.partner_org_id.is_(None)) & (User.email.in_(contacts)),
+            )
+        )
+    elif partners_only:
+        query = query.where(User.partner_org_id.is_not(None))
+    rows = (
+        await session.execute(
+            query.where(User.id != giver_id)
+            .order_by(PartnerOrg.name.is_(None), PartnerOrg.name, User.name, User.email)
+            .limit(MAX_RECIPIENTS)
+        )
+    ).all()
+    return [Recipient(user.id, user.name or user.email, org_name or "") for user, org_name in rows]
+
+
+async def display_name(db: Database, user_id: int) -> str:
+    """How a person is named in messages: their name, else their email."""
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+    return (user.name or user.email) if user else ""
+
+
 def _check_shape(kudos: Kudos, policy: RecognitionPolicy) -> None:
     if kudos.giver_id == kudos.recipient_id:
         raise EngagementError("self_award", "you cannot give kudos to yourself")
@@ -80,6 +138,8 @@ def _check_shape(kudos: Kudos, policy: RecognitionPolicy) -> None:
         raise EngagementError("invalid_kudos", "points: a whole number")
     if kudos.points < 0:
         raise EngagementError("invalid_kudos", "points: cannot be negative")
+    if kudos.reward and kudos.points < 1:
+        raise EngagementError("no_points", "points: a reward gives at least one point")
     if kudos.points > policy.max_points:
         raise EngagementError("absurd_amount", f"points: at most {policy.max_points} per award")
     if not kudos.idempotency_key or len(kudos.idempotency_key) > 120:
@@ -100,6 +160,9 @@ async def _check_state(
     }
     if kudos.recipient_id not in people or kudos.giver_id not in people:
         raise EngagementError("not_found", "no such colleague")
+    allowed = await recipients_for(session, kudos.giver_id, partners_only=kudos.reward)
+    if kudos.recipient_id not in {person.id for person in allowed}:
+        raise EngagementError("forbidden", "you cannot thank that person")
     key = f"kudos:{kudos.giver_id}:{kudos.idempotency_key}"
     if await session.scalar(select(Recognition.id).where(Recognition.idempotency_key == key)):
         raise EngagementError("duplicate", "these kudos were already sent")
@@ -192,8 +255,9 @@ async def give_kudos(
 
 
 async def _deliver(session: AsyncSession, recognition: Recognition, now: datetime) -> list[Credit]:
-    """The approved side: the two activity events, the notification; the board credits."""
-    report: IngestReport = await ingest_in(
+    """The approved side: the two activity events (the worker evaluates them), the
+    notification; the board credit for the points."""
+    await activity.record_all(
         session,
         [
             Activity(
@@ -225,10 +289,9 @@ async def _deliver(session: AsyncSession, recognition: Recognition, now: datetim
         link=f"/engagement/recognition/{recognition.id}",
         at=now,
     )
-    credits = list(report.credits)
     if recognition.points:
-        credits.append(Credit(recognition.recipient_id, recognition.points, now))
-    return credits
+        return [Credit(recognition.recipient_id, recognition.points, now)]
+    return []
 
 
 async def decide_kudos(

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.db import Database, User
+from hub.db.engagement import PulseSurvey
 from hub.db.types import utcnow
 from hub.services.engagement import badges, budgets, nba, surveys
-from hub.services.engagement.models import PulseSurvey
 
 POINTS: Mapping[str, int] = MappingProxyType(
     {

@@ -19,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import func, select
 
 from hub.db import ActivityEvent, Database, PartnerOrg, User
+from hub.db.engagement import PulseSurvey, SurveyResponse
+from hub.personas.audience import Requester, Segment, reaches
+from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.leaderboards import placements, record_credits
-from hub.services.engagement.models import PulseSurvey, SurveyResponse
-from hub.services.engagement.processing import ingest_in
 from hub.services.engagement.rules import EventKind, describe
-from hub.store import KeyValueStore
 
 VENDOR_SEGMENT = "vendor"
 
@@ -101,21 +100,6 @@ class Audience(BaseModel):
 
 
 @dataclass(frozen=True)
-class SurveySubject:
-    """Who may answer: the user and their segment."""
-
-    user_id: int
-    persona: str
-    tier: str = ""
-    partner_type: str = ""
-    region: str = ""
-
-    @property
-    def segment(self) -> str:
-        return self.tier or VENDOR_SEGMENT
-
-
-@dataclass(frozen=True)
 class DueSurvey:
     """A survey to show now."""
 
@@ -136,18 +120,6 @@ class SurveyResults:
     @property
     def response_rate(self) -> float:
         return self.responses / self.targeted if self.targeted else 0.0
-
-
-def _aimed_at(audience: Audience, subject: SurveySubject) -> bool:
-    return all(
-        not allowed or value in allowed
-        for allowed, value in (
-            (audience.personas, subject.persona),
-            (audience.tiers, subject.tier),
-            (audience.partner_types, subject.partner_type),
-            (audience.regions, subject.region),
-        )
-    )
 
 
 async def create_survey(
@@ -201,7 +173,7 @@ def _is_open(survey: PulseSurvey, now: datetime) -> bool:
     )
 
 
-async def due_survey(db: Database, subject: SurveySubject, *, now: datetime) -> DueSurvey | None:
+async def due_survey(db: Database, subject: Requester, *, now: datetime) -> DueSurvey | None:
     """The one survey to show ``subject`` now, if any (the longest open first)."""
     async with db.session() as session:
         surveys = (
@@ -229,7 +201,7 @@ async def due_survey(db: Database, subject: SurveySubject, *, now: datetime) -> 
             audience = Audience.model_validate(survey.audience)
             if survey.id in answered or not _is_open(survey, now):
                 continue
-            if not _aimed_at(audience, subject):
+            if not reaches(audience, subject):
                 continue
             if last is not None and now - last < timedelta(days=audience.cool_off_days):
                 continue
@@ -249,8 +221,7 @@ async def due_survey(db: Database, subject: SurveySubject, *, now: datetime) -> 
 
 async def answer_survey(
     db: Database,
-    store: KeyValueStore,
-    subject: SurveySubject,
+    subject: Requester,
     slug: str,
     answers: dict[str, Any],
     *,
@@ -263,7 +234,7 @@ async def answer_survey(
             raise EngagementError("not_found", f"no survey {slug!r}")
         if not _is_open(survey, now):
             raise EngagementError("survey_closed", "this survey is closed")
-        if not _aimed_at(Audience.model_validate(survey.audience), subject):
+        if not reaches(Audience.model_validate(survey.audience), subject):
             raise EngagementError("forbidden", "this survey is not for you")
         questions = Questions.model_validate(survey.questions).questions
         if unknown := set(answers) - {question.id for question in questions}:
@@ -283,12 +254,12 @@ async def answer_survey(
                 survey_id=survey.id,
                 user_id=subject.user_id,
                 persona=subject.persona,
-                segment=subject.segment,
+                segment=subject.tier or VENDOR_SEGMENT,
                 answers=cleaned,
                 answered_at=now,
             )
         )
-        report = await ingest_in(
+        await activity.record_all(
             session,
             [
                 Activity(
@@ -296,12 +267,11 @@ async def answer_survey(
                     kind="survey_answered",
                     occurred_at=now,
                     user_id=subject.user_id,
+                    partner_org_id=subject.partner_org_id,
                     object=f"survey:{survey.slug}",
                 )
             ],
         )
-        where = await placements(session, {credit.user_id for credit in report.credits})
-    await record_credits(store, report.credits, where)
 
 
 async def survey_results(db: Database, slug: str) -> SurveyResults:
@@ -328,8 +298,8 @@ async def survey_results(db: Database, slug: str) -> SurveyResults:
         1
         for roles, tier, partner_type, region in people
         if any(
-            _aimed_at(
-                audience, SurveySubject(0, role, tier or "", partner_type or "", region or "")
+            reaches(
+                audience, Requester(0, role, Segment(partner_type or "", tier or "", region or ""))
             )
             for role in roles or [""]
         )
