@@ -44,8 +44,41 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "asyncio",
     ),
     "hub.store": ("hub.web", "hub.widgets", "hub.personas", "hub.connectors", "hub.services"),
-    "hub.db": ("hub.web", "hub.widgets", "hub.personas", "hub.connectors", "hub.auth"),
+    "hub.db": (
+        "hub.web",
+        "hub.widgets",
+        "hub.personas",
+        "hub.connectors",
+        "hub.auth",
+        "hub.services",
+        "hub.app",
+    ),
     "hub.services": ("hub.web", "hub.widgets", "hub.app", "httpx"),
+    # The web layer reads requests and renders; its SQL lives in the services below it.
+    "hub.web": ("sqlalchemy", "hub.connectors.sandboxes", "redis"),
+    # Sign-in knows people and sessions, not homepages, widgets or backends.
+    "hub.auth": (
+        "hub.widgets",
+        "hub.connectors",
+        "hub.app",
+        "hub.scheduler",
+        "hub.services.engagement",
+        "hub.web.home",
+        "hub.web.widgets",
+        "hub.web.engagement",
+    ),
+    # Middleware sees requests and the session store only.
+    "hub.middleware": (
+        "sqlalchemy",
+        "hub.db",
+        "hub.services",
+        "hub.web",
+        "hub.widgets",
+        "hub.personas",
+        "hub.connectors",
+        "hub.auth",
+        "hub.app",
+    ),
 }
 
 
@@ -125,3 +158,19 @@ def test_a_production_process_never_imports_demo_code(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60
     )
     assert found.stdout.strip() == "[]"
+
+
+def test_the_new_layers_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "hub"
+    for package, source in {
+        "web": "from sqlalchemy import select\n",
+        "db": "from hub.services import activity\n",
+        "middleware": "from hub.db import Database\n",
+        "auth": "from hub.widgets.base import Widget\n",
+    }.items():
+        (fake / package).mkdir(parents=True)
+        (fake / package / "sneaky.py").write_text(source)
+    monkeypatch.setattr(__import__(__name__, fromlist=["HUB"]), "HUB", fake)
+    found = " ".join(violations())
+    for layer in ("hub.web", "hub.db", "hub.middleware", "hub.auth"):
+        assert f"({layer} must not)" in found, layer
