@@ -17,7 +17,7 @@ from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
 from hub.store import KeyValueStore
 from tests.engagement_helpers import user_id
-from tests.widget_fakes import HomeRig, home_rig
+from tests.fakes.home import HomeRig, home_rig
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,7 @@ from hub.settings import Settings
 from hub.store import KeyValueStore
 from hub.widgets.base import EVERYONE, Widget, nothing
 from hub.widgets.catalogue import DuplicateWidget, build_registry, catalogue
-from tests.widget_fakes import HomeRig, home_rig
+from tests.fakes.home import HomeRig, home_rig
 
 pytestmark = pytest.mark.anyio
 
@@ -262,9 +262,9 @@ def test_a_persona_naming_an_unknown_or_forbidden_widget_fails_at_start_up() -> 
 
 
 def test_every_persona_default_is_valid_and_every_role_has_one() -> None:
-    from hub.auth.principal import KNOWN_ROLES
+    from hub.personas.catalogue import roles
 
-    assert sorted(BOOK) == sorted(KNOWN_ROLES)
+    assert sorted(BOOK) == sorted(roles().known)
 
 
 async def test_an_admin_sets_a_segment_layout_that_partners_then_get(

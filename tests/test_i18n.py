@@ -17,7 +17,7 @@ from hub.connectors.records import Money
 from hub.db import Database, User
 from hub.settings import Settings
 from hub.store import KeyValueStore
-from tests.widget_fakes import HomeRig, home_rig
+from tests.fakes.home import HomeRig, home_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 GERMAN = ROOT / "hub" / "locale" / "de" / "LC_MESSAGES" / "messages.po"

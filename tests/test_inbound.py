@@ -189,31 +189,48 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
     backends = Backends(
         [
             FakePRM(
-                config("sf", Kind.PRM), {"acme": [deal("006A", won=True), deal("006B", won=False)]}
+                config("sf", Kind.PRM),
+                given={"deals": {"acme": [deal("006A", won=True), deal("006B", won=False)]}},
             ),
             FakeLMS(
                 config("moodle", Kind.LMS),
-                {"rep@acme.example": [Completion(course, "rep@acme.example", NOW)]},
-                {
-                    "rep@acme.example": [
-                        QuizResult("q1", "Quiz", "rep@acme.example", Decimal("0.95"), True, NOW),
-                        QuizResult("q2", "Quiz 2", "rep@acme.example", Decimal("0.3"), False, NOW),
-                    ]
+                given={
+                    "completions": {
+                        "rep@acme.example": [Completion(course, "rep@acme.example", NOW)]
+                    },
+                    "quiz_results": {
+                        "rep@acme.example": [
+                            QuizResult(
+                                "q1", "Quiz", "rep@acme.example", Decimal("0.95"), True, NOW
+                            ),
+                            QuizResult(
+                                "q2", "Quiz 2", "rep@acme.example", Decimal("0.3"), False, NOW
+                            ),
+                        ]
+                    },
                 },
             ),
             FakeIncentives(
                 config("inc", Kind.INCENTIVES),
-                {
-                    "rep@acme.example": [
-                        IncentiveClaim(
-                            "cl1", "Q4 SPIF", Money(Decimal(500), "USD"), "submitted", NOW
-                        )
-                    ]
+                given={
+                    "claims": {
+                        "rep@acme.example": [
+                            IncentiveClaim(
+                                "cl1", "Q4 SPIF", Money(Decimal(500), "USD"), "submitted", NOW
+                            )
+                        ]
+                    }
                 },
             ),
             FakeTCMA(
                 config("mautic", Kind.TCMA),
-                {"globex": [Redistribution("camp1", "marketer@globex.example", "email", NOW, 120)]},
+                given={
+                    "redistributions": {
+                        "globex": [
+                            Redistribution("camp1", "marketer@globex.example", "email", NOW, 120)
+                        ]
+                    }
+                },
             ),
         ]
     )
@@ -246,11 +263,13 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
 
 
 async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:
-    prm = FakePRM(config("sf", Kind.PRM), {"acme": [deal("006A", won=False)]}, down=True)
+    prm = FakePRM(
+        config("sf", Kind.PRM), given={"deals": {"acme": [deal("006A", won=False)]}}, fail=True
+    )
     report = await sync_activity(seeded.db, Backends([prm]))
     assert report.failures == 3  # one read per org, each refused
     assert report.recorded == 0
-    prm.down = False
+    prm.fail = False
     assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1
 
 

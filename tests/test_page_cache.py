@@ -14,8 +14,8 @@ from hub.settings import Settings
 from hub.store import KeyValueStore
 from hub.store.memory import MemoryStore
 from hub.web import page_cache
+from tests.fakes.home import HomeRig, home_rig
 from tests.helpers import csrf_from
-from tests.widget_fakes import HomeRig, home_rig
 
 pytestmark = pytest.mark.anyio
 
