@@ -21,7 +21,7 @@ from hub.middleware.request_id import RequestIdMiddleware
 from hub.middleware.security_headers import SecurityHeadersMiddleware
 from hub.middleware.sessions import SessionMiddleware
 from hub.paths import STATIC
-from hub.personas.catalogue import default_book
+from hub.personas.catalogue import PersonaBook, default_personas
 from hub.resources import Hub
 from hub.settings import Settings
 from hub.web import (
@@ -38,6 +38,7 @@ from hub.web import (
 from hub.web.errors import ErrorPages
 from hub.web.page_cache import ChangeMiddleware, PageCache
 from hub.web.templating import make_templates
+from hub.widgets.catalogue import build_registry
 
 # Paths whose requests prove themselves (signed SAML responses, signed webhooks).
 CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/")
@@ -49,9 +50,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     templates = make_templates(settings)
     errors = ErrorPages(templates)
     # Each shared object once: the personas, the kept pages, the widget renderer.
-    book = default_book()
+    book = PersonaBook(default_personas(), build_registry())  # a start-up error if they disagree
     pages = PageCache(hub.store, settings.signing_key)
-    renderer = widgets.WidgetRenderer(hub, templates, pages)
+    renderer = widgets.WidgetRenderer(hub, templates, pages, book)
 
     routes: list[BaseRoute] = [
         *health.routes(hub),

@@ -32,13 +32,11 @@ async def test_demo_mode_mounts_every_sandbox_in_process(tmp_path: Path, databas
         names = {c.config.name for c in hub.backends.all()}
         assert "salesforce" in names
         assert names <= {b.name for b in demo_backends()}
-        deals = await hub.backends.read(Kind.PRM, "deals", ACME)
+        deals = await hub.backends.prm.deals(ACME)
         assert deals.sources == ("salesforce",)
         assert len(deals.value) == 23
         if hub.backends.has(Kind.LMS):
-            learning = await hub.backends.read(
-                Kind.LMS, "enrolments", PersonRef("rep@acme.example", ACME)
-            )
+            learning = await hub.backends.lms.enrolments(PersonRef("rep@acme.example", ACME))
             assert learning.value
         results = {r.name: r for r in await run_checks(hub)}
         row = results["connector salesforce (prm, salesforce)"]
@@ -76,8 +74,8 @@ client_secret_env = "HUB_TEST_SF_SECRET"
         )
         try:
             assert [c.config.name for c in over_socket.backends.all()] == ["salesforce"]
-            remote = await over_socket.backends.read(Kind.PRM, "rebates", ACME)
-            local = await in_process.backends.read(Kind.PRM, "rebates", ACME)
+            remote = await over_socket.backends.prm.rebates(ACME)
+            local = await in_process.backends.prm.rebates(ACME)
             assert remote.value == local.value
             assert remote.value
         finally:
@@ -100,9 +98,9 @@ async def test_two_orgs_reading_through_the_demo_never_see_each_others_deals(
 ) -> None:
     hub = Hub.from_settings(make_settings(tmp_path, database_url))
     try:
-        acme = await hub.backends.read(Kind.PRM, "deals", ACME)
-        globex = await hub.backends.read(Kind.PRM, "deals", PartnerRef("globex", "Globex"))
-        acme_again = await hub.backends.read(Kind.PRM, "deals", ACME)
+        acme = await hub.backends.prm.deals(ACME)
+        globex = await hub.backends.prm.deals(PartnerRef("globex", "Globex"))
+        acme_again = await hub.backends.prm.deals(ACME)
         assert len(acme.value) == 23
         assert len(globex.value) == 14
         assert acme_again.value == acme.value

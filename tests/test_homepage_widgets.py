@@ -11,14 +11,17 @@ from sqlalchemy import select
 from hub.connectors.records import Kind
 from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
+from hub.personas.audience import Audience
+from hub.personas.catalogue import PersonaBook, default_personas
 from hub.settings import Settings
 from hub.store import KeyValueStore
 from hub.widgets.catalogue import build_registry
-from tests.widget_fakes import HomeRig, home_rig
+from tests.fakes.home import HomeRig, home_rig
 
 pytestmark = pytest.mark.anyio
 
 REGISTRY = build_registry()
+BOOK = PersonaBook(default_personas(), REGISTRY)
 PARTNER_OWNER = "owner@acme.example"
 
 
@@ -35,7 +38,7 @@ def person_for(widget_name: str, org: str | None = "acme") -> tuple[str, str]:
         if person.org != org:
             continue
         for role in person.roles:
-            if widget.allows(role):
+            if BOOK.allows(role, widget):
                 return person.email, role
     raise LookupError(widget_name)
 
@@ -51,9 +54,7 @@ async def as_persona(rig: HomeRig, email: str, persona: str) -> str:
 
 
 def vendor_only(name: str) -> bool:
-    return not any(
-        REGISTRY[name].allows(p) for p in ("partner_owner", "sales_rep", "marketer", "support")
-    )
+    return not any(BOOK.allows(p, REGISTRY[name]) for p in BOOK.ids(Audience.PARTNER))
 
 
 EXPECTED = {

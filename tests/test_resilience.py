@@ -176,10 +176,10 @@ async def test_backends_read_reports_a_failure_but_serves_the_stale_value(
 ) -> None:
     backend = ScriptedPRM(_config(retries=0))
     backends = Backends([backend], call=resilience)
-    await backends.read(Kind.PRM, "rebates", ACME)
+    await backends.prm.rebates(ACME)
     clock.advance(61)
     backend.failures = [BackendUnavailable("prm-one: HTTP 503")] * 2
-    served = await backends.read(Kind.PRM, "rebates", ACME)
+    served = await backends.prm.rebates(ACME)
     assert served.stale
     assert served.value == _rebates_of(ACME)
     assert served.fetched_at == clock.wall - timedelta(seconds=61)

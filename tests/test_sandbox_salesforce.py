@@ -203,12 +203,12 @@ async def test_a_deal_registered_through_backends_shows_on_the_next_cached_read(
 ) -> None:
     backends = Backends([live.connector()], call=Resilience(MemoryStore()))
     globex = PartnerRef("globex")
-    before = await backends.read(Kind.PRM, "deals", globex)
+    before = await backends.prm.deals(globex)
     registration = DealRegistration(
         "Initrode - Renewal", "Initrode", Money(Decimal("1500"), "EUR"), date(2027, 3, 1),
         "buyer@initrode.example",
     )  # fmt: skip
     deal = await backends.register_deal(globex, PersonRef("rep@globex.example"), registration)
-    after = await backends.read(Kind.PRM, "deals", globex)
+    after = await backends.prm.deals(globex)
     assert len(after.value) == len(before.value) + 1
     assert deal.id in {d.id for d in after.value}

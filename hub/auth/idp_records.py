@@ -11,10 +11,10 @@ from typing import Any
 from lxml import etree
 from sqlalchemy import select
 
-from hub.auth.principal import KNOWN_ROLES
 from hub.auth.providers import ENV_NAMES, NAME_PATTERN
 from hub.db import Database
 from hub.db.models import IdentityProvider
+from hub.personas.catalogue import roles as catalogue_roles
 
 _ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]{0,199}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
@@ -73,7 +73,7 @@ class ProviderSpec:
             if key not in _PROFILE_FIELDS:
                 raise ProviderSpecError(f"claim mapping: unknown field {key!r}")
         for role in self.group_roles.values():
-            if role not in KNOWN_ROLES:
+            if role not in catalogue_roles().known:
                 raise ProviderSpecError(f"group roles: unknown role {role!r}")
         for slug in self.allowed_orgs:
             if not _SLUG.match(slug):

@@ -10,10 +10,7 @@ from starlette.requests import HTTPConnection
 
 from hub.i18n import N_, choose_locale, translate
 from hub.middleware.sessions import session_of
-
-# Roles the hub knows; each is also a persona id.
-KNOWN_ROLES = ("partner_owner", "sales_rep", "marketer", "support", "channel_manager", "admin")
-VENDOR_ROLES = frozenset({"channel_manager", "admin"})
+from hub.personas.catalogue import roles as catalogue_roles
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,7 @@ class Principal:
 
 def known_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """The roles the hub understands, in the order given, without repeats."""
-    return tuple(dict.fromkeys(role for role in roles if role in KNOWN_ROLES))
+    return tuple(dict.fromkeys(role for role in roles if role in catalogue_roles().known))
 
 
 def principal_of(conn: HTTPConnection) -> Principal | None:
@@ -66,7 +63,7 @@ def require_principal(conn: HTTPConnection) -> Principal:
 def require_admin(conn: HTTPConnection) -> Principal:
     """The caller if they are a program administrator; 401 signed out, else 403."""
     principal = require_principal(conn)
-    if "admin" not in principal.roles:
+    if not catalogue_roles().admin.intersection(principal.roles):
         locale = choose_locale(principal.locale, conn.headers.get("accept-language"))
         raise HTTPException(403, translate(locale, N_("Only administrators may do this.")))
     return principal

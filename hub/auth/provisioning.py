@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hub.auth.failures import SignInRefused
-from hub.auth.principal import VENDOR_ROLES, known_roles
+from hub.auth.principal import known_roles
 from hub.auth.profile import Profile
 from hub.auth.providers import Provider
 from hub.db import Database, Identity, PartnerOrg, User
+from hub.personas.catalogue import roles as catalogue_roles
 from hub.services.users import org_by_slug, user_by_email
 
 
@@ -72,12 +73,12 @@ async def provision(db: Database, provider: Provider, profile: Profile) -> Provi
         roles = profile.roles
         if roles is not None and not provider.trusted_for_all_orgs:
             # A partner's IdP can never make someone vendor staff.
-            dropped = [role for role in roles if role in VENDOR_ROLES]
+            dropped = [role for role in roles if role in catalogue_roles().vendor]
             if dropped:
                 changes.append(
                     ("role_refused", profile.email, f"{provider.name} may not grant {dropped}")
                 )
-            roles = tuple(role for role in roles if role not in VENDOR_ROLES)
+            roles = tuple(role for role in roles if role not in catalogue_roles().vendor)
 
         identity = await tx.scalar(
             select(Identity)

@@ -1,10 +1,12 @@
 """All configured connectors behind one door: what widgets and services call.
 
-``read(kind, operation, subject)`` asks every connector of ``kind`` for the
-same operation at once and merges their answers: lists are concatenated,
-single values take the first connector that has one. A connector that fails
-is reported in ``Fetched.errors`` and the others still count, so one broken
-LMS degrades, not breaks, a widget that reads two.
+Each backend kind has a typed facade: ``backends.prm.deals(partner)`` answers
+``Fetched[list[Deal]]``. A read asks every connector of its kind for the same
+operation at once and merges their answers: lists are concatenated, single
+values take the first connector that has one. A connector that fails is
+reported in ``Fetched.errors`` and the others still count, so one broken LMS
+degrades, not breaks, a widget that reads two. The operations themselves are
+listed once, in :mod:`hub.connectors.operations`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from hub.connectors import operations as ops
 from hub.connectors.base import BackendError, Connector, PRMConnector
+from hub.connectors.operations import Operation
 from hub.connectors.records import Deal, DealRegistration, Fetched, Kind, PartnerRef, PersonRef
 
 log = logging.getLogger("hub.connectors")
+
+S = TypeVar("S", PartnerRef, PersonRef)
+T = TypeVar("T")
 
 Subject = PartnerRef | PersonRef
 # How one connector's call is made; the resilience layer wraps it with cache,
@@ -42,6 +49,7 @@ class AllBackendsFailed(BackendError):
 
 async def call_directly(connector: Connector, operation: str, subject: Subject) -> Fetched[Any]:
     """Ask the backend now, within the connector's timeout; no cache."""
+    # The protocol method of that name: tests/test_operations.py checks every one exists.
     method = getattr(connector, operation)
     try:
         value = await asyncio.wait_for(method(subject), connector.config.timeout)
@@ -59,6 +67,10 @@ class Backends:
             raise ValueError("connector names must be unique")
         self._connectors = list(connectors)
         self._call = call
+        self.prm = PRMReads(self)
+        self.lms = LMSReads(self)
+        self.incentives = IncentiveReads(self)
+        self.tcma = TCMAReads(self)
 
     @property
     def call(self) -> CallConnector:
@@ -112,17 +124,19 @@ class Backends:
     def has(self, kind: Kind) -> bool:
         return bool(self.of_kind(kind))
 
-    async def read(self, kind: Kind, operation: str, subject: Subject) -> Fetched[Any]:
-        """Merged answer of every ``kind`` connector to ``operation(subject)``.
+    async def fetch(self, operation: Operation[S, T], subject: S) -> Fetched[T]:
+        """Merged answer of every connector of the operation's kind to ``operation(subject)``.
 
         Raises :class:`AllBackendsFailed` only when no connector produced
         anything, fresh or stale; partial failures are listed in ``errors``.
         """
+        kind = operation.kind
         connectors = self.of_kind(kind)
         if not connectors:
             raise AllBackendsFailed(f"no {kind.value} connector is configured")
         outcomes = await asyncio.gather(
-            *(self._call(c, operation, subject) for c in connectors), return_exceptions=True
+            *(self._call(c, operation.name, subject) for c in connectors),
+            return_exceptions=True,
         )
         answers: list[Fetched[Any]] = []
         errors: list[str] = []
@@ -136,7 +150,7 @@ class Backends:
                 log.error(
                     "connector crashed",
                     exc_info=outcome,
-                    extra={"connector": connector.config.name, "operation": operation},
+                    extra={"connector": connector.config.name, "operation": operation.name},
                 )
                 errors.append(f"{connector.config.name}: unexpected {type(outcome).__name__}")
         if not answers:
@@ -154,3 +168,73 @@ def _merge(values: list[Any]) -> Any:
     if all(isinstance(value, list) for value in values):
         return [item for value in values for item in value]
     return next((value for value in values if value is not None), None)
+
+
+class Read(Generic[S, T]):
+    """One operation over the configured connectors of its kind."""
+
+    def __init__(self, backends: Backends, operation: Operation[S, T]) -> None:
+        self.backends = backends
+        self.operation: Operation[S, T] = operation
+
+    async def __call__(self, subject: S) -> Fetched[T]:
+        """The merged answer; :class:`AllBackendsFailed` when nothing could answer."""
+        return await self.backends.fetch(self.operation, subject)
+
+    async def optional(self, subject: S) -> Fetched[T] | None:
+        """A read a page can do without: ``None`` when no backend of the kind could answer."""
+        if not self.backends.has(self.operation.kind):
+            return None
+        try:
+            return await self(subject)
+        except AllBackendsFailed:
+            return None
+
+
+class PRMReads:
+    """``backends.prm``: the partner relationship management reads, about a partner."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.partner_account = Read(backends, ops.PARTNER_ACCOUNT)
+        self.deals = Read(backends, ops.DEALS)
+        self.rebates = Read(backends, ops.REBATES)
+        self.fund_allocations = Read(backends, ops.FUND_ALLOCATIONS)
+        self.fund_requests = Read(backends, ops.FUND_REQUESTS)
+        self.fund_claims = Read(backends, ops.FUND_CLAIMS)
+        self.service_metrics = Read(backends, ops.SERVICE_METRICS)
+
+
+class LMSReads:
+    """``backends.lms``: the learning reads, about a person."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.enrolments = Read(backends, ops.ENROLMENTS)
+        self.completions = Read(backends, ops.COMPLETIONS)
+        self.certifications = Read(backends, ops.CERTIFICATIONS)
+        self.quiz_results = Read(backends, ops.QUIZ_RESULTS)
+
+
+class IncentiveReads:
+    """``backends.incentives``: the incentive reads, about a person."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.goals = Read(backends, ops.GOALS)
+        self.spiffs = Read(backends, ops.SPIFFS)
+        self.claims = Read(backends, ops.CLAIMS)
+        self.points = Read(backends, ops.POINTS)
+        self.catalogue = Read(backends, ops.CATALOGUE)
+
+
+class TCMAReads:
+    """``backends.tcma``: the through-channel marketing reads, about a partner."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.campaigns = Read(backends, ops.CAMPAIGNS)
+        self.redistributions = Read(backends, ops.REDISTRIBUTIONS)
+        self.leads = Read(backends, ops.LEADS)
+
+
+def facade_reads(backends: Backends) -> list[Read[Any, Any]]:
+    """Every read of every kind's facade (the test checks they are the operation table)."""
+    kinds = (backends.prm, backends.lms, backends.incentives, backends.tcma)
+    return [read for facade in kinds for read in vars(facade).values() if isinstance(read, Read)]

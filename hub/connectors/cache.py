@@ -4,7 +4,7 @@ The key always carries whose data it is, so one partner's (or person's)
 figures can never be served to another: ``connector-cache:v1:<connector>:
 <operation>:org=<slug>[,ext=<id there>]`` for a partner, ``…:person=<email>,
 org=<slug>`` for a person. Values are JSON written through a pydantic
-``TypeAdapter`` for the operation's declared return type (records are
+``TypeAdapter`` for the operation's answer type (:mod:`hub.connectors.operations`) (records are
 dataclasses with ``Decimal`` and aware ``datetime``); an entry that no longer
 reads back is dropped, never served.
 """
@@ -15,14 +15,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any, get_type_hints
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from hub.connectors.base import PROTOCOL_OF_KIND, MalformedResponse
+from hub.connectors.base import MalformedResponse
+from hub.connectors.operations import named
 from hub.connectors.records import Kind, PartnerRef, PersonRef
 from hub.store import KeyValueStore
 
@@ -49,13 +49,9 @@ def _part(text: str) -> str:
     return quote(text, safe="@.-_")
 
 
-@cache
 def answer_type(kind: Kind, operation: str) -> TypeAdapter[Any]:
     """The TypeAdapter for what ``operation`` of a ``kind`` connector returns."""
-    method = getattr(PROTOCOL_OF_KIND[kind], operation, None)
-    if method is None:
-        raise ValueError(f"{kind.value} connectors have no operation {operation!r}")
-    return TypeAdapter(get_type_hints(method)["return"])
+    return named(kind, operation).adapter
 
 
 @dataclass(frozen=True)

@@ -39,31 +39,14 @@ import jmespath
 import jmespath.exceptions
 import jmespath.parser
 
-from hub.connectors import records, shapes
+from hub.connectors import shapes
 from hub.connectors.base import MalformedResponse
+from hub.connectors.operations import ALL as ALL_OPERATIONS
 from hub.connectors.records import Money
 
-# Operation name -> (record class, whether it answers a list).
+# Operation name -> (record class, whether it answers a list), from the one operation table.
 OPERATIONS: dict[str, tuple[type[Any], bool]] = {
-    "partner_account": (records.PartnerAccount, False),
-    "deals": (records.Deal, True),
-    "rebates": (records.Rebate, True),
-    "fund_allocations": (records.FundAllocation, True),
-    "fund_requests": (records.FundRequest, True),
-    "fund_claims": (records.FundClaim, True),
-    "service_metrics": (records.ServiceMetrics, False),
-    "enrolments": (records.Enrolment, True),
-    "completions": (records.Completion, True),
-    "certifications": (records.Certification, True),
-    "quiz_results": (records.QuizResult, True),
-    "goals": (records.IncentiveGoal, True),
-    "spiffs": (records.Spiff, True),
-    "claims": (records.IncentiveClaim, True),
-    "points": (records.PointsBalance, False),
-    "catalogue": (records.CatalogueItem, True),
-    "campaigns": (records.Campaign, True),
-    "redistributions": (records.Redistribution, True),
-    "leads": (records.Lead, True),
+    operation.name: (operation.record, operation.many) for operation in ALL_OPERATIONS
 }
 PATH_VARIABLES = frozenset({"email", "partner", "partner_id", "domain"})
 PAGING_STYLES = frozenset({"none", "offset", "page", "cursor", "link"})

@@ -86,7 +86,7 @@ def _valid(book: PersonaBook, persona: str, version: int, widgets: Any) -> bool:
         version == LAYOUT_VERSION
         and isinstance(widgets, list)
         and len(widgets) <= MAX_WIDGETS
-        and not layout_problems(persona, widgets, book.registry)
+        and not layout_problems(persona, widgets, book)
     )
 
 
@@ -123,7 +123,7 @@ def edit(book: PersonaBook, layout: Layout, action: str, name: str) -> tuple[str
     if name not in book.registry:
         shown = re.sub(r"[^A-Za-z0-9_-]", "", name)[:60]  # never echo markup back
         raise LayoutError(400, N_("There is no widget called “%(name)s”."), name=shown)
-    if not book.registry[name].allows(layout.persona):
+    if not book.allows(layout.persona, book.registry[name]):
         raise LayoutError(403, N_("That widget is not available on this homepage."))
     if action == "add":
         if name in widgets:

@@ -1,6 +1,7 @@
 """Facts the next-best-action rules read, gathered from the connectors for one person.
 
-Only the reads a persona's rules need are made, all at once, each under a short
+Only the reads a persona's rules need (its ``fact_reads`` in the persona catalogue)
+are made, all at once, each under a short
 timeout; a backend that fails or is slow leaves its facts out, and a missing fact
 makes its rule's condition false, so one dead backend only hides the actions that
 depend on it. The names are those of ``seed_facts.DEMO_FACTS`` and docs/engagement.md.
@@ -9,19 +10,19 @@ depend on it. The names are those of ``seed_facts.DEMO_FACTS`` and docs/engageme
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from hub.connectors.backends import Backends
 from hub.connectors.base import BackendError
+from hub.connectors.operations import BY_NAME, Operation
 from hub.connectors.records import (
     Campaign,
     Certification,
     Completion,
     Deal,
     FundClaim,
-    Kind,
     PartnerRef,
     PersonRef,
     Rebate,
@@ -33,34 +34,13 @@ READ_TIMEOUT = 4.0
 CLAIM_WINDOW_DAYS = 14
 TOP_TIER = "Platinum"
 
-# What each persona's rules need: (kind, operation, subject is the partner org?).
-READS: Mapping[str, tuple[tuple[Kind, str, bool], ...]] = {
-    "partner_owner": (
-        (Kind.PRM, "deals", True),
-        (Kind.PRM, "fund_claims", True),
-        (Kind.PRM, "rebates", True),
-        (Kind.LMS, "certifications", False),
-    ),
-    "sales_rep": (
-        (Kind.PRM, "deals", True),
-        (Kind.LMS, "certifications", False),
-        (Kind.INCENTIVES, "spiffs", False),
-    ),
-    "marketer": (
-        (Kind.PRM, "fund_claims", True),
-        (Kind.TCMA, "campaigns", True),
-        (Kind.TCMA, "redistributions", True),
-    ),
-    "support": ((Kind.LMS, "certifications", False), (Kind.LMS, "completions", False)),
-}
 
-
-async def _tolerant(backends: Backends, kind: Kind, operation: str, subject: Any) -> Any:
+async def _tolerant(backends: Backends, operation: Operation[Any, Any], subject: Any) -> Any:
     """The read's value, or ``None`` when its backend is missing, failing or slow."""
-    if not backends.has(kind):
+    if not backends.has(operation.kind):
         return None
     try:
-        fetched = await asyncio.wait_for(backends.read(kind, operation, subject), READ_TIMEOUT)
+        fetched = await asyncio.wait_for(backends.fetch(operation, subject), READ_TIMEOUT)
     except (BackendError, TimeoutError):
         return None
     return fetched.value
@@ -69,21 +49,22 @@ async def _tolerant(backends: Backends, kind: Kind, operation: str, subject: Any
 async def gather_facts(
     backends: Backends,
     *,
-    persona: str,
+    reads: Sequence[str],
     partner: PartnerRef | None,
     person: PersonRef,
     tier: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """The facts for ``persona``'s rules that the connectors could answer."""
-    wanted = READS.get(persona, ()) if partner is not None else ()
+    """The facts that the backend operations named in ``reads`` (a persona's
+    ``fact_reads``) could answer; a partner's operations read its org, the rest the person."""
+    wanted = [BY_NAME[name] for name in reads if name in BY_NAME] if partner is not None else []
     values = await asyncio.gather(
         *(
-            _tolerant(backends, kind, operation, partner if by_org else person)
-            for kind, operation, by_org in wanted
+            _tolerant(backends, operation, partner if operation.subject is PartnerRef else person)
+            for operation in wanted
         )
     )
-    found = {operation: value for (_, operation, _), value in zip(wanted, values, strict=True)}
+    found = {operation.name: value for operation, value in zip(wanted, values, strict=True)}
     facts: dict[str, Any] = {}
     today = now.date()
     if found.get("deals") is not None:

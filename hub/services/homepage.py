@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -56,25 +57,23 @@ class HomepageServices:
         self,
         subject: Requester,
         *,
+        reads: Sequence[str],
         partner: PartnerRef | None,
         person: PersonRef,
         now: datetime,
         limit: int,
     ) -> list[SuggestedAction]:
         facts = await gather_facts(
-            self.backends,
-            persona=subject.persona,
-            partner=partner,
-            person=person,
-            tier=subject.tier,
-            now=now,
+            self.backends, reads=reads, partner=partner, person=person, tier=subject.tier, now=now
         )
-        if partner is None:
+        if "dormant_partners" in reads:
             facts["dormant_partners"] = len(await self.quiet_partners(now, DORMANT_DAYS))
+        if "giving_budget" in reads:
             budget = await budgets.budget_status(self.db, subject.user_id, now=now)
             facts["budget_available"] = budget.available
-        if subject.persona == "admin":
+        if "kudos_awaiting_approval" in reads:
             facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))
+        if "identity_providers" in reads:
             async with self.db.session() as session:
                 facts["partner_identity_providers"] = await session.scalar(
                     select(func.count()).select_from(IdentityProvider)

@@ -17,13 +17,12 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.connectors.backends import Backends
+from hub.connectors.backends import Backends, Read
 from hub.connectors.base import BackendError
 from hub.connectors.records import (
     Completion,
     Deal,
     IncentiveClaim,
-    Kind,
     PartnerRef,
     PersonRef,
     QuizResult,
@@ -36,6 +35,7 @@ from hub.services.partner_activity import partner_ref
 
 log = logging.getLogger("hub.sync")
 R = TypeVar("R")
+S = TypeVar("S", PartnerRef, PersonRef)
 
 
 @dataclass
@@ -63,11 +63,9 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
     for org in orgs:
         partner = partner_ref(org)
         events: list[Activity] = []
-        for deal in await _read(backends, Kind.PRM, "deals", partner, report, Deal):
+        for deal in await _read(backends.prm.deals, partner, report):
             events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
-        shared = await _read(
-            backends, Kind.TCMA, "redistributions", partner, report, Redistribution
-        )
+        shared = await _read(backends.tcma.redistributions, partner, report)
         events += [
             _redistribution_event(item, org, people.get(item.email.lower())) for item in shared
         ]
@@ -78,38 +76,28 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
         person = PersonRef(email=user.email, partner=partner_ref(user.partner_org))
         events = [
             _completion_event(completion, user)
-            for completion in await _read(
-                backends, Kind.LMS, "completions", person, report, Completion
-            )
+            for completion in await _read(backends.lms.completions, person, report)
         ]
-        quizzes = await _read(backends, Kind.LMS, "quiz_results", person, report, QuizResult)
+        quizzes = await _read(backends.lms.quiz_results, person, report)
         events += [_quiz_event(quiz, user) for quiz in quizzes if quiz.passed]
-        claims = await _read(backends, Kind.INCENTIVES, "claims", person, report, IncentiveClaim)
+        claims = await _read(backends.incentives.claims, person, report)
         events += [_claim_event(claim, user) for claim in claims]
         await _record(db, events, report)
     log.info("sync pass", extra={"seen": report.seen, "recorded": report.recorded})
     return report
 
 
-async def _read(
-    backends: Backends,
-    kind: Kind,
-    operation: str,
-    subject: PartnerRef | PersonRef,
-    report: SyncReport,
-    record_type: type[R],
-) -> list[R]:
-    """The records ``operation`` returns; nothing (and a logged failure) if it failed."""
-    if not backends.has(kind):
+async def _read(read: Read[S, list[R]], subject: S, report: SyncReport) -> list[R]:
+    """The records the read returns; nothing (and a logged failure) if it failed."""
+    if not read.backends.has(read.operation.kind):
         return []
     try:
-        fetched = await backends.read(kind, operation, subject)
+        fetched = await read(subject)
     except BackendError as exc:  # AllBackendsFailed included
         report.failures += 1
-        log.warning("sync read failed", extra={"operation": operation, "error": str(exc)})
+        log.warning("sync read failed", extra={"operation": read.operation.name, "error": str(exc)})
         return []
-    value = fetched.value if isinstance(fetched.value, list) else []
-    return [item for item in value if isinstance(item, record_type)]
+    return fetched.value
 
 
 async def _record(db: Database, events: list[Activity], report: SyncReport) -> None:

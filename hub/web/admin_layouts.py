@@ -112,7 +112,7 @@ def _problems(book: PersonaBook, persona: str, widgets: list[str], locale: str) 
             problems.append(
                 translate(locale, N_("There is no widget called “%(name)s”."), name=shown)
             )
-        elif not book.registry[name].allows(persona):
+        elif not book.allows(persona, book.registry[name]):
             problems.append(
                 translate(locale, N_("%(name)s is not available to this persona."), name=shown)
             )

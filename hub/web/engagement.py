@@ -182,7 +182,7 @@ def routes(hub: Hub, book: PersonaBook, renderer: WidgetRenderer) -> list[BaseRo
         principal = require_principal(request)
         locale = locale_of(request)
         refuse_foreign_ids(request, principal)
-        if widget is not None and not book.registry[widget].allows(principal.persona):
+        if widget is not None and not book.allows(principal.persona, book.registry[widget]):
             raise HTTPException(
                 403, translate(locale, N_("That widget is not available on this homepage."))
             )

@@ -63,7 +63,7 @@ def routes(
     ) -> dict[str, Any]:
         persona = book[layout.persona]
         on_page = [book.registry[name] for name in layout.widgets]
-        addable = [w for w in book.registry.for_persona(persona.id) if w.name not in layout.widgets]
+        addable = [w for w in book.available(persona.id) if w.name not in layout.widgets]
         portals = hub.backends.portals()
         landing = next((p for p in portals if p.kind.value == persona.landing), None)
         return {

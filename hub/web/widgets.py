@@ -79,8 +79,11 @@ def _last_good_key(viewer: Viewer, widget: Widget, locale: str) -> str:
 class WidgetRenderer:
     """Runs a widget's loader for a viewer and renders its frame."""
 
-    def __init__(self, hub: Hub, templates: Jinja2Blocks, pages: PageCache) -> None:
+    def __init__(
+        self, hub: Hub, templates: Jinja2Blocks, pages: PageCache, book: PersonaBook
+    ) -> None:
         self.hub = hub
+        self.book = book
         self.templates = templates
         self.services = HomepageServices(hub.db, hub.store, hub.backends)
         self.pages = pages
@@ -114,6 +117,7 @@ class WidgetRenderer:
     ) -> WidgetContext:
         return WidgetContext(
             principal=viewer.principal,
+            persona=self.book[viewer.principal.persona],
             org=viewer.org,
             partner=viewer.partner,
             person=viewer.person,
@@ -284,7 +288,7 @@ def routes(
         if widget is None:
             raise HTTPException(404, translate(locale, N_("There is no such widget.")))
         refuse_foreign_ids(request, principal)
-        if not widget.allows(principal.persona):
+        if not book.allows(principal.persona, widget):
             raise HTTPException(
                 403, translate(locale, N_("That widget is not available on this homepage."))
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from hub.connectors.base import Connector
 from hub.i18n import N_
-from hub.widgets.base import Size, Widget, WidgetContext, WidgetView
+from hub.widgets.base import VENDOR, Size, Widget, WidgetContext, WidgetView
 
 PROBE_TIMEOUT = 3.0
 
@@ -43,7 +43,7 @@ WIDGETS = (
         name="connector_health",
         title=N_("Connector Health"),
         description=N_("Whether each backend connector answers right now."),
-        personas=frozenset({"admin"}),
+        audiences=VENDOR,
         loader=load_connector_health,
         empty_hint=N_("No connectors are configured. Add them to the connectors file."),
         size=Size.MEDIUM,

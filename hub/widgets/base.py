@@ -1,7 +1,8 @@
 """What a widget is: a declaration (data) plus one async loader that gathers its figures.
 
 A widget never talks HTTP or SQL itself: its loader asks
-``context.backends.read(kind, operation, subject)`` and the hub's services,
+the typed backend facade (``context.backends.prm.deals(partner)``) and the hub's
+services,
 and returns a :class:`WidgetView`. The subject (``context.partner``,
 ``context.person``) is built from the signed-in principal by the web layer,
 never from the URL, so a loader cannot be pointed at another org.
@@ -10,16 +11,17 @@ never from the URL, so a loader cannot be pointed at another org.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from hub.auth.principal import Principal
-from hub.connectors.backends import AllBackendsFailed, Backends
+from hub.connectors.backends import Backends
 from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
-from hub.personas.audience import OrgProfile, Requester
+from hub.personas.audience import Audience, OrgProfile, Requester
+from hub.personas.catalogue import Persona
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import SuggestedAction
@@ -30,9 +32,10 @@ from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem, PartnerActivity
 
-PARTNER_PERSONAS = frozenset({"partner_owner", "sales_rep", "marketer", "support"})
-VENDOR_PERSONAS = frozenset({"channel_manager", "admin"})
-EVERYONE = PARTNER_PERSONAS | VENDOR_PERSONAS
+# Whom a widget is for; which personas may have it is the persona catalogue's to say.
+PARTNER = frozenset({Audience.PARTNER})
+VENDOR = frozenset({Audience.VENDOR})
+EVERYONE = PARTNER | VENDOR
 
 
 class Size(StrEnum):
@@ -82,6 +85,7 @@ class HubServices(Protocol):
         self,
         subject: Requester,
         *,
+        reads: Sequence[str],
         partner: PartnerRef | None,
         person: PersonRef,
         now: datetime,
@@ -126,6 +130,7 @@ class WidgetContext:
     """Everything a loader may use, built per request from the session principal."""
 
     principal: Principal
+    persona: Persona
     org: OrgProfile | None
     partner: PartnerRef | None
     person: PersonRef
@@ -179,15 +184,16 @@ class WidgetView:
 
 
 Loader = Callable[[WidgetContext], Awaitable[WidgetView]]
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
 class Widget:
     """A homepage widget, declared as data.
 
-    ``personas`` may have it on their page; ``reads`` names the backend kinds
-    its loader asks (a failing kind degrades only widgets that read it);
-    ``source`` is the backend whose portal the widget links to; ``refresh``
+    ``audiences`` says whose side it serves (the persona catalogue says which
+    personas have it, and refuses one of another audience); ``source`` is the backend whose portal the widget links to; ``refresh``
     is how often an open page reloads it, in seconds (0: never); ``reuse``
     is how long a rendered copy may be put straight into a page again
     instead of loading the widget once more, in seconds (0: never; never
@@ -199,10 +205,9 @@ class Widget:
     name: str
     title: str
     description: str
-    personas: frozenset[str]
+    audiences: frozenset[Audience]
     loader: Loader
     empty_hint: str
-    reads: tuple[Kind, ...] = ()
     source: Kind | None = None
     size: Size = Size.SMALL
     refresh: int = 300
@@ -220,43 +225,22 @@ class Widget:
         """Seconds a rendered copy may be put into a page again."""
         return min(self.reuse, self.refresh) if self.refresh else self.reuse
 
-    def allows(self, persona: str) -> bool:
-        return persona in self.personas
-
     def default_settings(self) -> dict[str, Any]:
         return {setting.name: setting.default for setting in self.settings}
 
 
-async def read(
-    context: WidgetContext, kind: Kind, operation: str, subject: PartnerRef | PersonRef
-) -> Fetched[Any]:
-    """One backend read; failures propagate so the widget shows its error state."""
-    return await context.backends.read(kind, operation, subject)
-
-
-async def read_optional(
-    context: WidgetContext, kind: Kind, operation: str, subject: PartnerRef | PersonRef
-) -> Fetched[Any] | None:
-    """A secondary read: ``None`` when no backend could answer, so the rest still shows."""
-    if not context.backends.has(kind):
-        return None
-    try:
-        return await context.backends.read(kind, operation, subject)
-    except AllBackendsFailed:
-        return None
-
-
-async def gather_reads(
-    *reads: Awaitable[Fetched[Any]],
-) -> list[Fetched[Any]]:
-    """Run reads at once; the first failure propagates."""
-    return list(await asyncio.gather(*reads))
+async def both(
+    first: Awaitable[Fetched[A]], second: Awaitable[Fetched[B]]
+) -> tuple[Fetched[A], Fetched[B]]:
+    """Two reads at once; the first failure propagates."""
+    one, two = await asyncio.gather(first, second)
+    return one, two
 
 
 async def with_optional(
-    primary: Awaitable[Fetched[Any]], secondary: Awaitable[Fetched[Any] | None]
-) -> tuple[Fetched[Any], Fetched[Any] | None]:
-    """A read the widget needs and one it can do without, at the same time."""
+    primary: Awaitable[Fetched[A]], secondary: Awaitable[Fetched[B] | None]
+) -> tuple[Fetched[A], Fetched[B] | None]:
+    """A read the widget needs and one it can do without (``Read.optional``), at once."""
     first, second = await asyncio.gather(primary, secondary)
     return first, second
 

@@ -42,10 +42,6 @@ class WidgetRegistry(Mapping[str, Widget]):
     def __len__(self) -> int:
         return len(self._widgets)
 
-    def for_persona(self, persona: str) -> list[Widget]:
-        """Widgets ``persona`` may put on its page."""
-        return [w for w in self._widgets.values() if w.allows(persona)]
-
 
 def catalogue() -> list[Widget]:
     """All shipped widget declarations."""

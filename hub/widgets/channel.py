@@ -9,15 +9,7 @@ from typing import Any
 from hub.connectors.records import Fetched, Kind, PartnerAccount
 from hub.i18n import N_
 from hub.services.partner_activity import PartnerActivity
-from hub.widgets.base import (
-    VENDOR_PERSONAS,
-    Setting,
-    Size,
-    Widget,
-    WidgetContext,
-    WidgetView,
-    read_optional,
-)
+from hub.widgets.base import VENDOR, Setting, Size, Widget, WidgetContext, WidgetView
 
 QUIET_DAYS = Setting("days", N_("Days without activity"), 30, minimum=7, maximum=365)
 WATCH_DAYS = 14
@@ -57,7 +49,7 @@ async def load_my_partners(context: WidgetContext) -> WidgetView:
     orgs = await context.services.partner_activity(context.now)
     reads: list[Fetched[Any] | None] = list(
         await asyncio.gather(
-            *(read_optional(context, Kind.PRM, "partner_account", org.partner) for org in orgs)
+            *(context.backends.prm.partner_account.optional(org.partner) for org in orgs)
         )
     )
     rows = [
@@ -90,10 +82,9 @@ WIDGETS = (
         name="my_partners",
         title=N_("My Partners"),
         description=N_("Each partner's health at a glance, from the PRM and hub activity."),
-        personas=VENDOR_PERSONAS,
+        audiences=VENDOR,
         loader=load_my_partners,
         empty_hint=N_("No partner orgs yet. Partners appear once their people sign in."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
         size=Size.LARGE,
         settings=(QUIET_DAYS,),
@@ -102,7 +93,7 @@ WIDGETS = (
         name="quiet_partners",
         title=N_("Partners Gone Quiet"),
         description=N_("Partners with no activity for a while: the ones to call."),
-        personas=VENDOR_PERSONAS,
+        audiences=VENDOR,
         loader=load_quiet_partners,
         empty_hint=N_("Every partner has been active lately. Nobody to chase today."),
         size=Size.MEDIUM,

@@ -10,15 +10,7 @@ from __future__ import annotations
 import secrets
 
 from hub.i18n import N_
-from hub.widgets.base import (
-    EVERYONE,
-    VENDOR_PERSONAS,
-    Setting,
-    Size,
-    Widget,
-    WidgetContext,
-    WidgetView,
-)
+from hub.widgets.base import EVERYONE, VENDOR, Setting, Size, Widget, WidgetContext, WidgetView
 
 ACTIONS_SHOWN = 3
 BOARD_PERIOD = Setting("period", N_("Period"), "month", choices=("week", "month", "quarter", "all"))
@@ -34,6 +26,7 @@ def submission_token() -> str:
 async def load_next_best_action(context: WidgetContext) -> WidgetView:
     actions = await context.services.next_actions(
         context.requester,
+        reads=context.persona.fact_reads,
         partner=context.partner,
         person=context.person,
         now=context.now,
@@ -106,7 +99,7 @@ WIDGETS = (
         name="next_best_action",
         title=N_("Next Best Action"),
         description=N_("The one thing worth doing next, and why."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_next_best_action,
         empty_hint=N_("Nothing to suggest right now: you are on top of things."),
         size=Size.MEDIUM,
@@ -117,7 +110,7 @@ WIDGETS = (
         name="points_badges",
         title=N_("Points and Badges"),
         description=N_("Your points and badges."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_points_badges,
         empty_hint=N_("No points yet. Sign in, learn and sell to earn your first."),
         settings=(BADGE_VIEW,),
@@ -128,7 +121,7 @@ WIDGETS = (
         name="leaderboard",
         title=N_("Leaderboard"),
         description=N_("Where you stand among peers."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_leaderboard,
         empty_hint=N_("Nobody has earned points in this period yet."),
         settings=(BOARD_PERIOD, BOARD_SCOPE),
@@ -139,7 +132,7 @@ WIDGETS = (
         name="recognition_feed",
         title=N_("Recognition Feed"),
         description=N_("Shout-outs from across the program."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_recognition_feed,
         empty_hint=N_("No kudos yet. Be the first to thank a colleague."),
         size=Size.MEDIUM,
@@ -150,7 +143,7 @@ WIDGETS = (
         name="pulse_survey",
         title=N_("Pulse Survey"),
         description=N_("A two-question check-in, when one is due."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_pulse_survey,
         empty_hint=N_("No survey is due. Thank you for your answers."),
         refresh=0,
@@ -162,7 +155,7 @@ WIDGETS = (
         name="recognition_budget",
         title=N_("Recognition Budget"),
         description=N_("Points you can still give to partners this period."),
-        personas=VENDOR_PERSONAS,
+        audiences=VENDOR,
         loader=load_recognition_budget,
         empty_hint=N_("You have no giving budget this period. An administrator grants one."),
         refresh=0,

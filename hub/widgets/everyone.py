@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from hub.connectors.records import Campaign, Deal, Enrolment, Fetched, FundAllocation, Kind, Spiff
+from hub.connectors.records import Fetched
 from hub.i18n import N_
 from hub.widgets.base import (
     EVERYONE,
-    PARTNER_PERSONAS,
+    PARTNER,
     Size,
     Widget,
     WidgetContext,
     WidgetView,
-    read,
-    read_optional,
     with_optional,
 )
 
@@ -45,49 +44,78 @@ async def load_field_team(context: WidgetContext) -> WidgetView:
     return WidgetView(figures={"contacts": contacts}, empty=not contacts)
 
 
-async def _news_for(context: WidgetContext) -> tuple[list[NewsItem], list[Fetched[Any] | None]]:
-    since = context.now - timedelta(days=NEW_WITHIN_DAYS)
-    persona = context.principal.persona
-    if persona == "sales_rep":
-        fetched = await read(context, Kind.INCENTIVES, "spiffs", context.person)
-        spiffs: list[Spiff] = [s for s in fetched.value if s.starts >= since.date()]
-        items = [NewsItem("spiff", s.name, s.description, s.starts) for s in spiffs]
-    elif persona == "marketer":
-        fetched = await read(context, Kind.TCMA, "campaigns", context.require_partner())
-        campaigns: list[Campaign] = [
-            c for c in fetched.value if c.published_at and c.published_at >= since
-        ]
-        items = [
-            NewsItem("campaign", c.name, c.description, c.published_at, c.url) for c in campaigns
-        ]
-    elif persona == "partner_owner":
-        partner = context.require_partner()
-        fetched, deals_read = await with_optional(
-            read(context, Kind.PRM, "fund_allocations", partner),
-            read_optional(context, Kind.PRM, "deals", partner),
-        )
-        allocations: list[FundAllocation] = [
-            a for a in fetched.value if a.start >= since.date() - timedelta(days=30)
-        ]
-        items = [NewsItem("allocation", a.fund_type.value, "", a.start) for a in allocations]
-        won: list[Deal] = [
-            d
-            for d in (deals_read.value if deals_read else [])
-            if d.is_won and d.closed_at and d.closed_at >= since
-        ]
-        items += [NewsItem("deal", d.name, d.customer, d.closed_at) for d in won]
-        return items, [fetched, deals_read]
-    elif persona == "support":
-        fetched = await read(context, Kind.LMS, "enrolments", context.person)
-        enrolments: list[Enrolment] = [
-            e for e in fetched.value if e.enrolled_at and e.enrolled_at >= since
-        ]
-        items = [
-            NewsItem("course", e.course.name, "", e.enrolled_at, e.course.url) for e in enrolments
-        ]
-    else:
-        return await _hub_activity(context), []
+News = tuple[list[NewsItem], list[Fetched[Any] | None]]
+
+
+def _since(context: WidgetContext) -> datetime:
+    return context.now - timedelta(days=NEW_WITHIN_DAYS)
+
+
+async def _new_spiffs(context: WidgetContext) -> News:
+    fetched = await context.backends.incentives.spiffs(context.person)
+    since = _since(context).date()
+    items = [
+        NewsItem("spiff", s.name, s.description, s.starts)
+        for s in fetched.value
+        if s.starts >= since
+    ]
     return items, [fetched]
+
+
+async def _new_campaigns(context: WidgetContext) -> News:
+    fetched = await context.backends.tcma.campaigns(context.require_partner())
+    since = _since(context)
+    items = [
+        NewsItem("campaign", c.name, c.description, c.published_at, c.url)
+        for c in fetched.value
+        if c.published_at and c.published_at >= since
+    ]
+    return items, [fetched]
+
+
+async def _new_funds_and_deals(context: WidgetContext) -> News:
+    partner = context.require_partner()
+    fetched, deals_read = await with_optional(
+        context.backends.prm.fund_allocations(partner),
+        context.backends.prm.deals.optional(partner),
+    )
+    since = _since(context)
+    items = [
+        NewsItem("allocation", a.fund_type.value, "", a.start)
+        for a in fetched.value
+        if a.start >= since.date() - timedelta(days=30)
+    ]
+    items += [
+        NewsItem("deal", d.name, d.customer, d.closed_at)
+        for d in (deals_read.value if deals_read else [])
+        if d.is_won and d.closed_at and d.closed_at >= since
+    ]
+    return items, [fetched, deals_read]
+
+
+async def _new_courses(context: WidgetContext) -> News:
+    fetched = await context.backends.lms.enrolments(context.person)
+    since = _since(context)
+    items = [
+        NewsItem("course", e.course.name, "", e.enrolled_at, e.course.url)
+        for e in fetched.value
+        if e.enrolled_at and e.enrolled_at >= since
+    ]
+    return items, [fetched]
+
+
+async def _new_in_the_hub(context: WidgetContext) -> News:
+    return await _hub_activity(context), []
+
+
+# What each kind of "What's New" reads; the persona catalogue says which kind a persona gets.
+NEWS: Mapping[str, Callable[[WidgetContext], Awaitable[News]]] = {
+    "spiffs": _new_spiffs,
+    "campaigns": _new_campaigns,
+    "funds_and_deals": _new_funds_and_deals,
+    "courses": _new_courses,
+    "hub_activity": _new_in_the_hub,
+}
 
 
 async def _hub_activity(context: WidgetContext) -> list[NewsItem]:
@@ -102,7 +130,7 @@ def _sort_key(item: NewsItem) -> str:
 
 
 async def load_whats_new(context: WidgetContext) -> WidgetView:
-    items, reads = await _news_for(context)
+    items, reads = await NEWS[context.persona.news](context)
     items.sort(key=_sort_key, reverse=True)
     return WidgetView.of(reads, {"news": items[:NEWS_LIMIT]}, empty=not items)
 
@@ -112,7 +140,7 @@ WIDGETS = (
         name="quick_links",
         title=N_("Quick Links"),
         description=N_("Straight into each of the program's portals."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_quick_links,
         empty_hint=N_("No portals are connected yet. An administrator adds them to the hub."),
         refresh=0,
@@ -121,7 +149,7 @@ WIDGETS = (
         name="field_team",
         title=N_("Your Field Team"),
         description=N_("Your channel manager and support contacts, one click away."),
-        personas=PARTNER_PERSONAS,
+        audiences=PARTNER,
         loader=load_field_team,
         empty_hint=N_("No contact is assigned yet. Write to the partner program team."),
         refresh=0,
@@ -130,7 +158,7 @@ WIDGETS = (
         name="whats_new",
         title=N_("What's New"),
         description=N_("What changed lately that matters to your role."),
-        personas=EVERYONE,
+        audiences=EVERYONE,
         loader=load_whats_new,
         empty_hint=N_("Nothing new in the last 30 days. Check back soon."),
         size=Size.MEDIUM,

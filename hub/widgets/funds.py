@@ -6,13 +6,12 @@ from datetime import date
 
 from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind
 from hub.i18n import N_
-from hub.widgets.base import Widget, WidgetContext, WidgetView, gather_reads, read
+from hub.widgets.base import PARTNER, Widget, WidgetContext, WidgetView, both
 from hub.widgets.figures import or_zero, subtract, totals
 
 SPENT_CLAIM = frozenset({"approved", "paid"})
 PENDING_CLAIM = frozenset({"submitted"})
 COMMITTED_REQUEST = frozenset({"submitted", "approved"})
-FUND_PERSONAS = frozenset({"partner_owner", "marketer"})
 
 
 def _active(allocation: FundAllocation, today: date) -> bool:
@@ -30,9 +29,9 @@ def _next_deadline(claims: list[FundClaim], today: date) -> date | None:
 
 async def load_coop_earned(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
-    allocations_read, claims_read = await gather_reads(
-        read(context, Kind.PRM, "fund_allocations", partner),
-        read(context, Kind.PRM, "fund_claims", partner),
+    allocations_read, claims_read = await both(
+        context.backends.prm.fund_allocations(partner),
+        context.backends.prm.fund_claims(partner),
     )
     allocations: list[FundAllocation] = [
         a
@@ -56,7 +55,7 @@ async def load_coop_earned(context: WidgetContext) -> WidgetView:
 
 
 async def load_mdf_spent(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.PRM, "fund_claims", context.require_partner())
+    fetched = await context.backends.prm.fund_claims(context.require_partner())
     claims: list[FundClaim] = [c for c in fetched.value if c.fund_type == FundType.MDF]
     spent = [c for c in claims if c.status in SPENT_CLAIM]
     pending = [c for c in claims if c.status in PENDING_CLAIM]
@@ -76,9 +75,9 @@ async def load_mdf_spent(context: WidgetContext) -> WidgetView:
 
 async def load_mdf_available(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
-    allocations_read, requests_read = await gather_reads(
-        read(context, Kind.PRM, "fund_allocations", partner),
-        read(context, Kind.PRM, "fund_requests", partner),
+    allocations_read, requests_read = await both(
+        context.backends.prm.fund_allocations(partner),
+        context.backends.prm.fund_requests(partner),
     )
     allocations: list[FundAllocation] = [
         a
@@ -112,30 +111,27 @@ WIDGETS = (
         name="coop_earned",
         title=N_("Co-op Earned"),
         description=N_("Co-op funds earned this period, claimed and still to claim."),
-        personas=FUND_PERSONAS,
+        audiences=PARTNER,
         loader=load_coop_earned,
         empty_hint=N_("No co-op funds this period. Co-op accrues from your purchases."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     ),
     Widget(
         name="mdf_spent",
         title=N_("MDF Spent"),
         description=N_("Market development funds claimed and paid, and claims in review."),
-        personas=FUND_PERSONAS,
+        audiences=PARTNER,
         loader=load_mdf_spent,
         empty_hint=N_("No MDF claims yet. Run an approved activity, then claim its costs."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     ),
     Widget(
         name="mdf_available",
         title=N_("MDF Available"),
         description=N_("Market development funds you can still request this period."),
-        personas=FUND_PERSONAS,
+        audiences=PARTNER,
         loader=load_mdf_available,
         empty_hint=N_("No MDF allocated this period. Ask your channel manager about MDF."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     ),
 )

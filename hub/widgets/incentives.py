@@ -7,16 +7,15 @@ from decimal import Decimal
 
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
 from hub.i18n import N_
-from hub.widgets.base import Size, Widget, WidgetContext, WidgetView, read
+from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView
 from hub.widgets.figures import is_currency, share, totals
 
 MAX_GOALS = 4
 CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
-INCENTIVE_PERSONAS = frozenset({"sales_rep", "partner_owner", "marketer"})
 
 
 async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.INCENTIVES, "goals", context.person)
+    fetched = await context.backends.incentives.goals(context.person)
     goals: list[IncentiveGoal] = [
         g for g in fetched.value if g.period_start <= context.today <= g.period_end
     ]
@@ -42,7 +41,7 @@ def _open(spiff: Spiff, context: WidgetContext) -> bool:
 
 
 async def load_spiff_eligibility(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.INCENTIVES, "spiffs", context.person)
+    fetched = await context.backends.incentives.spiffs(context.person)
     spiffs: list[Spiff] = [s for s in fetched.value if _open(s, context)]
     eligible = sorted((s for s in spiffs if s.eligible), key=lambda s: s.ends)
     return WidgetView.of(
@@ -57,7 +56,7 @@ async def load_spiff_eligibility(context: WidgetContext) -> WidgetView:
 
 
 async def load_requirements_to_earn(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.INCENTIVES, "spiffs", context.person)
+    fetched = await context.backends.incentives.spiffs(context.person)
     open_spiffs: list[Spiff] = [
         s for s in fetched.value if _open(s, context) and s.eligible and s.progress < 1
     ]
@@ -66,7 +65,7 @@ async def load_requirements_to_earn(context: WidgetContext) -> WidgetView:
 
 
 async def load_claim_status(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.INCENTIVES, "claims", context.person)
+    fetched = await context.backends.incentives.claims(context.person)
     claims: list[IncentiveClaim] = sorted(fetched.value, key=lambda c: c.submitted_at, reverse=True)
     counts = Counter(c.status for c in claims)
     return WidgetView.of(
@@ -85,10 +84,9 @@ WIDGETS = (
         name="progress_to_goal",
         title=N_("Progress to Goal"),
         description=N_("How far you are towards this period's goals."),
-        personas=INCENTIVE_PERSONAS,
+        audiences=PARTNER,
         loader=load_progress_to_goal,
         empty_hint=N_("No goal is set for this period. Ask your manager to set one."),
-        reads=(Kind.INCENTIVES,),
         source=Kind.INCENTIVES,
         size=Size.MEDIUM,
     ),
@@ -96,20 +94,18 @@ WIDGETS = (
         name="spiff_eligibility",
         title=N_("SPIF Eligibility"),
         description=N_("Open SPIFs and promotions you are eligible for, and what they pay."),
-        personas=INCENTIVE_PERSONAS,
+        audiences=PARTNER,
         loader=load_spiff_eligibility,
         empty_hint=N_("No SPIFs are running right now. New promotions show up here."),
-        reads=(Kind.INCENTIVES,),
         source=Kind.INCENTIVES,
     ),
     Widget(
         name="requirements_to_earn",
         title=N_("Requirements to Earn"),
         description=N_("What each open SPIF still needs from you."),
-        personas=INCENTIVE_PERSONAS,
+        audiences=PARTNER,
         loader=load_requirements_to_earn,
         empty_hint=N_("Nothing left to do: you have met every open SPIF's requirements."),
-        reads=(Kind.INCENTIVES,),
         source=Kind.INCENTIVES,
         size=Size.MEDIUM,
     ),
@@ -117,10 +113,9 @@ WIDGETS = (
         name="claim_status",
         title=N_("Claim Status"),
         description=N_("Your incentive claims and where each one stands."),
-        personas=INCENTIVE_PERSONAS,
+        audiences=PARTNER,
         loader=load_claim_status,
         empty_hint=N_("No claims yet. Claim a SPIF reward in the incentive portal."),
-        reads=(Kind.INCENTIVES,),
         source=Kind.INCENTIVES,
     ),
 )

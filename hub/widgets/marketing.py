@@ -7,25 +7,16 @@ from datetime import timedelta
 
 from hub.connectors.records import Campaign, Kind, Lead, Redistribution
 from hub.i18n import N_
-from hub.widgets.base import (
-    Size,
-    Widget,
-    WidgetContext,
-    WidgetView,
-    read,
-    read_optional,
-    with_optional,
-)
+from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView, with_optional
 
 LEAD_WINDOW_DAYS = 90
-MARKETING_PERSONAS = frozenset({"marketer", "partner_owner", "sales_rep"})
 
 
 async def load_leads_earned(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
     fetched, campaigns_read = await with_optional(
-        read(context, Kind.TCMA, "leads", partner),
-        read_optional(context, Kind.TCMA, "campaigns", partner),
+        context.backends.tcma.leads(partner),
+        context.backends.tcma.campaigns.optional(partner),
     )
     since = context.now - timedelta(days=LEAD_WINDOW_DAYS)
     leads: list[Lead] = [lead for lead in fetched.value if lead.created_at >= since]
@@ -47,8 +38,8 @@ async def load_leads_earned(context: WidgetContext) -> WidgetView:
 async def load_campaigns_to_redistribute(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
     campaigns_read, shared_read = await with_optional(
-        read(context, Kind.TCMA, "campaigns", partner),
-        read_optional(context, Kind.TCMA, "redistributions", partner),
+        context.backends.tcma.campaigns(partner),
+        context.backends.tcma.redistributions.optional(partner),
     )
     shared: list[Redistribution] = shared_read.value if shared_read else []
     mine = {r.campaign_id for r in shared if r.email.lower() == context.person.email.lower()}
@@ -69,20 +60,18 @@ WIDGETS = (
         name="leads_earned",
         title=N_("Leads Earned"),
         description=N_("Leads your campaigns brought in over the last 90 days."),
-        personas=MARKETING_PERSONAS,
+        audiences=PARTNER,
         loader=load_leads_earned,
         empty_hint=N_("No leads in the last 90 days. Share a campaign to start earning leads."),
-        reads=(Kind.TCMA,),
         source=Kind.TCMA,
     ),
     Widget(
         name="campaigns_to_redistribute",
         title=N_("Campaigns to Redistribute"),
         description=N_("Published campaigns you have not shared yet."),
-        personas=MARKETING_PERSONAS,
+        audiences=PARTNER,
         loader=load_campaigns_to_redistribute,
         empty_hint=N_("You have shared every published campaign. New ones show up here."),
-        reads=(Kind.TCMA,),
         source=Kind.TCMA,
         size=Size.MEDIUM,
     ),

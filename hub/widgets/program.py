@@ -7,16 +7,7 @@ from decimal import Decimal
 
 from hub.connectors.records import Deal, Kind, Money, PartnerAccount, Rebate
 from hub.i18n import N_
-from hub.widgets.base import (
-    PARTNER_PERSONAS,
-    Size,
-    Widget,
-    WidgetContext,
-    WidgetView,
-    read,
-    read_optional,
-    with_optional,
-)
+from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView, with_optional
 from hub.widgets.figures import in_year, or_zero, totals
 
 EARNED_REBATE = frozenset({"earned", "invoiced", "paid"})
@@ -73,8 +64,8 @@ def next_tier(
 async def load_program_status(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
     account_read, deals_read = await with_optional(
-        read(context, Kind.PRM, "partner_account", partner),
-        read_optional(context, Kind.PRM, "deals", partner),
+        context.backends.prm.partner_account(partner),
+        context.backends.prm.deals.optional(partner),
     )
     account: PartnerAccount | None = account_read.value
     if account is None:
@@ -97,7 +88,7 @@ async def load_program_status(context: WidgetContext) -> WidgetView:
 
 
 async def load_dollars_spent(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.PRM, "deals", context.require_partner())
+    fetched = await context.backends.prm.deals(context.require_partner())
     deals: list[Deal] = fetched.value
     won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
     pipeline = [d for d in deals if not d.is_closed]
@@ -116,7 +107,7 @@ async def load_dollars_spent(context: WidgetContext) -> WidgetView:
 
 
 async def load_rebates_earned(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.PRM, "rebates", context.require_partner())
+    fetched = await context.backends.prm.rebates(context.require_partner())
     rebates: list[Rebate] = [r for r in fetched.value if in_year(r.period_end, context.today)]
     earned = [r for r in rebates if r.status in EARNED_REBATE]
     accruing = [r for r in rebates if r.status == "accrued"]
@@ -135,19 +126,16 @@ async def load_rebates_earned(context: WidgetContext) -> WidgetView:
     )
 
 
-OWNER = frozenset({"partner_owner"})
-
 WIDGETS = (
     Widget(
         name="program_status",
         title=N_("Program Status"),
         description=N_("Your tier, agreement and renewal, and what the next tier still needs."),
-        personas=PARTNER_PERSONAS,
+        audiences=PARTNER,
         loader=load_program_status,
         empty_hint=N_(
             "Your partner account is not set up in the partner portal yet. Contact your channel manager."
         ),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
         size=Size.MEDIUM,
     ),
@@ -155,20 +143,18 @@ WIDGETS = (
         name="dollars_spent",
         title=N_("Dollars Spent"),
         description=N_("Closed-won business this year and the open pipeline."),
-        personas=OWNER,
+        audiences=PARTNER,
         loader=load_dollars_spent,
         empty_hint=N_("No deals yet. Register your first deal in the partner portal."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     ),
     Widget(
         name="rebates_earned",
         title=N_("Rebates Earned"),
         description=N_("Rebates earned and accruing this year."),
-        personas=OWNER,
+        audiences=PARTNER,
         loader=load_rebates_earned,
         empty_hint=N_("No rebates this year yet. Closed-won deals start accruing rebates."),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     ),
 )

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from hub.connectors.records import Certification, Enrolment, Kind, ServiceMetrics
 from hub.i18n import N_
-from hub.widgets.base import (
-    Widget,
-    WidgetContext,
-    WidgetView,
-    read,
-    read_optional,
-    with_optional,
-)
+from hub.widgets.base import PARTNER, Widget, WidgetContext, WidgetView, with_optional
 
-SERVICE_PERSONAS = frozenset({"support", "partner_owner"})
 # A certification expiring within this many days is flagged for renewal.
 RENEWAL_WARNING_DAYS = 60
 
 
 async def _metrics(context: WidgetContext) -> WidgetView:
-    fetched = await read(context, Kind.PRM, "service_metrics", context.require_partner())
+    fetched = await context.backends.prm.service_metrics(context.require_partner())
     metrics: ServiceMetrics | None = fetched.value
     return WidgetView.of([fetched], {"metrics": metrics}, empty=metrics is None)
 
 
 async def load_certification_level(context: WidgetContext) -> WidgetView:
     fetched, enrolments_read = await with_optional(
-        read(context, Kind.LMS, "certifications", context.person),
-        read_optional(context, Kind.LMS, "enrolments", context.person),
+        context.backends.lms.certifications(context.person),
+        context.backends.lms.enrolments.optional(context.person),
     )
     held: list[Certification] = [
         c for c in fetched.value if c.expires_at is None or c.expires_at >= context.now
@@ -58,12 +50,11 @@ def _service_widget(name: str, title: str, description: str) -> Widget:
         name=name,
         title=title,
         description=description,
-        personas=SERVICE_PERSONAS,
+        audiences=PARTNER,
         loader=_metrics,
         empty_hint=N_(
             "No service figures yet. They appear once your first support cases are closed."
         ),
-        reads=(Kind.PRM,),
         source=Kind.PRM,
     )
 
@@ -78,10 +69,9 @@ WIDGETS = (
         name="certification_level",
         title=N_("Certification Level"),
         description=N_("Certifications you hold, those due for renewal and courses under way."),
-        personas=frozenset({"support", "sales_rep", "partner_owner", "marketer"}),
+        audiences=PARTNER,
         loader=load_certification_level,
         empty_hint=N_("No certifications yet. Start a course in the learning portal."),
-        reads=(Kind.LMS,),
         source=Kind.LMS,
     ),
     _service_widget("velocity", N_("Velocity"), N_("How fast support cases are resolved.")),

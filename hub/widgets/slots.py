@@ -10,15 +10,16 @@ widget up without further change; a name declared twice fails at start-up.
 from __future__ import annotations
 
 from hub.i18n import N_
+from hub.personas.audience import Audience
 from hub.widgets.base import Widget, nothing
 
 
-def slot(name: str, title: str, description: str, personas: frozenset[str]) -> Widget:
+def slot(name: str, title: str, description: str, audiences: frozenset[Audience]) -> Widget:
     return Widget(
         name=name,
         title=title,
         description=description,
-        personas=personas,
+        audiences=audiences,
         loader=nothing,
         empty_hint=N_("Coming soon: this part of the hub is being switched on."),
         refresh=0,

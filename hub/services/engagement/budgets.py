@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from hub.db import Database, User
 from hub.db.engagement import PointsAccount
+from hub.personas.catalogue import roles
 from hub.services.engagement import ledger
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.periods import Period, period_of
-from hub.services.engagement.policy import FIELD_ROLES, recognition_policy
+from hub.services.engagement.policy import recognition_policy
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def grant_budget(
         giver = await session.get(User, giver_id)
         if giver is None:
             raise EngagementError("not_found", f"no user {giver_id}")
-        if not FIELD_ROLES & set(giver.roles):
+        if not roles().vendor & set(giver.roles):  # vendor staff hold giving budgets
             raise EngagementError(
                 "not_field_team", f"{giver.email} is not on the field team and gets no budget"
             )

@@ -13,7 +13,6 @@ from hub.services.engagement.rules import describe
 
 POLICY_KEY = "recognition"
 # Roles whose holders may be given a giving budget: the vendor's field team.
-FIELD_ROLES = frozenset({"channel_manager", "admin"})
 
 
 class RecognitionPolicy(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from hub.db import Database, PartnerOrg, User
 from hub.db.engagement import PointsAccount, Recognition
 from hub.db.writes import take_write_lock
+from hub.personas.catalogue import roles
 from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.engagement import ledger
@@ -313,7 +314,11 @@ async def decide_kudos(
         if recognition.status != "pending":
             raise EngagementError("duplicate", f"this award was already {recognition.status}")
         approver = await session.get(User, approver_id)
-        if approver is None or "admin" not in approver.roles or approver_id == recognition.giver_id:
+        if (
+            approver is None
+            or not roles().admin.intersection(approver.roles)
+            or approver_id == recognition.giver_id
+        ):
             raise EngagementError("forbidden", "only an administrator other than the giver decides")
         budget = await session.get(PointsAccount, recognition.budget_account_id or 0)
         if approve:
