@@ -32,6 +32,7 @@ from hub.web import (
     engagement,
     health,
     home,
+    program,
     webhooks,
     widgets,
 )
@@ -65,6 +66,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *admin_layouts.routes(hub, templates, book),
         *admin_rules.routes(hub, templates),
         *engagement.routes(hub, book, renderer),
+        *program.routes(hub, templates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:

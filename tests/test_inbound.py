@@ -22,6 +22,7 @@ from hub.connectors.records import (
     Deal,
     IncentiveClaim,
     Kind,
+    Lead,
     Money,
     QuizResult,
     Redistribution,
@@ -229,7 +230,8 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
                         "globex": [
                             Redistribution("camp1", "marketer@globex.example", "email", NOW, 120)
                         ]
-                    }
+                    },
+                    "leads": {"globex": [Lead("L1", "Dana", "Umbrella", NOW, "camp1")]},
                 },
             ),
         ]
@@ -245,9 +247,10 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
             "quiz_passed",
             "claim_submitted",
             "campaign_redistributed",
+            "lead_shared",
         ]
     )
-    assert first.recorded == 7
+    assert first.recorded == 8
     again = await sync_activity(seeded.db, backends)
     assert again.recorded == 0
     assert again.seen == first.seen
@@ -258,7 +261,7 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
                 .select_from(ActivityEvent)
                 .where(ActivityEvent.kind != "sign_in")
             )
-            == 7
+            == 8
         )
 
 

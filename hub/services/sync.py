@@ -2,7 +2,7 @@
 
 A sync pass asks each backend what the hub's people and orgs did (courses
 completed, quizzes passed, deals registered and won, campaigns
-redistributed, claims submitted) and appends one activity event per fact.
+redistributed, leads shared, claims submitted) and appends one activity event per fact.
 Keys are derived from the backend's own ids, so running a pass twice, or
 after a webhook already delivered the same fact, records nothing twice.
 """
@@ -23,6 +23,7 @@ from hub.connectors.records import (
     Completion,
     Deal,
     IncentiveClaim,
+    Lead,
     PartnerRef,
     PersonRef,
     QuizResult,
@@ -68,6 +69,9 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
         shared = await _read(backends.tcma.redistributions, partner, report)
         events += [
             _redistribution_event(item, org, people.get(item.email.lower())) for item in shared
+        ]
+        events += [
+            _lead_event(lead, org) for lead in await _read(backends.tcma.leads, partner, report)
         ]
         await _record(db, events, report)
     for user in users:
@@ -146,6 +150,19 @@ def _redistribution_event(shared: Redistribution, org: PartnerOrg, person: User 
         object=shared.campaign_id,
         source="sync",
         payload={"channel": shared.channel, "reach": shared.reach},
+    )
+
+
+def _lead_event(lead: Lead, org: PartnerOrg) -> Activity:
+    """A lead the partner's marketing earned and shared with the vendor (lead generation)."""
+    return Activity(
+        key=f"lead_shared:{lead.id}",
+        kind="lead_shared",
+        occurred_at=lead.created_at,
+        partner_org_id=org.id,
+        object=lead.id,
+        source="sync",
+        payload={"campaign_id": lead.campaign_id or "", "stage": lead.stage},
     )
 
 

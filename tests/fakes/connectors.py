@@ -311,6 +311,8 @@ class FakeTCMA(FakeBase):
 
     async def leads(self, partner: PartnerRef) -> list[Lead]:
         await self._enter("leads", partner.slug)
+        if (given := self._given("leads", partner.slug)) is not None:
+            return given
         return [
             Lead(
                 f"{marker(partner.slug)}-L{i}",

@@ -1,0 +1,500 @@
+"""Program insight as pure functions of partner histories: stages, activation, score, dormancy.
+
+A :class:`History` is one partner org's events from the activity log (which the sync
+fills from the backends and the hub records itself). Nothing here reads a database or a
+clock: ``now`` and the settings are arguments, so hand-built histories give known
+answers in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hub.services.program.config import Activation, Metric, ProgramConfig, Stage
+
+NORM_PERCENTILE = 0.9
+PIPELINE_DAYS = 180
+REVENUE_DAYS = 365
+TRAINING_KINDS = frozenset({"course_completed", "quiz_passed"})
+SEASON_RETURN_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Event:
+    """One activity event as insight reads it; ``amount`` in ``currency`` for deals."""
+
+    kind: str
+    at: datetime
+    user_id: int | None = None
+    object: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class History:
+    """A partner org, when it joined, and its events oldest first."""
+
+    org_id: int
+    slug: str
+    name: str
+    tier: str
+    region: str
+    partner_type: str
+    joined_at: datetime
+    events: tuple[Event, ...] = ()
+
+    def of(self, kinds: Iterable[str]) -> list[Event]:
+        wanted = frozenset(kinds)
+        return [event for event in self.events if event.kind in wanted]
+
+    @property
+    def cohort(self) -> str:
+        """The quarter it joined, ``2026-Q1``."""
+        return f"{self.joined_at.year}-Q{(self.joined_at.month - 1) // 3 + 1}"
+
+
+# --- journey stages -------------------------------------------------------------------
+
+
+def stage_dates(history: History, stages: Sequence[Stage]) -> dict[str, datetime | None]:
+    """When each stage was reached; a stage counts only once every earlier one has."""
+    dates: dict[str, datetime | None] = {}
+    previous: datetime | None = history.joined_at
+    for index, stage in enumerate(stages):
+        if index == 0:
+            reached: datetime | None = history.joined_at
+        else:
+            matching = history.of(stage.kinds)
+            own = matching[stage.nth - 1].at if len(matching) >= stage.nth else None
+            reached = max(own, previous) if own is not None and previous is not None else None
+        dates[stage.id] = reached
+        previous = reached
+    return dates
+
+
+def current_stage(dates: dict[str, datetime | None]) -> str:
+    """The last stage reached (the first stage, joining, always is)."""
+    reached = [stage for stage, at in dates.items() if at is not None]
+    return reached[-1]
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One stage: partners that reached it, conversion from the stage before, median days."""
+
+    stage: str
+    reached: int
+    conversion: float | None  # None for the first stage
+    median_days: float | None  # from the stage before, for those who reached both
+
+
+@dataclass(frozen=True)
+class Funnel:
+    steps: tuple[FunnelStep, ...]
+    stall: str | None  # the stage most partners do not get to from the one before
+
+
+def funnel(histories: Sequence[History], stages: Sequence[Stage]) -> Funnel:
+    """Counts, conversion and median days per stage; where most partners stall."""
+    all_dates = [stage_dates(history, stages) for history in histories]
+    steps: list[FunnelStep] = []
+    for index, stage in enumerate(stages):
+        reached = [dates for dates in all_dates if dates[stage.id] is not None]
+        if index == 0:
+            steps.append(FunnelStep(stage.id, len(reached), None, None))
+            continue
+        before = stages[index - 1].id
+        base = sum(1 for dates in all_dates if dates[before] is not None)
+        gaps = [
+            (dates[stage.id] - dates[before]).total_seconds() / 86_400  # type: ignore[operator]
+            for dates in reached
+        ]
+        steps.append(
+            FunnelStep(
+                stage.id,
+                len(reached),
+                len(reached) / base if base else None,
+                statistics.median(gaps) if gaps else None,
+            )
+        )
+    # Where most partners stall: the stage the most partners reached the one before of, but
+    # not this one (the earlier stage on a tie).
+    stuck = [
+        (steps[i - 1].reached - steps[i].reached, -i, steps[i].stage) for i in range(1, len(steps))
+    ]
+    most = max(stuck) if stuck else None
+    return Funnel(tuple(steps), most[2] if most and most[0] > 0 else None)
+
+
+# --- activation ------------------------------------------------------------------------
+
+
+def activated_at(history: History, kpi: Activation) -> datetime | None:
+    """When the partner met the program's activation KPI, or ``None``."""
+    moment: datetime | None = None
+    if kpi.kind == "first_deal_registered":
+        deals = history.of(["deal_registered"])
+        moment = deals[0].at if deals else None
+    elif kpi.kind in ("first_deal_won", "deals_won"):
+        count = 1 if kpi.kind == "first_deal_won" else kpi.count
+        won = history.of(["deal_won"])
+        moment = won[count - 1].at if len(won) >= count else None
+    else:
+        total = Decimal(0)
+        for event in history.of(["deal_won"]):
+            total += event.amount or 0
+            if total >= Decimal(str(kpi.amount)):
+                moment = event.at
+                break
+    if moment is None:
+        return None
+    if kpi.within_days is not None and moment - history.joined_at > timedelta(kpi.within_days):
+        return None
+    return moment
+
+
+@dataclass(frozen=True)
+class ActivationPoint:
+    """At a month's end: partners joined by then, of them activated, and the rate."""
+
+    month: str
+    joined: int
+    activated: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.activated / self.joined if self.joined else None
+
+
+def month_ends(now: datetime, months: int) -> list[datetime]:
+    """The last ``months`` month ends up to ``now`` (the current month ends at ``now``)."""
+    ends = [now]
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(months - 1):
+        ends.append(first - timedelta(microseconds=1))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(ends))
+
+
+def activation_trend(
+    histories: Sequence[History], kpi: Activation, now: datetime, months: int = 18
+) -> list[ActivationPoint]:
+    """The activation rate at each month's end, over the last ``months`` months."""
+    moments = [(history.joined_at, activated_at(history, kpi)) for history in histories]
+    return [
+        ActivationPoint(
+            end.strftime("%Y-%m"),
+            sum(1 for joined, _ in moments if joined <= end),
+            sum(1 for joined, at in moments if joined <= end and at is not None and at <= end),
+        )
+        for end in month_ends(now, months)
+    ]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Partners that joined in one quarter: how many, how many activated, median days."""
+
+    cohort: str
+    partners: int
+    activated: int
+    median_days: float | None
+
+
+def cohorts(histories: Sequence[History], kpi: Activation) -> list[Cohort]:
+    """Time to activate by join cohort, oldest cohort first."""
+    by: dict[str, list[History]] = {}
+    for history in histories:
+        by.setdefault(history.cohort, []).append(history)
+    result = []
+    for cohort, members in sorted(by.items()):
+        days = [
+            (at - history.joined_at).total_seconds() / 86_400
+            for history in members
+            if (at := activated_at(history, kpi)) is not None
+        ]
+        result.append(
+            Cohort(cohort, len(members), len(days), statistics.median(days) if days else None)
+        )
+    return result
+
+
+# --- engagement score ------------------------------------------------------------------
+
+
+def decayed(events: Iterable[Event], until: datetime, window_days: int, half_life: float) -> float:
+    """Events in the window before ``until``, each weighed down by its age (half-life)."""
+    since = until - timedelta(days=window_days)
+    total = 0.0
+    for event in events:
+        if since < event.at <= until:
+            total += 0.5 ** ((until - event.at).total_seconds() / 86_400 / half_life)
+    return total
+
+
+def metric_values(history: History, config: ProgramConfig, until: datetime) -> dict[str, float]:
+    return {
+        metric.id: decayed(
+            history.of(metric.kinds), until, config.window_days, config.half_life_days
+        )
+        for metric in config.metrics
+    }
+
+
+@dataclass(frozen=True)
+class Norms:
+    """Per metric, the program's 90th-percentile value (what counts as full marks), or
+    ``None`` when no partner has any data for it: that metric shows "no data"."""
+
+    by_metric: dict[str, float | None]
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def norms(histories: Sequence[History], config: ProgramConfig, now: datetime) -> Norms:
+    """What full marks are for each metric, from every partner's value now."""
+    result: dict[str, float | None] = {}
+    for metric in config.metrics:
+        if not any(history.of(metric.kinds) for history in histories):
+            result[metric.id] = None
+            continue
+        values = [
+            decayed(history.of(metric.kinds), now, config.window_days, config.half_life_days)
+            for history in histories
+        ]
+        positive = [value for value in values if value > 0]
+        result[metric.id] = _percentile(positive, NORM_PERCENTILE) if positive else 1.0
+    return Norms(result)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One metric's share of a score: ``points`` of the 100, or no data."""
+
+    metric: str
+    source: str
+    value: float | None  # decayed count; None: no backend data for this metric
+    points: float | None
+    previous_points: float | None
+
+    @property
+    def moved(self) -> float | None:
+        if self.points is None or self.previous_points is None:
+            return None
+        return self.points - self.previous_points
+
+
+@dataclass(frozen=True)
+class Score:
+    """A partner's engagement score now and a period ago, explained metric by metric."""
+
+    total: float
+    previous: float
+    parts: tuple[Part, ...]
+
+    @property
+    def moved(self) -> float:
+        return self.total - self.previous
+
+    @property
+    def why(self) -> Part | None:
+        """The metric that moved the score most since the last period."""
+        moving = [part for part in self.parts if part.moved]
+        return max(moving, key=lambda part: abs(part.moved or 0)) if moving else None
+
+
+def _points(metric: Metric, value: float, norm: float, weight_sum: float) -> float:
+    return 100 * metric.weight * min(1.0, value / norm) / weight_sum
+
+
+def score(history: History, config: ProgramConfig, scale: Norms, now: datetime) -> Score:
+    """0–100 from the weighted metrics that have data, now and a period ago."""
+    with_data = [m for m in config.metrics if scale.by_metric.get(m.id) is not None]
+    weight_sum = sum(metric.weight for metric in with_data) or 1.0
+    before = now - timedelta(days=config.period_days)
+    current = metric_values(history, config, now)
+    earlier = metric_values(history, config, before)
+    parts = []
+    for metric in config.metrics:
+        norm = scale.by_metric.get(metric.id)
+        if norm is None:
+            parts.append(Part(metric.id, metric.source, None, None, None))
+            continue
+        parts.append(
+            Part(
+                metric.id,
+                metric.source,
+                current[metric.id],
+                _points(metric, current[metric.id], norm, weight_sum),
+                _points(metric, earlier[metric.id], norm, weight_sum),
+            )
+        )
+    total = sum(part.points or 0 for part in parts)
+    previous = sum(part.previous_points or 0 for part in parts)
+    return Score(round(total, 1), round(previous, 1), tuple(parts))
+
+
+# --- dormancy --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence: what, its figure, and which system it comes from."""
+
+    code: str
+    days: int | None
+    source: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """A channel manager's decision not to be told about a partner until a date."""
+
+    until: datetime
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Dormancy:
+    """Whether a partner is dormant (no meaningful activity) or at risk, why and since when.
+
+    ``spared`` says why a partner with evidence is not flagged: ``new`` (recruited
+    recently), ``seasonal`` (the same pause last year, then back) or ``snoozed``.
+    """
+
+    status: str  # dormant | at_risk | active
+    reasons: tuple[Reason, ...] = ()
+    since: datetime | None = None
+    spared: str = ""
+    snooze: Snooze | None = None
+
+
+def _days(now: datetime, then: datetime | None, fallback: datetime) -> int:
+    return max(0, (now - (then or fallback)).days)
+
+
+def _seasonal(history: History, meaningful: list[Event], now: datetime, quiet: int) -> bool:
+    """Quiet at this time last year too, and back within two months: a known pause."""
+    year_ago = now - timedelta(days=365)
+    if history.joined_at > year_ago - timedelta(days=quiet):
+        return False
+    was_quiet = not any(year_ago - timedelta(days=quiet) < e.at <= year_ago for e in meaningful)
+    came_back = any(
+        year_ago < e.at <= year_ago + timedelta(days=SEASON_RETURN_DAYS) for e in meaningful
+    )
+    return was_quiet and came_back
+
+
+def dormancy(
+    history: History,
+    config: ProgramConfig,
+    now: datetime,
+    snooze: Snooze | None = None,
+) -> Dormancy:
+    """The evidence that a partner has gone quiet or is slipping, with the false alarms
+    spared: new partners, a seasonal pause seen last year, a manager's snooze."""
+    rules = config.dormancy
+    meaningful = [e for e in history.events if e.kind not in rules.not_meaningful]
+    last_meaningful = meaningful[-1].at if meaningful else None
+    reasons: list[Reason] = []
+    quiet_days = _days(now, last_meaningful, history.joined_at)
+    if quiet_days >= rules.quiet_days:
+        reasons.append(Reason("no_meaningful_activity", quiet_days, "activity log"))
+    dates = stage_dates(history, config.stages)
+    stage_ids = [stage.id for stage in config.stages]
+    if len(stage_ids) > 1 and dates[stage_ids[1]] is None:
+        reasons.append(Reason("onboarding_incomplete", _days(now, None, history.joined_at), "hub"))
+    training = [e for e in history.events if e.kind in TRAINING_KINDS]
+    last_training = training[-1].at if training else None
+    if _days(now, last_training, history.joined_at) >= rules.training_days:
+        reasons.append(
+            Reason("training_stalled", _days(now, last_training, history.joined_at), "lms")
+        )
+    deals = history.of(["deal_registered"])
+    last_deal = deals[-1].at if deals else None
+    if _days(now, last_deal, history.joined_at) >= rules.no_deal_days:
+        reasons.append(Reason("no_deal", _days(now, last_deal, history.joined_at), "prm"))
+    falling = _falling_deals(deals, now)
+    if falling:
+        reasons.append(falling)
+    if not reasons:
+        return Dormancy("active")
+    status = "dormant" if reasons[0].code == "no_meaningful_activity" else "at_risk"
+    since = last_meaningful or history.joined_at
+    found = Dormancy(status, tuple(reasons), since)
+    if now - history.joined_at < timedelta(days=rules.grace_days):
+        return Dormancy("active", found.reasons, since, "new")
+    if snooze is not None and snooze.until > now:
+        return Dormancy("active", found.reasons, since, "snoozed", snooze)
+    if status == "dormant" and _seasonal(history, meaningful, now, rules.quiet_days):
+        return Dormancy("active", found.reasons, since, "seasonal")
+    return found
+
+
+def _falling_deals(deals: list[Event], now: datetime) -> Reason | None:
+    """Deals registered in the last quarter against the partner's own four before it."""
+    quarter = timedelta(days=91)
+    last = sum(1 for e in deals if now - quarter < e.at <= now)
+    earlier = [
+        sum(1 for e in deals if now - quarter * (i + 1) < e.at <= now - quarter * i)
+        for i in range(1, 5)
+    ]
+    usual = sum(earlier) / len(earlier)
+    if usual >= 2 and last < usual / 2:
+        return Reason("deals_falling", None, "prm", f"{last} / {usual:.1f}")
+    return None
+
+
+# --- money and stars -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Value:
+    """Pipeline (registered, not won, last 180 days) and revenue won over the last year,
+    in the program's reporting currency at its rates."""
+
+    pipeline: Decimal
+    revenue: Decimal
+    revenue_before: Decimal  # the year before, for growth
+    unconverted: tuple[str, ...] = field(default=())  # currencies without a rate
+
+    @property
+    def at_risk(self) -> Decimal:
+        return self.pipeline + self.revenue
+
+
+def value(history: History, now: datetime, rates: dict[str, float]) -> Value:
+    won_ids = {e.object for e in history.of(["deal_won"])}
+    missing: set[str] = set()
+
+    def converted(event: Event) -> Decimal:
+        rate = rates.get(event.currency)
+        if rate is None:
+            missing.add(event.currency)
+            return Decimal(0)
+        return (event.amount or Decimal(0)) * Decimal(str(rate))
+
+    pipeline = sum(
+        (
+            converted(e)
+            for e in history.of(["deal_registered"])
+            if e.object not in won_ids and now - e.at <= timedelta(days=PIPELINE_DAYS)
+        ),
+        Decimal(0),
+    )
+    year = timedelta(days=REVENUE_DAYS)
+    won = history.of(["deal_won"])
+    revenue = sum((converted(e) for e in won if now - e.at <= year), Decimal(0))
+    before = sum((converted(e) for e in won if year < now - e.at <= year * 2), Decimal(0))
+    return Value(pipeline, revenue, before, tuple(sorted(missing)))

@@ -1,0 +1,478 @@
+"""The channel manager's program views: ``/program``, ``/program/partners`` and one partner.
+
+Vendor staff only: a partner user gets a 403 on every route, and a partner that is not
+the caller's (another manager's, or no such key) is a 404, the same answer for both. The
+list's filters and sort are in the query, so the CSV export (``?format=csv``) is exactly
+the rows shown, streamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.principal import require_admin, require_principal
+from hub.charts import Series, bar_chart, line_chart, row_chart
+from hub.db.types import utcnow
+from hub.i18n import N_, format_percent, translate
+from hub.personas.catalogue import roles
+from hub.resources import Hub
+from hub.services.program import views
+from hub.services.program.config import (
+    SETTING_KEY,
+    InvalidProgramConfig,
+    ProgramConfig,
+    program_config,
+    save_program_config,
+)
+from hub.services.program.views import PartnerInsight, Program
+from hub.web.viewer import Viewer, load_viewer, locale_of
+
+PAGE_SIZE = 50
+STATUSES = ("dormant", "at_risk", "active")
+SORTS: Mapping[str, Callable[[PartnerInsight], Any]] = {
+    "value": lambda p: p.value.at_risk,
+    "score": lambda p: p.score.total,
+    "moved": lambda p: p.score.moved,
+    "since": lambda p: p.dormancy.since.timestamp() if p.dormancy.since else 0.0,
+    "name": lambda p: p.history.name.lower(),
+}
+# Dormant first, then at risk, each by value at risk: who needs the manager this week.
+STATUS_ORDER = {"dormant": 0, "at_risk": 1, "active": 2}
+
+STAGE_NAMES = {
+    "recruited": N_("Recruited"),
+    "onboarded": N_("Onboarding done"),
+    "trained": N_("Training passed"),
+    "first_deal_registered": N_("First deal registered"),
+    "first_deal_won": N_("First deal won"),
+    "repeat_business": N_("Repeat business"),
+}
+METRIC_NAMES = {
+    "marketing": N_("Marketing activities"),
+    "leads": N_("Lead generation"),
+    "selling": N_("Selling activity"),
+    "meetings": N_("Partner meetings"),
+    "sign_ins": N_("Sign-ins"),
+    "content": N_("Content and training use"),
+}
+SOURCE_NAMES = {
+    "prm": N_("Partner relationship management (Salesforce)"),
+    "tcma": N_("Through-channel marketing (Mautic)"),
+    "lms": N_("Learning (Moodle and the LRS)"),
+    "hub": N_("Partner Hub"),
+    "activity log": N_("Activity across every backend"),
+}
+STATUS_NAMES = {"dormant": N_("Dormant"), "at_risk": N_("At risk"), "active": N_("Active")}
+SPARED_NAMES = {
+    "new": N_("Recruited recently: not flagged yet"),
+    "seasonal": N_("Quiet at this time last year too, then came back: a seasonal pause"),
+    "snoozed": N_("Snoozed"),
+}
+
+
+def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
+    """One piece of dormancy evidence in words, with its figure."""
+    texts = {
+        "no_meaningful_activity": N_("No meaningful activity for %(days)s days"),
+        "onboarding_incomplete": N_("Onboarding not done, %(days)s days after joining"),
+        "training_stalled": N_("No course or quiz passed for %(days)s days"),
+        "no_deal": N_("No deal registered for %(days)s days"),
+        "deals_falling": N_("Deals registered last quarter against its usual quarter: %(detail)s"),
+    }
+    return translate(locale, texts[code], days=days if days is not None else "", detail=detail)
+
+
+def label(locale: str, names: Mapping[str, str], key: str) -> str:
+    return translate(locale, names[key]) if key in names else key
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters and sort, read (and checked) from the query."""
+
+    status: str = ""
+    stage: str = ""
+    tier: str = ""
+    region: str = ""
+    q: str = ""
+    sort: str = ""
+    descending: bool = True
+    page: int = 1
+
+    def matches(self, partner: PartnerInsight) -> bool:
+        history = partner.history
+        return (
+            (not self.status or partner.dormancy.status == self.status)
+            and (not self.stage or partner.stage == self.stage)
+            and (not self.tier or history.tier == self.tier)
+            and (not self.region or history.region == self.region)
+            and (not self.q or self.q.lower() in history.name.lower())
+        )
+
+    def query(self, **changes: Any) -> str:
+        values = {
+            "status": self.status,
+            "stage": self.stage,
+            "tier": self.tier,
+            "region": self.region,
+            "q": self.q,
+            "sort": self.sort,
+            "dir": "" if self.descending else "asc",
+        }
+        values.update({key: str(value) for key, value in changes.items()})
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def filters_of(request: Request, found: Program, locale: str) -> Filters:
+    params = request.query_params
+    stages = {stage.id for stage in found.config.stages}
+
+    def chosen(name: str, allowed: Sequence[str] | set[str]) -> str:
+        value = params.get(name, "")
+        if value and value not in allowed:
+            raise HTTPException(
+                400, translate(locale, N_("%(name)s: not one of the choices"), name=name)
+            )
+        return value
+
+    try:
+        page = max(1, int(params.get("page", "1")))
+    except ValueError:
+        raise HTTPException(400, translate(locale, N_("page: a whole number"))) from None
+    q = params.get("q", "")[:100]
+    return Filters(
+        status=chosen("status", STATUSES),
+        stage=chosen("stage", stages),
+        tier=chosen("tier", sorted({p.history.tier for p in found.partners})),
+        region=chosen("region", sorted({p.history.region for p in found.partners})),
+        q=q,
+        sort=chosen("sort", list(SORTS)),
+        descending=params.get("dir", "") != "asc",
+        page=page,
+    )
+
+
+def ordered(partners: Sequence[PartnerInsight], filters: Filters) -> list[PartnerInsight]:
+    shown = [p for p in partners if filters.matches(p)]
+    if filters.sort:
+        return sorted(shown, key=SORTS[filters.sort], reverse=filters.descending)
+    return sorted(shown, key=lambda p: (STATUS_ORDER[p.dormancy.status], -p.value.at_risk))
+
+
+def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
+    async def vendor(request: Request) -> Viewer:
+        principal = require_principal(request)
+        locale = locale_of(request)
+        if principal.persona not in roles().vendor:
+            raise HTTPException(
+                403, translate(locale, N_("Program insight is for the vendor's staff."))
+            )
+        return await load_viewer(hub.db, principal, locale)
+
+    async def load(request: Request) -> tuple[Viewer, Program]:
+        viewer = await vendor(request)
+        return viewer, await views.program(hub.db, viewer.principal.id, utcnow())
+
+    def render(
+        request: Request, name: str, context: dict[str, Any], *, status: int = 200
+    ) -> Response:
+        locale = locale_of(request)
+        helpers = {
+            "stage_name": lambda key: label(locale, STAGE_NAMES, key),
+            "metric_name": lambda key: label(locale, METRIC_NAMES, key),
+            "source_name": lambda key: label(locale, SOURCE_NAMES, key),
+            "status_name": lambda key: label(locale, STATUS_NAMES, key),
+            "spared_name": lambda key: label(locale, SPARED_NAMES, key),
+            "reason_text": lambda r: reason_text(locale, r.code, r.days, r.detail),
+        }
+        return templates.TemplateResponse(
+            request,
+            name,
+            {**helpers, **context},
+            status_code=status,
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    async def overview(request: Request) -> Response:
+        _, found = await load(request)
+        locale = locale_of(request)
+        steps = found.funnel.steps
+        funnel_chart = row_chart(
+            translate(locale, N_("Journey funnel: partners that reached each stage")),
+            [label(locale, STAGE_NAMES, step.stage) for step in steps],
+            [float(step.reached) for step in steps],
+            notes=[
+                format_percent(step.conversion, locale) if step.conversion is not None else ""
+                for step in steps
+            ],
+        )
+        points = found.activation
+        activation_chart = line_chart(
+            translate(locale, N_("Activation rate at each month's end")),
+            [point.month for point in points],
+            [
+                Series(
+                    translate(locale, N_("Activated partners")),
+                    tuple(
+                        round(100 * point.rate, 1) if point.rate is not None else None
+                        for point in points
+                    ),
+                )
+            ],
+            unit="%",
+        )
+        buckets = found.score_buckets()
+        score_chart = bar_chart(
+            translate(locale, N_("Engagement score: partners per band")),
+            [band for band, _ in buckets],
+            [Series(translate(locale, N_("Partners")), tuple(float(n) for _, n in buckets))],
+        )
+        up, down = found.movers()
+        dormant = ordered([p for p in found.partners if p.dormancy.status != "active"], Filters())
+        stars = [p for p in found.partners if p.star]
+        return render(
+            request,
+            "program/overview.html",
+            {
+                "found": found,
+                "counts": found.counts(),
+                "funnel_chart": funnel_chart,
+                "activation_chart": activation_chart,
+                "score_chart": score_chart,
+                "up": up,
+                "down": down,
+                "dormant": dormant[:10],
+                "stars": stars,
+            },
+        )
+
+    async def partners(request: Request) -> Response:
+        _, found = await load(request)
+        locale = locale_of(request)
+        filters = filters_of(request, found, locale)
+        rows = ordered(found.partners, filters)
+        if request.query_params.get("format") == "csv":
+            return csv_export(rows, found, locale)
+        start = (filters.page - 1) * PAGE_SIZE
+        return render(
+            request,
+            "program/partners.html",
+            {
+                "found": found,
+                "rows": rows[start : start + PAGE_SIZE],
+                "total": len(rows),
+                "filters": filters,
+                "pages": max(1, -(-len(rows) // PAGE_SIZE)),
+                "tiers": sorted({p.history.tier for p in found.partners}),
+                "regions": sorted({p.history.region for p in found.partners}),
+                "statuses": STATUSES,
+            },
+        )
+
+    def csv_export(rows: Sequence[PartnerInsight], found: Program, locale: str) -> Response:
+        currency = found.config.reporting_currency
+        header = [
+            "partner", "key", "tier", "region", "partner_type", "status", "since",
+            "reasons", "stage", "score", "score_moved", f"value_at_risk_{currency}",
+            "owners",
+        ]  # fmt: skip
+
+        async def lines() -> AsyncIterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            for p in rows:
+                writer.writerow(
+                    [
+                        _cell(p.history.name), p.slug, p.history.tier, p.history.region,
+                        p.history.partner_type, p.dormancy.status,
+                        p.dormancy.since.date().isoformat() if p.dormancy.since else "",
+                        _cell("; ".join(
+                            reason_text(locale, r.code, r.days, r.detail)
+                            for r in p.dormancy.reasons
+                        )),
+                        p.stage, f"{p.score.total:.1f}", f"{p.score.moved:+.1f}",
+                        f"{p.value.at_risk:.2f}", _cell("; ".join(p.owners)),
+                    ]
+                )  # fmt: skip
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+
+        return StreamingResponse(
+            lines(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="partners.csv"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    async def partner(request: Request) -> Response:
+        _, found = await load(request)
+        locale = locale_of(request)
+        try:
+            one = views.partner_of(found, request.path_params["key"])
+        except views.NotYours:
+            raise HTTPException(
+                404, translate(locale, N_("There is no such partner among yours."))
+            ) from None
+        over_time = views.score_over_time(found, one)
+        trend = line_chart(
+            translate(locale, N_("Engagement score at each month's end")),
+            [month for month, _ in over_time],
+            [Series(translate(locale, N_("Score")), tuple(value for _, value in over_time))],
+        )
+        with_data = [part for part in one.score.parts if part.points is not None]
+        breakdown = bar_chart(
+            translate(locale, N_("What the score is made of, now and a period ago")),
+            [label(locale, METRIC_NAMES, part.metric) for part in with_data],
+            [
+                Series(
+                    translate(locale, N_("Now")),
+                    tuple(round(part.points or 0, 1) for part in with_data),
+                ),
+                Series(
+                    translate(locale, N_("A period ago")),
+                    tuple(round(part.previous_points or 0, 1) for part in with_data),
+                ),
+            ],
+        )
+        return render(
+            request,
+            "program/partner.html",
+            {
+                "found": found,
+                "p": one,
+                "trend": trend,
+                "breakdown": breakdown,
+                "people": await views.people_of(hub.db, one.history.org_id, found.now),
+            },
+        )
+
+    async def snooze(request: Request) -> Response:
+        viewer, found = await load(request)
+        locale = locale_of(request)
+        key = request.path_params["key"]
+        try:
+            views.partner_of(found, key)
+        except views.NotYours:
+            raise HTTPException(
+                404, translate(locale, N_("There is no such partner among yours."))
+            ) from None
+        form = await request.form()
+        try:
+            days = int(str(form.get("days", "")))
+            async with hub.db.transaction() as session:
+                await views.snooze_partner(
+                    session,
+                    key,
+                    days=days,
+                    reason=str(form.get("reason", "")),
+                    by=viewer.person.email,
+                    now=utcnow(),
+                )
+        except ValueError:
+            raise HTTPException(
+                422,
+                translate(
+                    locale,
+                    N_("Snooze for 1 to 180 days and say why, in at most 300 characters."),
+                ),
+            ) from None
+        await hub.audit.record(
+            request, actor=viewer.person.email, action="partner_snoozed", target=key
+        )
+        return RedirectResponse(f"/program/partners/{key}", status_code=303)
+
+    async def settings_page(request: Request, *, problem: str = "", status: int = 200) -> Response:
+        require_admin(request)
+        async with hub.db.session() as session:
+            config = await program_config(session)
+        context = {"config": config, "problem": problem, "kinds": ACTIVATION_KINDS}
+        return render(request, "program/settings.html", context, status=status)
+
+    async def save_settings(request: Request) -> Response:
+        principal = require_admin(request)
+        form = await request.form()
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        async with hub.db.session() as session:
+            current = await program_config(session)
+        try:
+            document = settings_from_form(current, fields)
+            async with hub.db.transaction() as session:
+                await save_program_config(session, document)
+        except (InvalidProgramConfig, ValueError) as error:
+            return await settings_page(request, problem=str(error), status=422)
+        await hub.audit.record(
+            request, actor=principal.email, action="program_settings_saved", target=SETTING_KEY
+        )
+        return RedirectResponse("/admin/program", status_code=303)
+
+    return [
+        Route("/admin/program", settings_page, name="admin_program"),
+        Route("/admin/program", save_settings, methods=["POST"]),
+        Route("/program", overview, name="program"),
+        Route("/program/partners", partners, name="program_partners"),
+        Route("/program/partners/{key:str}", partner, name="program_partner"),
+        Route("/program/partners/{key:str}/snooze", snooze, methods=["POST"]),
+    ]
+
+
+ACTIVATION_KINDS = {
+    "first_deal_registered": N_("First deal registered"),
+    "first_deal_won": N_("First deal won"),
+    "deals_won": N_("A number of deals won"),
+    "revenue": N_("Revenue won reaches an amount"),
+}
+
+
+def settings_from_form(current: ProgramConfig, fields: Mapping[str, str]) -> dict[str, Any]:
+    """The settings document with the form's changes: weights, the KPI, the thresholds."""
+
+    def number(name: str, whole: bool = True) -> float | int | None:
+        raw = fields.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return int(raw) if whole else float(raw)
+        except ValueError:
+            raise ValueError(f"{name}: a number") from None
+
+    document = current.model_dump(mode="json")
+    for metric in document["metrics"]:
+        weight = number(f"weight_{metric['id']}", whole=False)
+        if weight is not None:
+            metric["weight"] = weight
+    activation = document["activation"]
+    if fields.get("activation_kind"):
+        activation["kind"] = fields["activation_kind"]
+    for name in ("count", "amount"):
+        value = number(f"activation_{name}", whole=name == "count")
+        if value is not None:
+            activation[name] = value
+    activation["within_days"] = number("activation_within_days")
+    for name in ("quiet_days", "no_deal_days", "training_days", "grace_days"):
+        value = number(name)
+        if value is not None:
+            document["dormancy"][name] = value
+    return document
+
+
+def _cell(text: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
