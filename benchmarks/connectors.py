@@ -30,10 +30,11 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from hub.connectors import operations as ops
 from hub.connectors.backends import Backends
-from hub.connectors.demo import ConnectorSetup, demo_backends, demo_config, demo_setup, sandbox_app
+from hub.connectors.demo import demo_backends, demo_config, demo_setup, sandbox_app
 from hub.connectors.records import Kind, PartnerRef, PersonRef
-from hub.connectors.registry import adapters, build_connectors
+from hub.connectors.registry import ConnectorSetup, adapters, build_connectors
 from hub.connectors.resilience import Resilience
 from hub.connectors.sandboxes.knobs import Knobs
 from hub.store import KeyValueStore, MemoryStore
@@ -42,11 +43,11 @@ from hub.store.redis import RedisStore
 ACME = PartnerRef("acme", "Acme Corporation", "acme.example")
 REP = PersonRef("rep@acme.example", ACME)
 # One widget-sized read per kind, for the sales rep of Acme.
-READS: list[tuple[Kind, str, PartnerRef | PersonRef]] = [
-    (Kind.PRM, "deals", ACME),
-    (Kind.LMS, "enrolments", REP),
-    (Kind.INCENTIVES, "goals", REP),
-    (Kind.TCMA, "leads", ACME),
+READS: list[tuple[ops.Operation[Any, Any], PartnerRef | PersonRef]] = [
+    (ops.DEALS, ACME),
+    (ops.ENROLMENTS, REP),
+    (ops.GOALS, REP),
+    (ops.LEADS, ACME),
 ]
 
 
@@ -76,11 +77,13 @@ class Bench:
         resilience = Resilience(store)
         return Backends(self.connectors, call=resilience), resilience, store
 
-    def reads(self, backends: Backends) -> list[tuple[Kind, str, PartnerRef | PersonRef]]:
-        return [read for read in READS if backends.has(read[0])]
+    def reads(
+        self, backends: Backends
+    ) -> list[tuple[ops.Operation[Any, Any], PartnerRef | PersonRef]]:
+        return [read for read in READS if backends.has(read[0].kind)]
 
     async def all_kinds(self, backends: Backends) -> None:
-        await asyncio.gather(*(backends.read(*read) for read in self.reads(backends)))
+        await asyncio.gather(*(backends.fetch(*read) for read in self.reads(backends)))
 
 
 @contextlib.asynccontextmanager
@@ -129,7 +132,7 @@ async def run(latency_ms: float, rounds: int, store_url: str | None, over_socket
     ):
         bench = Bench(setup, http, store_url)
         backends, _, store = await bench.fresh()
-        kinds = [read[0].value for read in bench.reads(backends)]
+        kinds = [read[0].kind.value for read in bench.reads(backends)]
         missing = [kind.value for kind in Kind if kind.value not in kinds]
         print(f"connectors: {', '.join(c.config.name for c in bench.connectors)}")
         print(
@@ -150,11 +153,12 @@ async def run(latency_ms: float, rounds: int, store_url: str | None, over_socket
         together: list[float] = []
         warm: list[float] = []
         for _ in range(rounds):
-            for kind, operation, subject in READS:
+            for operation, subject in READS:
                 backends, _, store = await bench.fresh()
-                if backends.has(kind):
-                    seconds = await _timed(backends.read(kind, operation, subject))
-                    singles.setdefault(f"{kind.value}.{operation}", []).append(seconds)
+                if backends.has(operation.kind):
+                    seconds = await _timed(backends.fetch(operation, subject))
+                    name = f"{operation.kind.value}.{operation.name}"
+                    singles.setdefault(name, []).append(seconds)
                 await store.close()
             backends, _, store = await bench.fresh()
             together.append(await _timed(bench.all_kinds(backends)))
@@ -188,12 +192,12 @@ async def run(latency_ms: float, rounds: int, store_url: str | None, over_socket
         backends, resilience, store = await bench.fresh()
         single_knobs = setup.knobs["salesforce"]
         before = single_knobs.requests
-        await backends.read(Kind.PRM, "rebates", ACME)
+        await backends.fetch(ops.REBATES, ACME)
         one_read_requests = single_knobs.requests - before
         await store.close()
         backends, resilience, store = await bench.fresh()
         before = single_knobs.requests
-        await asyncio.gather(*(backends.read(Kind.PRM, "rebates", ACME) for _ in range(100)))
+        await asyncio.gather(*(backends.fetch(ops.REBATES, ACME) for _ in range(100)))
         fetches = resilience.metrics_of("salesforce").calls
         http_requests = single_knobs.requests - before
         print(

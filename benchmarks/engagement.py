@@ -38,6 +38,7 @@ from hub.db import ActivityEvent, Database, User
 from hub.db.engagement import ProcessedEvent
 from hub.db.migrate import upgrade
 from hub.demo.seed import seed_demo
+from hub.personas.audience import Requester, Segment
 from hub.services.activity import Activity
 from hub.services.engagement import ledger, nba
 from hub.services.engagement.leaderboards import board_key, leaderboard
@@ -217,7 +218,7 @@ async def bench_nba(rounds: int) -> None:
     async with db.session() as session:
         rep = await session.scalar(select(User.id).where(User.email == "rep@acme.example"))
     assert rep is not None
-    subject = nba.ActionSubject(rep, "sales_rep", tier="Gold", partner_type="Reseller")
+    subject = Requester(rep, "sales_rep", Segment(partner_type="Reseller", tier="Gold"))
     for record in (False, True):
         await nba.next_best_actions(db, subject, DEMO_FACTS, now=NOW, record_shown=record)
         samples = []

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from hub.app import create_app
 from hub.connectors.backends import Backends, Subject
@@ -154,7 +155,7 @@ async def run(rounds: int, user_counts: list[int], redis_url: str | None) -> Non
             demo=True,
             base_url=BASE_URL,
             data_dir=Path(folder),
-            database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
+            database_url=SecretStr(f"sqlite+aiosqlite:///{folder}/bench.db"),
             _env_file=None,
         )
         db = Database(settings.effective_database_url)
