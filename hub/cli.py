@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -144,6 +145,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_program_recompute(args: argparse.Namespace) -> int:
+    from hub.db import Database
+    from hub.services.program.summaries import refresh
+
+    async def run() -> int:
+        db = Database(_settings().effective_database_url)
+        try:
+            return (await refresh(db, full=not args.changed)).partners
+        finally:
+            await db.close()
+
+    began = time.perf_counter()
+    partners = asyncio.run(run())
+    print(f"program insight: {partners} partners summarised in {time.perf_counter() - began:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Partner Hub")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync", help="pull backend activity into the activity log now"
     ).set_defaults(run=cmd_sync)
+    recompute = commands.add_parser(
+        "program-recompute",
+        help="recompute program insight's summaries for every partner (after new weights)",
+    )
+    recompute.add_argument(
+        "--changed", action="store_true", help="only what changed since the last run"
+    )
+    recompute.set_defaults(run=cmd_program_recompute)
     idp_cli.register(commands)
     sandbox = commands.add_parser(
         "sandbox", help="run one backend sandbox standalone (for benchmarks and trying adapters)"

@@ -34,6 +34,7 @@ class Hub:
     audit: AuditLog = field(init=False)
     # Set when a request recorded activity; the in-process scheduler evaluates it at once.
     evaluation_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    summaries_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.db)
@@ -45,6 +46,11 @@ class Hub:
         15-second cron, so with Redis a request's points arrive within that.
         """
         self.evaluation_wanted.set()
+
+    def summarize_soon(self) -> None:
+        """Ask for program insight's summaries to be brought up to date now (after a
+        change of settings); ``hub worker`` processes do it on their next minute."""
+        self.summaries_wanted.set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:

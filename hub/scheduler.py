@@ -1,8 +1,9 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Three jobs: evaluating recorded activity for points, badges and streaks
-(every 15 s), pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``)
-and lapsing closed giving budgets (hourly). Without Redis there is one
+Four jobs: evaluating recorded activity for points, badges and streaks
+(every 15 s), bringing program insight's summaries up to date (every minute),
+pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``) and lapsing
+closed giving budgets (hourly). Without Redis there is one
 process, so it runs them itself. With Redis the app processes run nothing in
 the background: `hub worker` processes take the cron jobs from Redis (arq),
 and any number of them can run side by side since arq runs each cron slot
@@ -21,6 +22,7 @@ from typing import Any
 from hub.resources import Hub
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, process_pending
+from hub.services.program.summaries import RefreshReport, refresh
 from hub.services.sync import SyncReport, sync_activity
 from hub.settings import Settings
 
@@ -60,6 +62,11 @@ async def run_engagement(hub: Hub) -> IngestReport:
     return await process_pending(hub.db, hub.store)
 
 
+async def run_summaries(hub: Hub) -> RefreshReport:
+    """Recompute program insight's summaries for what changed (all, after new settings)."""
+    return await refresh(hub.db)
+
+
 async def run_lapse(hub: Hub) -> int:
     """Return what is left of closed giving budgets to the program."""
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
@@ -67,6 +74,7 @@ async def run_lapse(hub: Hub) -> int:
 
 # (job, seconds between runs in-process); the sync interval comes from the settings.
 ENGAGEMENT_EVERY = 15.0
+SUMMARIES_EVERY = 60.0
 LAPSE_EVERY = 3600.0
 
 
@@ -78,6 +86,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         return
     jobs: list[tuple[float, Callable[[Hub], Awaitable[object]], asyncio.Event | None]] = [
         (ENGAGEMENT_EVERY, run_engagement, hub.evaluation_wanted),
+        (SUMMARIES_EVERY, run_summaries, hub.summaries_wanted),
         (LAPSE_EVERY, run_lapse, None),
     ]
     if hub.settings.sync_interval_minutes:
@@ -110,6 +119,11 @@ async def evaluate_engagement(ctx: dict[str, Any]) -> int:
     return (await run_engagement(ctx["hub"])).processed
 
 
+async def refresh_summaries(ctx: dict[str, Any]) -> int:
+    """The arq job: bring program insight's summaries up to date."""
+    return (await run_summaries(ctx["hub"])).partners
+
+
 async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     """The arq job: lapse closed budgets."""
     return await run_lapse(ctx["hub"])
@@ -133,13 +147,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     cron_jobs = [
         cron(evaluate_engagement, second={0, 15, 30, 45}),
         cron(lapse_giving_budgets, minute={5}),
+        cron(refresh_summaries, second={30}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
     elif minutes:
         cron_jobs.append(cron(sync_backends, hour={0}, minute={0}))
     return {
-        "functions": [sync_backends, evaluate_engagement, lapse_giving_budgets],
+        "functions": [sync_backends, evaluate_engagement, refresh_summaries, lapse_giving_budgets],
         "cron_jobs": cron_jobs,
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -288,6 +288,7 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
     assert {f.__name__ for f in options["functions"]} == {
         "sync_backends",
         "evaluate_engagement",
+        "refresh_summaries",
         "lapse_giving_budgets",
     }
-    assert len(options["cron_jobs"]) == 3
+    assert len(options["cron_jobs"]) == 4

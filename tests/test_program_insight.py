@@ -45,6 +45,10 @@ def partner(joined_days: float, *events: tuple[str, float], slug: str = "p") -> 
     )
 
 
+def summary(history: History) -> insight.Summary:
+    return insight.summarize(history, CONFIG, NOW)
+
+
 # --- stages and funnel -----------------------------------------------------------------
 
 
@@ -154,9 +158,9 @@ def test_the_score_explains_itself_and_a_metric_without_data_is_no_data() -> Non
         slug="busy",
     )
     quiet = partner(300, ("campaign_redistributed", 80), slug="quiet")
-    scale = insight.norms([busy, quiet], CONFIG, NOW)
+    scale = insight.norms([summary(busy), summary(quiet)], CONFIG)
     assert scale.by_metric["meetings"] is None  # no partner has a meeting: no data, not zero
-    found = insight.score(busy, CONFIG, scale, NOW)
+    found = insight.score(summary(busy), CONFIG, scale)
     parts = {part.metric: part for part in found.parts}
     assert parts["meetings"].points is None
     assert parts["leads"].points is None
@@ -165,7 +169,7 @@ def test_the_score_explains_itself_and_a_metric_without_data_is_no_data() -> Non
     # the program's top partner in both.
     assert found.total == pytest.approx(100, abs=0.1)
     assert parts["marketing"].points == pytest.approx(50, abs=0.1)
-    low = insight.score(quiet, CONFIG, scale, NOW)
+    low = insight.score(summary(quiet), CONFIG, scale)
     assert 0 < low.total < found.total
     assert found.why is not None
 
@@ -173,8 +177,8 @@ def test_the_score_explains_itself_and_a_metric_without_data_is_no_data() -> Non
 def test_the_score_moves_with_recent_activity() -> None:
     history = partner(300, ("campaign_redistributed", 2), ("campaign_redistributed", 3), slug="up")
     other = partner(300, ("campaign_redistributed", 40), slug="other")
-    scale = insight.norms([history, other], CONFIG, NOW)
-    found = insight.score(history, CONFIG, scale, NOW)
+    scale = insight.norms([summary(history), summary(other)], CONFIG)
+    found = insight.score(summary(history), CONFIG, scale)
     assert found.moved > 0
     assert found.why is not None
     assert found.why.metric == "marketing"

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from hub.app import create_app
-from hub.db import ActivityEvent, PartnerOrg
+from hub.db import ActivityEvent, PartnerOrg, User
 from hub.db.engagement import ProgramSetting
 from hub.db.models import FieldContact
 from hub.db.types import utcnow
 from hub.resources import Hub
 from hub.services import activity
 from hub.services.activity import Activity
+from hub.services.program import summaries, views
 from hub.settings import Settings
 from tests.conftest import BASE_URL
 from tests.helpers import demo_sign_in
@@ -183,9 +184,11 @@ async def test_an_administrator_changes_the_kpi_and_a_weight_and_the_figures_cha
     web: httpx.AsyncClient, seeded: Hub
 ) -> None:
     token = await demo_sign_in(web, "admin@vendor.example")
+    await summaries.refresh(seeded.db)
     before = {r["key"]: r for r in rows_of((await web.get("/program/partners?format=csv")).text)}
     page = await web.get("/admin/program")
     assert page.status_code == 200
+    assert "3 of 3 partners" in page.text
     refused = await web.post(
         "/admin/program",
         data={"weight_marketing": "0", "weight_selling": "0", "weight_leads": "0",
@@ -196,20 +199,36 @@ async def test_an_administrator_changes_the_kpi_and_a_weight_and_the_figures_cha
     assert "sum to nothing" in refused.text
     async with seeded.db.session() as session:
         assert await session.get(ProgramSetting, "program_insight") is None
+    admin = await _admin_id(seeded)
+    activated = [
+        p.summary.activated_at for p in (await views.program(seeded.db, admin, utcnow())).partners
+    ]
+    assert activated == [None, None, None]  # nobody has won a deal
     saved = await web.post(
         "/admin/program",
-        data={"weight_marketing": "0", "activation_kind": "deals_won", "activation_count": "3",
+        data={"weight_marketing": "0", "activation_kind": "first_deal_registered",
               "csrf_token": token},
     )  # fmt: skip
     assert saved.status_code == 303
-    after = {r["key"]: r for r in rows_of((await web.get("/program/partners?format=csv")).text)}
-    assert after["globex"]["score"] != before["globex"]["score"]
+    # A weight applies at once: the stored metric values are weighed anew.
+    now_scores = {
+        r["key"]: r for r in rows_of((await web.get("/program/partners?format=csv")).text)
+    }
+    assert now_scores["globex"]["score"] != before["globex"]["score"]
+    # What counts (here the KPI) waits for the recompute, and the pages say so.
+    assert "predate the latest program settings" in (await web.get("/program")).text
+    found = await views.program(seeded.db, admin, utcnow())
+    assert [p.summary.activated_at for p in found.partners] == [None, None, None]
+    assert (await summaries.refresh(seeded.db)).full
+    found = await views.program(seeded.db, admin, utcnow())
+    assert all(p.summary.activated_at is not None for p in found.partners)
+    assert "predate the latest program settings" not in (await web.get("/program")).text
     overview = await web.get("/program")
     assert "Activation" in overview.text
     async with seeded.db.session() as session:
         stored = await session.get(ProgramSetting, "program_insight")
         assert stored is not None
-        assert stored.value["activation"]["kind"] == "deals_won"
+        assert stored.value["activation"]["kind"] == "first_deal_registered"
         assert (await session.scalar(select(func.count(ActivityEvent.id))) or 0) > 0
 
 
@@ -225,3 +244,10 @@ async def test_csv_cells_cannot_run_as_spreadsheet_formulas(
     names = {row["key"]: row["partner"] for row in rows}
     assert names["globex"].startswith("'=")
     assert Decimal(rows[0]["value_at_risk_USD"]) >= 0
+
+
+async def _admin_id(hub: Hub) -> int:
+    async with hub.db.session() as session:
+        found = await session.scalar(select(User.id).where(User.email == "admin@vendor.example"))
+    assert found is not None
+    return found

@@ -109,6 +109,8 @@ class ActivityEvent(Base):
     __table_args__ = (
         Index("ix_activity_events_org_time", "partner_org_id", "occurred_at"),
         Index("ix_activity_events_user_time", "user_id", "occurred_at"),
+        # Program insight's worker finds what changed since its last run by this.
+        Index("ix_activity_events_recorded_at", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

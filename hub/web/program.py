@@ -27,7 +27,7 @@ from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
 from hub.personas.catalogue import roles
 from hub.resources import Hub
-from hub.services.program import views
+from hub.services.program import summaries, views
 from hub.services.program.config import (
     SETTING_KEY,
     InvalidProgramConfig,
@@ -45,7 +45,7 @@ SORTS: Mapping[str, Callable[[PartnerInsight], Any]] = {
     "score": lambda p: p.score.total,
     "moved": lambda p: p.score.moved,
     "since": lambda p: p.dormancy.since.timestamp() if p.dormancy.since else 0.0,
-    "name": lambda p: p.history.name.lower(),
+    "name": lambda p: p.org.name.lower(),
 }
 # Dormant first, then at risk, each by value at risk: who needs the manager this week.
 STATUS_ORDER = {"dormant": 0, "at_risk": 1, "active": 2}
@@ -111,13 +111,13 @@ class Filters:
     page: int = 1
 
     def matches(self, partner: PartnerInsight) -> bool:
-        history = partner.history
+        org = partner.org
         return (
             (not self.status or partner.dormancy.status == self.status)
             and (not self.stage or partner.stage == self.stage)
-            and (not self.tier or history.tier == self.tier)
-            and (not self.region or history.region == self.region)
-            and (not self.q or self.q.lower() in history.name.lower())
+            and (not self.tier or org.tier == self.tier)
+            and (not self.region or org.region == self.region)
+            and (not self.q or self.q.lower() in org.name.lower())
         )
 
     def query(self, **changes: Any) -> str:
@@ -154,8 +154,8 @@ def filters_of(request: Request, found: Program, locale: str) -> Filters:
     return Filters(
         status=chosen("status", STATUSES),
         stage=chosen("stage", stages),
-        tier=chosen("tier", sorted({p.history.tier for p in found.partners})),
-        region=chosen("region", sorted({p.history.region for p in found.partners})),
+        tier=chosen("tier", sorted({p.org.tier for p in found.partners})),
+        region=chosen("region", sorted({p.org.region for p in found.partners})),
         q=q,
         sort=chosen("sort", list(SORTS)),
         descending=params.get("dir", "") != "asc",
@@ -274,8 +274,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "total": len(rows),
                 "filters": filters,
                 "pages": max(1, -(-len(rows) // PAGE_SIZE)),
-                "tiers": sorted({p.history.tier for p in found.partners}),
-                "regions": sorted({p.history.region for p in found.partners}),
+                "tiers": sorted({p.org.tier for p in found.partners}),
+                "regions": sorted({p.org.region for p in found.partners}),
                 "statuses": STATUSES,
             },
         )
@@ -298,8 +298,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             for p in rows:
                 writer.writerow(
                     [
-                        _cell(p.history.name), p.slug, p.history.tier, p.history.region,
-                        p.history.partner_type, p.dormancy.status,
+                        _cell(p.org.name), p.slug, p.org.tier, p.org.region,
+                        p.org.partner_type, p.dormancy.status,
                         p.dormancy.since.date().isoformat() if p.dormancy.since else "",
                         _cell("; ".join(
                             reason_text(locale, r.code, r.days, r.detail)
@@ -331,7 +331,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             raise HTTPException(
                 404, translate(locale, N_("There is no such partner among yours."))
             ) from None
-        over_time = views.score_over_time(found, one)
+        over_time = await views.score_over_time(hub.db, found, one)
         trend = line_chart(
             translate(locale, N_("Engagement score at each month's end")),
             [month for month, _ in over_time],
@@ -360,7 +360,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "p": one,
                 "trend": trend,
                 "breakdown": breakdown,
-                "people": await views.people_of(hub.db, one.history.org_id, found.now),
+                "people": await views.people_of(hub.db, one.org.id, found.now),
             },
         )
 
@@ -403,7 +403,13 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         require_admin(request)
         async with hub.db.session() as session:
             config = await program_config(session)
-        context = {"config": config, "problem": problem, "kinds": ACTIVATION_KINDS}
+            current, total = await summaries.status(session, config)
+        context = {
+            "config": config,
+            "problem": problem,
+            "kinds": ACTIVATION_KINDS,
+            "summaries": {"current": current, "total": total},
+        }
         return render(request, "program/settings.html", context, status=status)
 
     async def save_settings(request: Request) -> Response:
@@ -421,6 +427,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         await hub.audit.record(
             request, actor=principal.email, action="program_settings_saved", target=SETTING_KEY
         )
+        hub.summarize_soon()
         return RedirectResponse("/admin/program", status_code=303)
 
     return [

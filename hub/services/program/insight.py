@@ -56,7 +56,7 @@ class History:
     @property
     def cohort(self) -> str:
         """The quarter it joined, ``2026-Q1``."""
-        return f"{self.joined_at.year}-Q{(self.joined_at.month - 1) // 3 + 1}"
+        return quarter_of(self.joined_at)
 
 
 # --- journey stages -------------------------------------------------------------------
@@ -102,15 +102,19 @@ class Funnel:
 
 def funnel(histories: Sequence[History], stages: Sequence[Stage]) -> Funnel:
     """Counts, conversion and median days per stage; where most partners stall."""
-    all_dates = [stage_dates(history, stages) for history in histories]
+    return funnel_of([stage_dates(history, stages) for history in histories], stages)
+
+
+def funnel_of(all_dates: Sequence[dict[str, datetime | None]], stages: Sequence[Stage]) -> Funnel:
+    """The funnel from each partner's stage dates (as :func:`stage_dates` gives them)."""
     steps: list[FunnelStep] = []
     for index, stage in enumerate(stages):
-        reached = [dates for dates in all_dates if dates[stage.id] is not None]
+        reached = [dates for dates in all_dates if dates.get(stage.id) is not None]
         if index == 0:
             steps.append(FunnelStep(stage.id, len(reached), None, None))
             continue
         before = stages[index - 1].id
-        base = sum(1 for dates in all_dates if dates[before] is not None)
+        base = sum(1 for dates in all_dates if dates.get(before) is not None)
         gaps = [
             (dates[stage.id] - dates[before]).total_seconds() / 86_400  # type: ignore[operator]
             for dates in reached
@@ -182,11 +186,21 @@ def month_ends(now: datetime, months: int) -> list[datetime]:
     return list(reversed(ends))
 
 
+Moment = tuple[datetime, datetime | None]  # (joined, activated) of one partner
+
+
 def activation_trend(
     histories: Sequence[History], kpi: Activation, now: datetime, months: int = 18
 ) -> list[ActivationPoint]:
     """The activation rate at each month's end, over the last ``months`` months."""
     moments = [(history.joined_at, activated_at(history, kpi)) for history in histories]
+    return activation_trend_of(moments, now, months)
+
+
+def activation_trend_of(
+    moments: Sequence[Moment], now: datetime, months: int = 18
+) -> list[ActivationPoint]:
+    """The trend from each partner's (joined, activated) moments."""
     return [
         ActivationPoint(
             end.strftime("%Y-%m"),
@@ -207,18 +221,24 @@ class Cohort:
     median_days: float | None
 
 
+def quarter_of(moment: datetime) -> str:
+    """``2026-Q1``."""
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
 def cohorts(histories: Sequence[History], kpi: Activation) -> list[Cohort]:
     """Time to activate by join cohort, oldest cohort first."""
-    by: dict[str, list[History]] = {}
-    for history in histories:
-        by.setdefault(history.cohort, []).append(history)
+    return cohorts_of([(history.joined_at, activated_at(history, kpi)) for history in histories])
+
+
+def cohorts_of(moments: Sequence[Moment]) -> list[Cohort]:
+    """Cohorts from each partner's (joined, activated) moments."""
+    by: dict[str, list[Moment]] = {}
+    for moment in moments:
+        by.setdefault(quarter_of(moment[0]), []).append(moment)
     result = []
     for cohort, members in sorted(by.items()):
-        days = [
-            (at - history.joined_at).total_seconds() / 86_400
-            for history in members
-            if (at := activated_at(history, kpi)) is not None
-        ]
+        days = [(at - joined).total_seconds() / 86_400 for joined, at in members if at is not None]
         result.append(
             Cohort(cohort, len(members), len(days), statistics.median(days) if days else None)
         )
@@ -260,18 +280,14 @@ def _percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def norms(histories: Sequence[History], config: ProgramConfig, now: datetime) -> Norms:
-    """What full marks are for each metric, from every partner's value now."""
+def norms(summaries: Sequence[Summary], config: ProgramConfig) -> Norms:
+    """What full marks are for each metric, from every partner's value when summarised."""
     result: dict[str, float | None] = {}
     for metric in config.metrics:
-        if not any(history.of(metric.kinds) for history in histories):
+        if not any(metric.id in summary.with_data for summary in summaries):
             result[metric.id] = None
             continue
-        values = [
-            decayed(history.of(metric.kinds), now, config.window_days, config.half_life_days)
-            for history in histories
-        ]
-        positive = [value for value in values if value > 0]
+        positive = [value for s in summaries if (value := s.current.get(metric.id, 0.0)) > 0]
         result[metric.id] = _percentile(positive, NORM_PERCENTILE) if positive else 1.0
     return Norms(result)
 
@@ -316,26 +332,24 @@ def _points(metric: Metric, value: float, norm: float, weight_sum: float) -> flo
     return 100 * metric.weight * min(1.0, value / norm) / weight_sum
 
 
-def score(history: History, config: ProgramConfig, scale: Norms, now: datetime) -> Score:
+def score(summary: Summary, config: ProgramConfig, scale: Norms) -> Score:
     """0–100 from the weighted metrics that have data, now and a period ago."""
     with_data = [m for m in config.metrics if scale.by_metric.get(m.id) is not None]
     weight_sum = sum(metric.weight for metric in with_data) or 1.0
-    before = now - timedelta(days=config.period_days)
-    current = metric_values(history, config, now)
-    earlier = metric_values(history, config, before)
     parts = []
     for metric in config.metrics:
         norm = scale.by_metric.get(metric.id)
         if norm is None:
             parts.append(Part(metric.id, metric.source, None, None, None))
             continue
+        current = summary.current.get(metric.id, 0.0)
         parts.append(
             Part(
                 metric.id,
                 metric.source,
-                current[metric.id],
-                _points(metric, current[metric.id], norm, weight_sum),
-                _points(metric, earlier[metric.id], norm, weight_sum),
+                current,
+                _points(metric, current, norm, weight_sum),
+                _points(metric, summary.earlier.get(metric.id, 0.0), norm, weight_sum),
             )
         )
     total = sum(part.points or 0 for part in parts)
@@ -435,11 +449,9 @@ def dormancy(
     found = Dormancy(status, tuple(reasons), since)
     if now - history.joined_at < timedelta(days=rules.grace_days):
         return Dormancy("active", found.reasons, since, "new")
-    if snooze is not None and snooze.until > now:
-        return Dormancy("active", found.reasons, since, "snoozed", snooze)
     if status == "dormant" and _seasonal(history, meaningful, now, rules.quiet_days):
-        return Dormancy("active", found.reasons, since, "seasonal")
-    return found
+        found = Dormancy("active", found.reasons, since, "seasonal")
+    return with_snooze(found, snooze, now)
 
 
 def _falling_deals(deals: list[Event], now: datetime) -> Reason | None:
@@ -498,3 +510,50 @@ def value(history: History, now: datetime, rates: dict[str, float]) -> Value:
     revenue = sum((converted(e) for e in won if now - e.at <= year), Decimal(0))
     before = sum((converted(e) for e in won if year < now - e.at <= year * 2), Decimal(0))
     return Value(pipeline, revenue, before, tuple(sorted(missing)))
+
+
+# --- one partner, summarised -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the program pages need about one partner as of one moment, from its history:
+    the worker keeps one per partner (:mod:`hub.services.program.summaries`)."""
+
+    joined_at: datetime
+    current: dict[str, float]  # decayed metric values now
+    earlier: dict[str, float]  # and a period ago, for "what moved"
+    with_data: tuple[str, ...]  # metrics with any event at all (else: "no data")
+    stage_dates: dict[str, datetime | None]
+    activated_at: datetime | None
+    dormancy: Dormancy  # before any snooze, which the pages apply when they read
+    value: Value
+    trainings: int
+    campaigns: int
+    events: int
+
+
+def summarize(history: History, config: ProgramConfig, now: datetime) -> Summary:
+    """One partner's summary as of ``now``."""
+    return Summary(
+        joined_at=history.joined_at,
+        current=metric_values(history, config, now),
+        earlier=metric_values(history, config, now - timedelta(days=config.period_days)),
+        with_data=tuple(m.id for m in config.metrics if history.of(m.kinds)),
+        stage_dates=stage_dates(history, config.stages),
+        activated_at=activated_at(history, config.activation),
+        dormancy=dormancy(history, config, now),
+        value=value(history, now, config.rates),
+        trainings=len(history.of(TRAINING_KINDS)),
+        campaigns=len(history.of(["campaign_redistributed"])),
+        events=len(history.events),
+    )
+
+
+def with_snooze(found: Dormancy, snooze: Snooze | None, now: datetime) -> Dormancy:
+    """A flagged (or seasonally spared) partner a manager snoozed is spared until then."""
+    if snooze is None or snooze.until <= now or not found.reasons:
+        return found
+    if found.spared not in ("", "seasonal"):
+        return found
+    return Dormancy("active", found.reasons, found.since, "snoozed", snooze)

@@ -1,19 +1,19 @@
-"""Program insight for the vendor's side, read from the activity log: what the pages show.
+"""Program insight for the vendor's side: what the pages show, read from the summaries.
 
 Scores are relative to the whole program (full marks are its 90th percentile), so every
 partner is measured against every other; what a caller sees is scoped: an administrator
 sees every partner, a channel manager the partners they are the field contact for.
-Figures are computed on each call from the activity log (the sync keeps it fed from the
-backends); summary tables the worker keeps are the step for programs of thousands.
+Figures come from the summaries the worker keeps (:mod:`.summaries`, computed from the
+activity log the sync feeds from the backends); a partner the worker has not reached yet
+is summarised in memory, so a page is never missing anyone.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
@@ -24,11 +24,10 @@ from hub.db import ActivityEvent, Database, PartnerOrg, User
 from hub.db.engagement import ProgramSetting
 from hub.db.models import FieldContact
 from hub.personas.catalogue import roles
-from hub.services.program import insight
+from hub.services.program import insight, summaries
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.insight import Dormancy, Event, History, Score, Snooze, Value
+from hub.services.program.insight import Dormancy, Score, Snooze, Summary, Value
 
-HISTORY_DAYS = 800  # two years and a little: revenue growth compares two years
 SNOOZE_KEY = "program_snoozes"
 MAX_SNOOZE_DAYS = 180
 STAR_SHARE = 0.1
@@ -39,21 +38,44 @@ class NotYours(LookupError):
 
 
 @dataclass(frozen=True)
+class Org:
+    """Who a partner is, from the hub's own record of it."""
+
+    id: int
+    slug: str
+    name: str
+    tier: str
+    region: str
+    partner_type: str
+
+
+@dataclass(frozen=True)
 class PartnerInsight:
     """Everything the list and a partner's page say about one partner."""
 
-    history: History
+    org: Org
+    summary: Summary
     score: Score
     stage: str
-    stage_dates: dict[str, datetime | None]
-    dormancy: Dormancy
-    value: Value
+    dormancy: Dormancy  # with any snooze applied
     owners: tuple[str, ...]
     star: bool = False
 
     @property
     def slug(self) -> str:
-        return self.history.slug
+        return self.org.slug
+
+    @property
+    def joined_at(self) -> datetime:
+        return self.summary.joined_at
+
+    @property
+    def stage_dates(self) -> dict[str, datetime | None]:
+        return self.summary.stage_dates
+
+    @property
+    def value(self) -> Value:
+        return self.summary.value
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,10 @@ class Program:
     cohorts: tuple[insight.Cohort, ...]
     stars: Common
     stalled: Common
+    # When the oldest figure shown was computed (None: all computed for this page), and
+    # how many partners' figures predate the settings in force (a recompute is due).
+    computed_at: datetime | None = None
+    outdated: int = 0
 
     def counts(self) -> dict[str, int]:
         found = {"dormant": 0, "at_risk": 0, "active": 0}
@@ -101,54 +127,6 @@ class Program:
         up = [p for p in reversed(ordered) if p.score.moved > 0][:limit]
         down = [p for p in ordered if p.score.moved < 0][:limit]
         return up, down
-
-
-def _amount(payload: dict[str, Any]) -> Decimal | None:
-    try:
-        return Decimal(str(payload["amount"])) if "amount" in payload else None
-    except (InvalidOperation, TypeError):
-        return None
-
-
-async def histories(session: AsyncSession, now: datetime) -> list[History]:
-    """Every partner org with its events of the last two years, oldest first."""
-    orgs = (await session.scalars(select(PartnerOrg).order_by(PartnerOrg.name))).all()
-    rows = await session.execute(
-        select(
-            ActivityEvent.partner_org_id,
-            ActivityEvent.kind,
-            ActivityEvent.occurred_at,
-            ActivityEvent.user_id,
-            ActivityEvent.object,
-            ActivityEvent.payload,
-        )
-        .where(
-            ActivityEvent.partner_org_id.is_not(None),
-            ActivityEvent.occurred_at > now - timedelta(days=HISTORY_DAYS),
-            ActivityEvent.occurred_at <= now,
-        )
-        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
-    )
-    events: dict[int, list[Event]] = {}
-    for org_id, kind, at, user_id, obj, payload in rows.all():
-        data = payload or {}
-        events.setdefault(int(org_id), []).append(
-            Event(kind, at, user_id, obj or "", _amount(data), str(data.get("currency", "")))
-        )
-    # Joined: when any backend first saw the partner, or when the hub did if that is earlier.
-    return [
-        History(
-            org.id,
-            org.slug,
-            org.name,
-            org.tier,
-            org.region,
-            org.partner_type,
-            min([org.created_at, *(e.at for e in events.get(org.id, [])[:1])]),
-            tuple(events.get(org.id, ())),
-        )
-        for org in orgs
-    ]
 
 
 async def visible_orgs(session: AsyncSession, user_id: int) -> frozenset[int] | None:
@@ -219,14 +197,14 @@ def _common(partners: Sequence[PartnerInsight]) -> Common:
         return statistics.fmean(values) if values else None
 
     firsts = [
-        won - p.history.joined_at
+        won - p.joined_at
         for p in partners
         if (won := p.stage_dates.get("first_deal_won")) is not None
     ]
     return Common(
         len(partners),
-        mean([float(len(p.history.of(insight.TRAINING_KINDS))) for p in partners]),
-        mean([float(len(p.history.of(["campaign_redistributed"]))) for p in partners]),
+        mean([float(p.summary.trainings) for p in partners]),
+        mean([float(p.summary.campaigns) for p in partners]),
         statistics.median([d.total_seconds() / 86_400 for d in firsts]) if firsts else None,
     )
 
@@ -244,7 +222,7 @@ def _stars(partners: Sequence[PartnerInsight]) -> set[str]:
         rank(lambda p: p.value.revenue),
         rank(lambda p: p.value.revenue - p.value.revenue_before),
         rank(lambda p: p.score.total),
-        rank(lambda p: len(p.history.of(insight.TRAINING_KINDS))),
+        rank(lambda p: p.summary.trainings),
     ]
     earning = [p for p in partners if p.value.revenue > 0]
     ordered = sorted(earning, key=lambda p: sum(r[p.slug] for r in ranks))
@@ -252,46 +230,52 @@ def _stars(partners: Sequence[PartnerInsight]) -> set[str]:
 
 
 async def program(db: Database, user_id: int, now: datetime) -> Program:
-    """The program as ``user_id`` may see it, computed now."""
+    """The program as ``user_id`` may see it, from the summaries (filled in where missing)."""
     async with db.session() as session:
         config = await program_config(session)
-        everyone = await histories(session, now)
+        orgs = (await session.scalars(select(PartnerOrg).order_by(PartnerOrg.name))).all()
+        stored = await summaries.load(session, config)
+        missing = [org.id for org in orgs if org.id not in stored]
+        fresh = {
+            history.org_id: insight.summarize(history, config, now)
+            for history in (await summaries.histories(session, now, missing) if missing else [])
+        }
         visible = await visible_orgs(session, user_id)
         owners = await _owners(session)
         snoozed = await snoozes(session)
-    scale = insight.norms(everyone, config, now)
-    shown = [h for h in everyone if visible is None or h.org_id in visible]
-    partners = [
-        PartnerInsight(
-            history,
-            insight.score(history, config, scale, now),
-            insight.current_stage(dates := insight.stage_dates(history, config.stages)),
-            dates,
-            insight.dormancy(history, config, now, snoozed.get(history.slug)),
-            insight.value(history, now, config.rates),
-            tuple(owners.get(history.org_id, []) + owners.get(None, [])),
+    found = {org_id: kept.summary for org_id, kept in stored.items()} | fresh
+    scale = insight.norms([found[org.id] for org in orgs], config)
+    shown = [org for org in orgs if visible is None or org.id in visible]
+    partners = []
+    for row in shown:
+        summary = found[row.id]
+        partners.append(
+            PartnerInsight(
+                Org(row.id, row.slug, row.name, row.tier, row.region, row.partner_type),
+                summary,
+                insight.score(summary, config, scale),
+                insight.current_stage(summary.stage_dates),
+                insight.with_snooze(summary.dormancy, snoozed.get(row.slug), now),
+                tuple(owners.get(row.id, []) + owners.get(None, [])),
+            )
         )
-        for history in shown
-    ]
     stars = _stars(partners)
-    partners = [
-        PartnerInsight(
-            p.history, p.score, p.stage, p.stage_dates, p.dormancy, p.value, p.owners,
-            p.slug in stars,
-        )
-        for p in partners
-    ]  # fmt: skip
+    partners = [replace(p, star=p.slug in stars) for p in partners]
     stalled = [p for p in partners if p.dormancy.status != "active"]
+    moments = [(p.joined_at, p.summary.activated_at) for p in partners]
+    kept = [stored[org.id] for org in shown if org.id in stored]
     return Program(
         now,
         config,
         scale,
         tuple(partners),
-        insight.funnel(shown, config.stages),
-        tuple(insight.activation_trend(shown, config.activation, now)),
-        tuple(insight.cohorts(shown, config.activation)),
+        insight.funnel_of([p.stage_dates for p in partners], config.stages),
+        tuple(insight.activation_trend_of(moments, now)),
+        tuple(insight.cohorts_of(moments)),
         _common([p for p in partners if p.star]),
         _common(stalled),
+        min((k.computed_at for k in kept), default=None),
+        sum(1 for k in kept if not k.current),
     )
 
 
@@ -340,12 +324,18 @@ async def people_of(db: Database, org_id: int, now: datetime) -> list[Person]:
     return [Person(u.name or u.email, u.email, counts.get(u.id, 0), last.get(u.id)) for u in users]
 
 
-def score_over_time(found: Program, partner: PartnerInsight) -> list[tuple[str, float]]:
+async def score_over_time(
+    db: Database, found: Program, partner: PartnerInsight
+) -> list[tuple[str, float]]:
     """The partner's score at each of the last twelve month ends, on today's scale."""
+    async with db.session() as session:
+        (history,) = await summaries.histories(session, found.now, [partner.org.id])
     return [
         (
             end.strftime("%Y-%m"),
-            insight.score(partner.history, found.config, found.scale, end).total,
+            insight.score(
+                insight.summarize(history, found.config, end), found.config, found.scale
+            ).total,
         )
         for end in insight.month_ends(found.now, 12)
     ]

@@ -1,0 +1,235 @@
+"""Program insight's summaries: computed by the worker from the activity log, read by pages.
+
+One row per partner org (:class:`~hub.db.program.ProgramSummary`) holds its
+:class:`~hub.services.program.insight.Summary` as of the run that wrote it. A run
+recomputes only what changed: partners with events recorded since the last run, partners
+with no row yet, and rows older than a day (scores decay and dormancy grows with time
+even when nothing happens). A change of settings (weights, stages, the KPI) changes the
+digest and makes every row stale; the next run, or ``hub program-recompute``, redoes them
+all. Pages read the rows and fill in, in memory, any partner that has none yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db import ActivityEvent, Database, PartnerOrg
+from hub.db.engagement import ProgramSetting
+from hub.db.program import ProgramSummary
+from hub.services.program import insight
+from hub.services.program.config import ProgramConfig, program_config
+from hub.services.program.insight import Event, History, Summary
+
+log = logging.getLogger("hub.program")
+
+HISTORY_DAYS = 800  # two years and a little: revenue growth compares two years
+STATE_KEY = "program_summary_state"
+# Rows older than this are recomputed even without new events (decay, days quiet).
+MAX_AGE = timedelta(days=1)
+# Events recorded this long before the last run began are looked at again, so one whose
+# transaction committed late is not missed.
+OVERLAP = timedelta(minutes=5)
+BATCH = 200
+
+SUMMARY: TypeAdapter[Summary] = TypeAdapter(Summary)
+
+
+def config_digest(config: ProgramConfig) -> str:
+    """A digest of the settings a summary depends on."""
+    document = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def _amount(payload: dict[str, Any]) -> Decimal | None:
+    try:
+        return Decimal(str(payload["amount"])) if "amount" in payload else None
+    except (InvalidOperation, TypeError):
+        return None
+
+
+async def histories(
+    session: AsyncSession, now: datetime, org_ids: Iterable[int] | None = None
+) -> list[History]:
+    """Partner orgs (every one, or ``org_ids``) with their events of the last two years."""
+    orgs_query = select(PartnerOrg).order_by(PartnerOrg.name)
+    events_query = (
+        select(
+            ActivityEvent.partner_org_id,
+            ActivityEvent.kind,
+            ActivityEvent.occurred_at,
+            ActivityEvent.user_id,
+            ActivityEvent.object,
+            ActivityEvent.payload,
+        )
+        .where(
+            ActivityEvent.partner_org_id.is_not(None),
+            ActivityEvent.occurred_at > now - timedelta(days=HISTORY_DAYS),
+            ActivityEvent.occurred_at <= now,
+        )
+        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
+    )
+    if org_ids is not None:
+        wanted = sorted(set(org_ids))
+        orgs_query = orgs_query.where(PartnerOrg.id.in_(wanted))
+        events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
+    orgs = (await session.scalars(orgs_query)).all()
+    events: dict[int, list[Event]] = {}
+    for org_id, kind, at, user_id, obj, payload in (await session.execute(events_query)).all():
+        data = payload or {}
+        events.setdefault(int(org_id), []).append(
+            Event(kind, at, user_id, obj or "", _amount(data), str(data.get("currency", "")))
+        )
+    # Joined: when any backend first saw the partner, or when the hub did if that is earlier.
+    return [
+        History(
+            org.id,
+            org.slug,
+            org.name,
+            org.tier,
+            org.region,
+            org.partner_type,
+            min([org.created_at, *(e.at for e in events.get(org.id, [])[:1])]),
+            tuple(events.get(org.id, ())),
+        )
+        for org in orgs
+    ]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One summary row as the pages read it."""
+
+    summary: Summary
+    computed_at: datetime
+    current: bool  # computed under the settings in force
+
+
+async def load(session: AsyncSession, config: ProgramConfig) -> dict[int, Stored]:
+    """Every stored summary, by partner org id."""
+    digest = config_digest(config)
+    rows = (await session.execute(select(ProgramSummary))).scalars().all()
+    return {
+        row.partner_org_id: Stored(
+            SUMMARY.validate_python(row.doc), row.computed_at, row.digest == digest
+        )
+        for row in rows
+    }
+
+
+async def status(session: AsyncSession, config: ProgramConfig) -> tuple[int, int]:
+    """How many partners have a summary under the settings in force, of how many."""
+    digest = config_digest(config)
+    total = len((await session.scalars(select(PartnerOrg.id))).all())
+    current = len(
+        (
+            await session.scalars(
+                select(ProgramSummary.partner_org_id).where(ProgramSummary.digest == digest)
+            )
+        ).all()
+    )
+    return current, total
+
+
+@dataclass
+class RefreshReport:
+    """What one run did: partners recomputed and whether it was everything."""
+
+    partners: int = 0
+    full: bool = False
+
+
+async def _write(
+    db: Database, found: Sequence[History], config: ProgramConfig, now: datetime
+) -> None:
+    digest = config_digest(config)
+    async with db.transaction() as session:
+        await session.execute(
+            delete(ProgramSummary).where(
+                ProgramSummary.partner_org_id.in_([h.org_id for h in found])
+            )
+        )
+        session.add_all(
+            ProgramSummary(
+                partner_org_id=history.org_id,
+                computed_at=now,
+                digest=digest,
+                doc=SUMMARY.dump_python(insight.summarize(history, config, now), mode="json"),
+            )
+            for history in found
+        )
+
+
+async def recompute(
+    db: Database, org_ids: Iterable[int], config: ProgramConfig, now: datetime
+) -> int:
+    """Summarise ``org_ids`` as of ``now``, a batch at a time; how many were written."""
+    ordered = sorted(set(org_ids))
+    written = 0
+    for start in range(0, len(ordered), BATCH):
+        async with db.session() as session:
+            found = await histories(session, now, ordered[start : start + BATCH])
+        await _write(db, found, config, now)
+        written += len(found)
+    return written
+
+
+async def refresh(
+    db: Database, now: datetime | None = None, *, full: bool = False
+) -> RefreshReport:
+    """Bring the summaries up to date: only what changed, or everything when ``full``
+    (or when the settings changed since the last run)."""
+    began = datetime.now(UTC)
+    now = now or began
+    async with db.session() as session:
+        config = await program_config(session)
+        digest = config_digest(config)
+        state_row = await session.get(ProgramSetting, STATE_KEY)
+        state = dict(state_row.value) if state_row else {}
+        every = set((await session.scalars(select(PartnerOrg.id))).all())
+        full = full or state.get("digest") != digest or "since" not in state
+        if full:
+            targets = every
+        else:
+            since = datetime.fromisoformat(state["since"]) - OVERLAP
+            changed = await session.scalars(
+                select(ActivityEvent.partner_org_id)
+                .where(ActivityEvent.recorded_at > since, ActivityEvent.partner_org_id.is_not(None))
+                .distinct()
+            )
+            rows = (
+                await session.execute(
+                    select(
+                        ProgramSummary.partner_org_id,
+                        ProgramSummary.computed_at,
+                        ProgramSummary.digest,
+                    )
+                )
+            ).all()
+            kept = {
+                org_id
+                for org_id, computed_at, row_digest in rows
+                if row_digest == digest and now - computed_at < MAX_AGE
+            }
+            targets = (every - kept) | ({int(org) for org in changed.all() if org} & every)
+    report = RefreshReport(await recompute(db, targets, config, now), full)
+    async with db.transaction() as session:
+        row = await session.get(ProgramSetting, STATE_KEY)
+        value = {"since": began.isoformat(), "digest": digest}
+        if row is None:
+            session.add(ProgramSetting(key=STATE_KEY, value=value))
+        else:
+            row.value = value
+    if report.partners:
+        log.info("program summaries", extra={"partners": report.partners, "full": full})
+    return report
