@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from hub.app import create_app
 from hub.connectors.backends import Backends
 from hub.connectors.records import (
+    ActivityKind,
     Completion,
     Course,
     Deal,
@@ -26,8 +27,9 @@ from hub.connectors.records import (
     Money,
     QuizResult,
     Redistribution,
+    SalesActivity,
 )
-from hub.db import ActivityEvent
+from hub.db import ActivityEvent, PartnerOrg, User
 from hub.resources import Hub
 from hub.services.sync import sync_activity
 from tests.conftest import BASE_URL
@@ -265,12 +267,54 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
         )
 
 
+async def test_sync_records_meetings_held_and_calls_logged_once(seeded: Hub) -> None:
+    activities = [
+        SalesActivity("00U1", ActivityKind.MEETING, "QBR", NOW, "Rep@Acme.example", True),
+        SalesActivity("00T1", ActivityKind.CALL, "Call: Hooli", NOW, "nobody@acme.example"),
+        SalesActivity("00T2", ActivityKind.EMAIL, "Pricing", NOW - timedelta(days=1), None),
+        SalesActivity("00T3", ActivityKind.TASK, "Send deck", NOW - timedelta(days=2)),
+    ]
+    prm = FakePRM(
+        config("sf", Kind.PRM),
+        given={"deals": {}, "sales_activities": {"acme": activities}},
+    )
+    first = await sync_activity(seeded.db, Backends([prm]))
+    assert (first.recorded, first.failures) == (4, 0)
+    async with seeded.db.session() as session:
+        acme = await session.scalar(select(PartnerOrg).where(PartnerOrg.slug == "acme"))
+        rep = await session.scalar(select(User).where(User.email == "rep@acme.example"))
+    assert acme is not None
+    assert rep is not None
+    recorded = {e.idempotency_key: e for e in await events(seeded)}
+    assert sorted(recorded) == [
+        "call_logged:00T1", "call_logged:00T2", "call_logged:00T3", "meeting_held:00U1",
+    ]  # fmt: skip
+    meeting = recorded["meeting_held:00U1"]
+    assert (meeting.kind, meeting.user_id, meeting.partner_org_id) == (
+        "meeting_held",
+        rep.id,
+        acme.id,
+    )
+    assert meeting.payload == {"with_vendor": True, "subject": "QBR", "type": "meeting"}
+    assert meeting.occurred_at.replace(tzinfo=UTC) == NOW
+    call = recorded["call_logged:00T1"]
+    assert (call.kind, call.user_id, call.partner_org_id) == ("call_logged", None, acme.id)
+    assert call.payload == {"with_vendor": False, "subject": "Call: Hooli", "type": "call"}
+    assert {recorded[k].payload["type"] for k in ("call_logged:00T2", "call_logged:00T3")} == {
+        "email",
+        "task",
+    }
+    again = await sync_activity(seeded.db, Backends([prm]))
+    assert (again.seen, again.recorded) == (4, 0)
+    assert len(await events(seeded)) == 4
+
+
 async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:
     prm = FakePRM(
         config("sf", Kind.PRM), given={"deals": {"acme": [deal("006A", won=False)]}}, fail=True
     )
     report = await sync_activity(seeded.db, Backends([prm]))
-    assert report.failures == 3  # one read per org, each refused
+    assert report.failures == 6  # two reads per org (deals, sales activities), each refused
     assert report.recorded == 0
     prm.fail = False
     assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1

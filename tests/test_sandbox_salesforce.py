@@ -24,6 +24,7 @@ from hub.connectors.resilience import Resilience
 from hub.connectors.salesforce import SalesforceConnector
 from hub.connectors.sandboxes.knobs import CONTROL_PATH, Knobs
 from hub.connectors.sandboxes.salesforce import CLIENT_ID, CLIENT_SECRET, SalesforceSandbox
+from hub.demo.cast import USERS
 from hub.store import MemoryStore
 from tests.live_server import serving
 
@@ -212,3 +213,25 @@ async def test_a_deal_registered_through_backends_shows_on_the_next_cached_read(
     after = await backends.prm.deals(globex)
     assert len(after.value) == len(before.value) + 1
     assert deal.id in {d.id for d in after.value}
+
+
+async def test_sales_activities_page_through_the_sandbox_and_tell_each_partners_story(
+    live: Live,
+) -> None:
+    salesforce = live.connector()
+    acme = await salesforce.sales_activities(PartnerRef("acme"))
+    globex = await salesforce.sales_activities(PartnerRef("globex"))
+    initech = await salesforce.sales_activities(PartnerRef("initech"))
+    assert len(acme) > len(globex) > len(initech) > 0  # busy, steady, silent
+    tasks = [r for r in live.sandbox.objects["Task"] if r["AccountId"] == "001000000000001AAA"]
+    events = [r for r in live.sandbox.objects["Event"] if r["AccountId"] == "001000000000001AAA"]
+    assert len(acme) == len(tasks) + len(events)  # every page of five, both objects
+    assert [a.occurred_at for a in acme] == sorted((a.occurred_at for a in acme), reverse=True)
+    assert {a.kind.value for a in acme} == {"call", "email", "meeting", "task"}
+    meetings = [a for a in acme if a.kind.value == "meeting"]
+    assert {a.with_vendor for a in meetings} == {True, False}
+    assert {a.owner_email for a in acme} - {None} <= {u.email for u in USERS if u.org == "acme"}
+    quiet_since = datetime.combine(TODAY, datetime.min.time(), UTC) - timedelta(days=150)
+    assert max(a.occurred_at for a in initech) < quiet_since
+    assert min(a.occurred_at for a in acme) > quiet_since - timedelta(days=18 * 31)
+    assert live.sandbox.objects == SalesforceSandbox(today=TODAY).objects  # seeded, not random

@@ -202,6 +202,7 @@ class PRMReads:
         self.fund_requests = Read(backends, ops.FUND_REQUESTS)
         self.fund_claims = Read(backends, ops.FUND_CLAIMS)
         self.service_metrics = Read(backends, ops.SERVICE_METRICS)
+        self.sales_activities = Read(backends, ops.SALES_ACTIVITIES)
 
 
 class LMSReads:

@@ -38,6 +38,7 @@ from hub.connectors.records import (
     QuizResult,
     Rebate,
     Redistribution,
+    SalesActivity,
     ServiceMetrics,
     Spiff,
 )
@@ -145,6 +146,10 @@ class PRMConnector(Connector, Protocol):
 
     async def service_metrics(self, partner: PartnerRef) -> ServiceMetrics | None:
         """Satisfaction, velocity and retention figures, where the PRM holds them."""
+        ...
+
+    async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
+        """Calls, emails, meetings and tasks logged on the partner's account, newest first."""
         ...
 
 

@@ -74,6 +74,9 @@ FUND_CLAIMS: Operation[PartnerRef, list[records.FundClaim]] = _partner(
 SERVICE_METRICS: Operation[PartnerRef, records.ServiceMetrics | None] = _partner(
     "service_metrics", PRM, records.ServiceMetrics, many=False
 )
+SALES_ACTIVITIES: Operation[PartnerRef, list[records.SalesActivity]] = _partner(
+    "sales_activities", PRM, records.SalesActivity
+)
 ENROLMENTS: Operation[PersonRef, list[records.Enrolment]] = _person(
     "enrolments", LMS, records.Enrolment
 )
@@ -116,6 +119,7 @@ ALL: tuple[Operation[Any, Any], ...] = (
     FUND_REQUESTS,
     FUND_CLAIMS,
     SERVICE_METRICS,
+    SALES_ACTIVITIES,
     ENROLMENTS,
     COMPLETIONS,
     CERTIFICATIONS,

@@ -149,6 +149,31 @@ class FundClaim:
     request_id: str | None = None
 
 
+class ActivityKind(StrEnum):
+    """What a logged sales activity was."""
+
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    TASK = "task"
+
+
+@dataclass(frozen=True, slots=True)
+class SalesActivity:
+    """A call, email, meeting or task the partner's people logged in the PRM.
+
+    ``with_vendor`` is true when it was with the vendor's field team, false when it
+    was with a prospect or customer.
+    """
+
+    id: str
+    kind: ActivityKind
+    subject: str
+    occurred_at: datetime
+    owner_email: str | None = None
+    with_vendor: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceMetrics:
     """Support figures for a partner over a period (the support persona's widgets)."""

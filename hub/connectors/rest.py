@@ -55,6 +55,7 @@ from hub.connectors.records import (
     QuizResult,
     Rebate,
     Redistribution,
+    SalesActivity,
     ServiceMetrics,
     Spiff,
 )
@@ -204,6 +205,9 @@ class RestConnector:
     async def service_metrics(self, partner: PartnerRef) -> ServiceMetrics | None:
         found: ServiceMetrics | None = await self._one("service_metrics", partner)
         return found
+
+    async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
+        return await self._many("sales_activities", partner)
 
     # --- reading through the mapping --------------------------------------------
 

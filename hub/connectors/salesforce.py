@@ -12,7 +12,8 @@ Objects: Account (the partner; tier and agreement from configurable
 fields), Opportunity (deals, by ``PartnerAccountId``), PartnerFundAllocation,
 PartnerFundRequest and PartnerFundClaim (MDF and co-op, the type from the
 parent PartnerMarketingBudget), a rebate object (custom, default
-``Rebate__c``) and Case plus renewal Opportunities for service metrics.
+``Rebate__c``), Case plus renewal Opportunities for service metrics, and
+Task and Event for sales activities (:mod:`salesforce_activities`).
 Options, all with defaults, are in :data:`DEFAULTS`; set a field option to
 ``""`` to leave that figure out. Authentication: :mod:`salesforce_auth`.
 """
@@ -46,8 +47,10 @@ from hub.connectors.records import (
     PartnerRef,
     PersonRef,
     Rebate,
+    SalesActivity,
     ServiceMetrics,
 )
+from hub.connectors.salesforce_activities import read_sales_activities
 from hub.connectors.salesforce_api import SalesforceAPI
 from hub.connectors.soql import field, like_ending, quote
 
@@ -79,6 +82,8 @@ DEFAULTS: Mapping[str, Any] = {
     "renewal_type": "Renewal",  # Opportunity.Type of renewals, for retention
     "service_days": 90,
     "claim_deadline_field": "",  # PartnerFundClaim has none as standard; a custom date field
+    "activity_days": 730,  # how far back Tasks and Events are read
+    "activity_vendor_field": "With_Vendor__c",  # Activity checkbox: with the vendor's field team
 }
 
 
@@ -362,6 +367,15 @@ class SalesforceConnector:
             else Decimal(0),
             retention=_share(won, len(renewals)),
             cases_closed=len(hours),
+        )
+
+    async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
+        account_id = await self._account_id(partner)
+        return await read_sales_activities(
+            self._salesforce,
+            account_id,
+            int(self._options["activity_days"]),
+            self._opt("activity_vendor_field"),
         )
 
     # --- reading records ------------------------------------------------------

@@ -1,8 +1,9 @@
 """Backend activity into the activity log, for backends that send no webhooks.
 
 A sync pass asks each backend what the hub's people and orgs did (courses
-completed, quizzes passed, deals registered and won, campaigns
-redistributed, leads shared, claims submitted) and appends one activity event per fact.
+completed, quizzes passed, deals registered and won, meetings held and calls,
+emails and tasks logged, campaigns redistributed, leads shared, claims
+submitted) and appends one activity event per fact.
 Keys are derived from the backend's own ids, so running a pass twice, or
 after a webhook already delivered the same fact, records nothing twice.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from hub.connectors.backends import Backends, Read
 from hub.connectors.base import BackendError
 from hub.connectors.records import (
+    ActivityKind,
     Completion,
     Deal,
     IncentiveClaim,
@@ -28,6 +30,7 @@ from hub.connectors.records import (
     PersonRef,
     QuizResult,
     Redistribution,
+    SalesActivity,
 )
 from hub.db import Database, PartnerOrg, User
 from hub.services import activity
@@ -66,6 +69,9 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
         events: list[Activity] = []
         for deal in await _read(backends.prm.deals, partner, report):
             events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
+        for sale in await _read(backends.prm.sales_activities, partner, report):
+            owner = people.get((sale.owner_email or "").lower())
+            events.append(_sales_activity_event(sale, org, owner))
         shared = await _read(backends.tcma.redistributions, partner, report)
         events += [
             _redistribution_event(item, org, people.get(item.email.lower())) for item in shared
@@ -138,6 +144,21 @@ def _deal_events(deal: Deal, org: PartnerOrg, owner: User | None) -> list[Activi
         payload=payload,
     )
     return [registered, won]
+
+
+def _sales_activity_event(sale: SalesActivity, org: PartnerOrg, owner: User | None) -> Activity:
+    """A meeting the partner held, or a call, email or task it logged (selling activity)."""
+    kind = "meeting_held" if sale.kind == ActivityKind.MEETING else "call_logged"
+    return Activity(
+        key=f"{kind}:{sale.id}",
+        kind=kind,
+        occurred_at=sale.occurred_at,
+        user_id=owner.id if owner else None,
+        partner_org_id=org.id,
+        object=sale.id,
+        source="sync",
+        payload={"with_vendor": sale.with_vendor, "subject": sale.subject, "type": sale.kind.value},
+    )
 
 
 def _redistribution_event(shared: Redistribution, org: PartnerOrg, person: User | None) -> Activity:

@@ -44,6 +44,7 @@ from hub.connectors.records import (
     QuizResult,
     Rebate,
     Redistribution,
+    SalesActivity,
     ServiceMetrics,
     Spiff,
 )
@@ -206,6 +207,12 @@ class FakePRM(FakeBase):
             retention=Decimal("0.92"),
             cases_closed=310,
         )
+
+    async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
+        await self._enter("sales_activities", partner.slug)
+        if (given := self._given("sales_activities", partner.slug)) is not None:
+            return given
+        return []
 
 
 class FakeLMS(FakeBase):

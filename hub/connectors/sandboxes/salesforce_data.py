@@ -1,4 +1,5 @@
-"""The Salesforce sandbox's seeded org: partner Accounts, deals, rebates, MDF/co-op, cases.
+"""The Salesforce sandbox's seeded org: partner Accounts, deals, rebates, MDF/co-op, cases,
+and the Tasks and Events that are the partners' selling activity.
 
 Drawn from a random generator seeded per partner slug, with dates counted
 back from ``today``, so every run tells the same story as the demo cast:
@@ -12,7 +13,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from hub.demo.cast import ORGS, USERS
+from hub.demo.cast import ORGS, USERS, DemoOrg
 
 Row = dict[str, Any]
 STAGES_OPEN = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote")
@@ -22,6 +23,11 @@ CUSTOMERS = (
     "Duff Beverages", "Nakatomi Trading", "Gringotts Finance", "Monarch Media",
 )  # fmt: skip
 DEAL_COUNTS = {"acme": 23, "globex": 14, "initech": 3}
+# Tasks and Events logged per month on the partner's Account, over ACTIVITY_MONTHS.
+ACTIVITIES_PER_MONTH = {"acme": 12, "globex": 6, "initech": 3}
+ACTIVITY_MONTHS = 18
+PROSPECT_MEETINGS = ("Discovery call", "Demo", "Proposal review", "Pricing workshop")
+VENDOR_MEETINGS = ("Pipeline review with channel manager", "Joint account plan", "QBR")
 COOP_BUDGET = "Co-Operated Budget"
 MDF_BUDGET = "Marketing Funds"
 
@@ -44,6 +50,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
         for name in (
             "Account", "Opportunity", "Lead", "Rebate__c", "PartnerMarketingBudget",
             "PartnerFundAllocation", "PartnerFundRequest", "PartnerFundClaim", "Case",
+            "Task", "Event",
         )
     }  # fmt: skip
     year_start = date(today.year, 1, 1)
@@ -203,4 +210,69 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "Satisfied__c": (draw.random() < 0.85) if closed_case else None,
                 }
             )
+        # A draw of its own, so the activities do not move the figures drawn above.
+        activity_draw = random.Random(f"salesforce:activities:{org.slug}")  # noqa: S311
+        _activities(objects, account_id, org, people, now, activity_draw, quiet)
     return objects
+
+
+def _activities(
+    objects: dict[str, list[Row]],
+    account_id: str,
+    org: DemoOrg,
+    people: list[str],
+    now: datetime,
+    draw: random.Random,
+    quiet: timedelta,
+) -> None:
+    """The partner's logged calls, emails and tasks (Task) and meetings (Event).
+
+    ``ACTIVITY_MONTHS`` back from ``now`` at the org's monthly rate; a quiet org's
+    rows all end ``quiet`` before ``now``. About one meeting in four is with the
+    vendor's field team (the ``With_Vendor__c`` checkbox), the rest with prospects.
+    """
+    span = ACTIVITY_MONTHS * 30 - quiet.days
+    rate = ACTIVITIES_PER_MONTH.get(org.slug, 4)
+    owners: list[str | None] = [*people] or [None]
+    for _ in range(max(0, rate * span // 30)):
+        at = now - quiet - timedelta(days=draw.uniform(0.1, span))
+        owner = {"Email": draw.choice(owners)} if draw.random() < 0.95 else None
+        with_vendor = draw.random() < 0.25
+        if draw.random() < 0.35:
+            subject = draw.choice(VENDOR_MEETINGS if with_vendor else PROSPECT_MEETINGS)
+            objects["Event"].append(
+                {
+                    "Id": sfid("00U", len(objects["Event"]) + 1),
+                    "Subject": f"{subject} - {draw.choice(CUSTOMERS)}",
+                    "StartDateTime": sf_datetime(at),
+                    "EndDateTime": sf_datetime(at + timedelta(minutes=draw.choice((30, 60)))),
+                    "ActivityDate": at.date().isoformat(),
+                    "Type": "Meeting",
+                    "Owner": owner,
+                    "WhatId": account_id,
+                    "AccountId": account_id,
+                    "With_Vendor__c": with_vendor,
+                    "CreatedDate": sf_datetime(at - timedelta(days=draw.randint(1, 14))),
+                }
+            )
+            continue
+        subtype = draw.choice(("Call", "Call", "Email", "Task"))
+        logged_later = subtype == "Task" and draw.random() < 0.5
+        objects["Task"].append(
+            {
+                "Id": sfid("00T", len(objects["Task"]) + 1),
+                "Subject": f"{subtype}: {draw.choice(CUSTOMERS)}",
+                "TaskSubtype": subtype,
+                "Type": subtype if subtype != "Task" else "Other",
+                "Status": "Completed",
+                "IsClosed": True,
+                "ActivityDate": at.date().isoformat(),
+                "CreatedDate": sf_datetime(
+                    min(at + timedelta(days=2), now) if logged_later else at
+                ),
+                "Owner": owner,
+                "WhatId": account_id,
+                "AccountId": account_id,
+                "With_Vendor__c": with_vendor and subtype == "Call",
+            }
+        )

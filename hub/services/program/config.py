@@ -31,6 +31,7 @@ KNOWN_KINDS = frozenset(
         "campaign_redistributed",
         "lead_shared",
         "meeting_held",
+        "call_logged",
         "claim_submitted",
         "survey_answered",
         "recognition_given",
@@ -92,7 +93,9 @@ class Dormancy(BaseModel):
 DEFAULT_METRICS = (
     Metric(id="marketing", kinds=("campaign_redistributed",), weight=30, source="tcma"),
     Metric(id="leads", kinds=("lead_shared",), weight=25, source="tcma"),
-    Metric(id="selling", kinds=("deal_registered", "deal_won"), weight=30, source="prm"),
+    Metric(
+        id="selling", kinds=("deal_registered", "deal_won", "call_logged"), weight=30, source="prm"
+    ),
     Metric(id="meetings", kinds=("meeting_held",), weight=15, source="prm"),
     Metric(id="sign_ins", kinds=("sign_in",), weight=3, source="hub"),
     Metric(
