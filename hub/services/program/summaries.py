@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import ActivityEvent, Database, PartnerOrg
@@ -115,16 +115,34 @@ class Stored:
     current: bool  # computed under the settings in force
 
 
+# The last decoded set of rows per database, and what it was decoded from: a page for ten
+# thousand partners then costs one count instead of decoding every row again.
+_decoded: dict[str, tuple[tuple[Any, ...], dict[int, Stored]]] = {}
+_writes = [0]  # this process's own writes, for rows rewritten within the same instant
+
+
 async def load(session: AsyncSession, config: ProgramConfig) -> dict[int, Stored]:
     """Every stored summary, by partner org id."""
     digest = config_digest(config)
+    count, latest = (
+        await session.execute(
+            select(func.count(ProgramSummary.partner_org_id), func.max(ProgramSummary.computed_at))
+        )
+    ).one()
+    where = str(session.get_bind().engine.url)
+    key = (count, latest, digest, _writes[0])
+    kept = _decoded.get(where)
+    if kept is not None and kept[0] == key:
+        return kept[1]
     rows = (await session.execute(select(ProgramSummary))).scalars().all()
-    return {
+    found = {
         row.partner_org_id: Stored(
             SUMMARY.validate_python(row.doc), row.computed_at, row.digest == digest
         )
         for row in rows
     }
+    _decoded[where] = (key, found)
+    return found
 
 
 async def status(session: AsyncSession, config: ProgramConfig) -> tuple[int, int]:
@@ -152,6 +170,7 @@ class RefreshReport:
 async def _write(
     db: Database, found: Sequence[History], config: ProgramConfig, now: datetime
 ) -> None:
+    _writes[0] += 1
     digest = config_digest(config)
     async with db.transaction() as session:
         await session.execute(
