@@ -51,9 +51,11 @@ async def _every(
 
 
 async def run_sync(hub: Hub) -> SyncReport:
-    """Pull backend activity, then evaluate what it brought in."""
+    """Pull backend activity, then evaluate and summarise what it brought in."""
     report = await sync_activity(hub.db, hub.backends)
     await process_pending(hub.db, hub.store)
+    if report.recorded:
+        await refresh(hub.db)  # program insight shows what the pass brought in, now
     return report
 
 
