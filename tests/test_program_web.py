@@ -251,3 +251,36 @@ async def _admin_id(hub: Hub) -> int:
         found = await session.scalar(select(User.id).where(User.email == "admin@vendor.example"))
     assert found is not None
     return found
+
+
+async def test_a_partners_page_scores_each_person_from_their_own_events(
+    web: httpx.AsyncClient, seeded: Hub
+) -> None:
+    async with seeded.db.transaction() as session:
+        rep = await session.scalar(select(User).where(User.email == "rep@acme.example"))
+        assert rep is not None
+        await activity.record_all(
+            session,
+            [
+                Activity(
+                    key=f"rep:deal:{age}",
+                    kind="deal_registered",
+                    occurred_at=utcnow() - timedelta(days=age),
+                    user_id=rep.id,
+                    partner_org_id=rep.partner_org_id,
+                    object=f"rep-deal-{age}",
+                )
+                for age in (1, 4, 8)
+            ],
+        )
+    await demo_sign_in(web, "cam@vendor.example")
+    page = await web.get("/program/partners/acme")
+    people = page.text.split('id="people-title"')[1].split("</section>")[0]
+    row = {
+        cells[0]: cells[1:]
+        for line in people.split("<tr>")[2:]
+        if (cells := [part.split("<")[0] for part in line.split(">")[1::2]])
+    }
+    assert float(row["Raj Patel"][0]) > 0  # his own three deals
+    assert row["Alice Archer"][0] == "0.0"  # nothing of her own
+    assert row["Raj Patel"][1] == "3"

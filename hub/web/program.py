@@ -331,7 +331,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             raise HTTPException(
                 404, translate(locale, N_("There is no such partner among yours."))
             ) from None
-        over_time = await views.score_over_time(hub.db, found, one)
+        page = await views.partner_page(hub.db, found, one)
+        over_time = page.over_time
         trend = line_chart(
             translate(locale, N_("Engagement score at each month's end")),
             [month for month, _ in over_time],
@@ -360,7 +361,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "p": one,
                 "trend": trend,
                 "breakdown": breakdown,
-                "people": await views.people_of(hub.db, one.org.id, found.now),
+                "people": page.people,
             },
         )
 

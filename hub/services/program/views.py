@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db import ActivityEvent, Database, PartnerOrg, User
+from hub.db import Database, PartnerOrg, User
 from hub.db.engagement import ProgramSetting
 from hub.db.models import FieldContact
 from hub.personas.catalogue import roles
 from hub.services.program import insight, summaries
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.insight import Dormancy, Score, Snooze, Summary, Value
+from hub.services.program.insight import Dormancy, History, Score, Snooze, Summary, Value
 
 SNOOZE_KEY = "program_snoozes"
 MAX_SNOOZE_DAYS = 180
@@ -289,53 +289,53 @@ def partner_of(found: Program, slug: str) -> PartnerInsight:
 
 @dataclass(frozen=True)
 class Person:
-    """One of a partner's people: their events in the last 90 days and the latest."""
+    """One of a partner's people: their own engagement score on the program's scale, their
+    events in the last 90 days and the latest."""
 
     name: str
     email: str
+    score: float
     events: int
     last_at: datetime | None
 
 
-async def people_of(db: Database, org_id: int, now: datetime) -> list[Person]:
-    since = now - timedelta(days=90)
-    async with db.session() as session:
-        users = (
-            await session.scalars(
-                select(User).where(User.partner_org_id == org_id).order_by(User.name)
-            )
-        ).all()
-        rows = (
-            await session.execute(
-                select(ActivityEvent.user_id, ActivityEvent.occurred_at).where(
-                    ActivityEvent.partner_org_id == org_id,
-                    or_(ActivityEvent.occurred_at > since, ActivityEvent.kind == "sign_in"),
-                )
-            )
-        ).all()
-    counts: dict[int, int] = {}
-    last: dict[int, datetime] = {}
-    for uid, at in rows:
-        if uid is None:
-            continue
-        if at > since:
-            counts[uid] = counts.get(uid, 0) + 1
-        last[uid] = max(last.get(uid, at), at)
-    return [Person(u.name or u.email, u.email, counts.get(u.id, 0), last.get(u.id)) for u in users]
+@dataclass(frozen=True)
+class PartnerPage:
+    """What one partner's page adds to the list: the score over time and the people."""
+
+    over_time: list[tuple[str, float]]
+    people: list[Person]
 
 
-async def score_over_time(
-    db: Database, found: Program, partner: PartnerInsight
-) -> list[tuple[str, float]]:
-    """The partner's score at each of the last twelve month ends, on today's scale."""
+async def partner_page(db: Database, found: Program, partner: PartnerInsight) -> PartnerPage:
+    """The partner's score at each of the last twelve month ends (on today's scale) and
+    each person's score from their own events, read from the activity log."""
     async with db.session() as session:
         (history,) = await summaries.histories(session, found.now, [partner.org.id])
-    return [
-        (
-            end.strftime("%Y-%m"),
-            insight.score(
-                insight.summarize(history, found.config, end), found.config, found.scale
-            ).total,
-        )
-        for end in insight.month_ends(found.now, 12)
+        users = (
+            await session.scalars(
+                select(User).where(User.partner_org_id == partner.org.id).order_by(User.name)
+            )
+        ).all()
+
+    def scored(events: History, until: datetime) -> float:
+        summary = insight.summarize(events, found.config, until)
+        return insight.score(summary, found.config, found.scale).total
+
+    over_time = [
+        (end.strftime("%Y-%m"), scored(history, end)) for end in insight.month_ends(found.now, 12)
     ]
+    since = found.now - timedelta(days=90)
+    people = []
+    for user in users:
+        own = [event for event in history.events if event.user_id == user.id]
+        people.append(
+            Person(
+                user.name or user.email,
+                user.email,
+                scored(replace(history, events=tuple(own)), found.now),
+                sum(1 for event in own if event.at > since),
+                own[-1].at if own else None,
+            )
+        )
+    return PartnerPage(over_time, people)
