@@ -116,20 +116,25 @@ class Chart:
         return all(value is None for s in self.series for value in s.values)
 
 
-def nice_ticks(top: float, count: int = 4) -> list[float]:
-    """Round tick values from 0 to at least ``top`` (1, 2, 2.5 or 5 times a power of ten)."""
+def nice_ticks(top: float, count: int = 4, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least ``top`` (1, 2, 2.5 or 5 times a power of ten);
+    ``whole`` for counts: whole-number steps only, so no axis reads "0.5 partners"."""
     if top <= 0 or not math.isfinite(top):
         return [0.0, 1.0]
     raw = top / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    candidates = [m * power for m in (1, 2, 2.5, 5, 10)]
+    if whole:
+        candidates = [c for c in candidates if c >= 1 and float(c).is_integer()]
+    step = next(c for c in candidates if c >= raw)
     steps = math.ceil(top / step - 1e-9)
     return [round(i * step, 10) for i in range(steps + 1)]
 
 
 def _scale(series: Sequence[Series], height: float) -> tuple[list[float], float]:
-    top = max((v for s in series for v in s.values if v is not None), default=0.0)
-    ticks = nice_ticks(top)
+    values = [v for s in series for v in s.values if v is not None]
+    top = max(values, default=0.0)
+    ticks = nice_ticks(top, whole=all(float(v).is_integer() for v in values))
     return ticks, (height - TOP - BOTTOM) / (ticks[-1] or 1.0)
 
 

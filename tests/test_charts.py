@@ -100,3 +100,13 @@ def test_a_chart_without_figures_says_so(tmp_path: Path) -> None:
     html = render(chart, "en", tmp_path)
     assert "No figures for this chart yet." in html
     assert "<svg" not in html
+
+
+def test_counts_get_whole_number_ticks() -> None:
+    assert nice_ticks(3, whole=True) == [0.0, 1.0, 2.0, 3.0]
+    assert nice_ticks(3) == [0.0, 1.0, 2.0, 3.0]
+    assert nice_ticks(2, whole=True) == [0.0, 1.0, 2.0]
+    assert 0.5 in nice_ticks(2)  # a measure may have half steps
+    assert all(float(t).is_integer() for t in nice_ticks(9, whole=True))
+    chart = bar_chart("Partners", ["a", "b"], [Series("n", (1, 2))])
+    assert all(float(t.value).is_integer() for t in chart.ticks)
