@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from hub.services.program.config import Activation, Metric, ProgramConfig, Stage
 
@@ -50,8 +51,18 @@ class History:
     events: tuple[Event, ...] = ()
 
     def of(self, kinds: Iterable[str]) -> list[Event]:
+        """Its events of ``kinds``, oldest first."""
         wanted = frozenset(kinds)
+        if len(wanted) == 1:
+            return list(self._by_kind.get(next(iter(wanted)), ()))
         return [event for event in self.events if event.kind in wanted]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = {}
+        for event in self.events:
+            found.setdefault(event.kind, []).append(event)
+        return found
 
     @property
     def cohort(self) -> str:

@@ -51,9 +51,11 @@ def config_digest(config: ProgramConfig) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-def _amount(payload: dict[str, Any]) -> Decimal | None:
+def _amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
     try:
-        return Decimal(str(payload["amount"])) if "amount" in payload else None
+        return Decimal(text)
     except (InvalidOperation, TypeError):
         return None
 
@@ -70,7 +72,9 @@ async def histories(
             ActivityEvent.occurred_at,
             ActivityEvent.user_id,
             ActivityEvent.object,
-            ActivityEvent.payload,
+            # Only deals carry money: the two fields, not the whole payload, per row.
+            ActivityEvent.payload["amount"].as_string(),
+            ActivityEvent.payload["currency"].as_string(),
         )
         .where(
             ActivityEvent.partner_org_id.is_not(None),
@@ -85,10 +89,11 @@ async def histories(
         events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
     orgs = (await session.scalars(orgs_query)).all()
     events: dict[int, list[Event]] = {}
-    for org_id, kind, at, user_id, obj, payload in (await session.execute(events_query)).all():
-        data = payload or {}
+    for org_id, kind, at, user_id, obj, amount, currency in (
+        await session.execute(events_query)
+    ).all():
         events.setdefault(int(org_id), []).append(
-            Event(kind, at, user_id, obj or "", _amount(data), str(data.get("currency", "")))
+            Event(kind, at, user_id, obj or "", _amount(amount), currency or "")
         )
     # Joined: when any backend first saw the partner, or when the hub did if that is earlier.
     return [
@@ -121,16 +126,21 @@ _decoded: dict[str, tuple[tuple[Any, ...], dict[int, Stored]]] = {}
 _writes = [0]  # this process's own writes, for rows rewritten within the same instant
 
 
-async def load(session: AsyncSession, config: ProgramConfig) -> dict[int, Stored]:
-    """Every stored summary, by partner org id."""
-    digest = config_digest(config)
+async def version(session: AsyncSession, config: ProgramConfig) -> tuple[Any, ...]:
+    """What changes whenever any summary does (or the settings): a key for what is kept."""
     count, latest = (
         await session.execute(
             select(func.count(ProgramSummary.partner_org_id), func.max(ProgramSummary.computed_at))
         )
     ).one()
+    return (count, latest, config_digest(config), _writes[0])
+
+
+async def load(session: AsyncSession, config: ProgramConfig) -> dict[int, Stored]:
+    """Every stored summary, by partner org id."""
+    digest = config_digest(config)
+    key = await version(session, config)
     where = str(session.get_bind().engine.url)
-    key = (count, latest, digest, _writes[0])
     kept = _decoded.get(where)
     if kept is not None and kept[0] == key:
         return kept[1]

@@ -10,14 +10,16 @@ is summarised in memory, so a page is never missing anyone.
 
 from __future__ import annotations
 
+import json
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database, PartnerOrg, User
@@ -229,20 +231,54 @@ def _stars(partners: Sequence[PartnerInsight]) -> set[str]:
     return {p.slug for p in ordered[: max(1, round(len(partners) * STAR_SHARE))]}
 
 
+# Programs computed lately, by everything they were computed from; reused for a minute
+# at most (a new event reaches a page through the worker's summaries anyway).
+_programs: dict[tuple[Any, ...], tuple[float, Program]] = {}
+PROGRAM_REUSE_S = 60.0
+PROGRAMS_KEPT = 32
+
+
 async def program(db: Database, user_id: int, now: datetime) -> Program:
     """The program as ``user_id`` may see it, from the summaries (filled in where missing)."""
     async with db.session() as session:
         config = await program_config(session)
-        orgs = (await session.scalars(select(PartnerOrg).order_by(PartnerOrg.name))).all()
-        stored = await summaries.load(session, config)
-        missing = [org.id for org in orgs if org.id not in stored]
-        fresh = {
-            history.org_id: insight.summarize(history, config, now)
-            for history in (await summaries.histories(session, now, missing) if missing else [])
-        }
         visible = await visible_orgs(session, user_id)
-        owners = await _owners(session)
-        snoozed = await snoozes(session)
+        snooze_row = await session.get(ProgramSetting, SNOOZE_KEY)
+        key = (
+            id(db),
+            await summaries.version(session, config),
+            tuple(
+                (
+                    await session.execute(
+                        select(func.count(PartnerOrg.id), func.max(PartnerOrg.id))
+                    )
+                ).one()
+            ),
+            visible,
+            json.dumps(snooze_row.value if snooze_row else {}, sort_keys=True),
+        )
+        kept_program = _programs.get(key)
+        if kept_program is not None and time.monotonic() < kept_program[0]:
+            return kept_program[1]
+        found_program = await _compute(session, config, visible, now)
+    if len(_programs) >= PROGRAMS_KEPT:
+        _programs.pop(min(_programs, key=lambda k: _programs[k][0]))
+    _programs[key] = (time.monotonic() + PROGRAM_REUSE_S, found_program)
+    return found_program
+
+
+async def _compute(
+    session: AsyncSession, config: ProgramConfig, visible: frozenset[int] | None, now: datetime
+) -> Program:
+    orgs = (await session.scalars(select(PartnerOrg).order_by(PartnerOrg.name))).all()
+    stored = await summaries.load(session, config)
+    missing = [org.id for org in orgs if org.id not in stored]
+    fresh = {
+        history.org_id: insight.summarize(history, config, now)
+        for history in (await summaries.histories(session, now, missing) if missing else [])
+    }
+    owners = await _owners(session)
+    snoozed = await snoozes(session)
     found = {org_id: kept.summary for org_id, kept in stored.items()} | fresh
     scale = insight.norms([found[org.id] for org in orgs], config)
     shown = [org for org in orgs if visible is None or org.id in visible]
