@@ -245,6 +245,7 @@ async def test_the_adapter_reads_the_sandbox_over_a_socket() -> None:
                     "campaign_category": "partner-campaigns",
                     "lead_campaign_field": "partner_campaign",
                     "page_size": 10,
+                    "max_pages": 400,  # the demo instance holds some 1,600 emails
                 },
             )
 

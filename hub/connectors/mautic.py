@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -70,6 +71,10 @@ class MauticConnector:
         self._campaign_field: str | None = options.get("lead_campaign_field")
         self._page_size = int(options.get("page_size", 30))
         self._max_pages = int(options.get("max_pages", 100))
+        # Mautic cannot search emails by segment, so every partner's redistributions come
+        # from the one list of the instance's published emails: read once, shared a while.
+        self._emails: tuple[float, list[tuple[str, Mapping[str, Any]]]] | None = None
+        self._emails_lock = asyncio.Lock()
         client_id = config.secrets.get("client_id") or config.auth.get("client_id")
         client_secret = config.secrets.get("client_secret")
         self._oauth: ClientCredentials | None = None
@@ -150,7 +155,7 @@ class MauticConnector:
 
     async def redistributions(self, partner: PartnerRef) -> list[Redistribution]:
         segment_id, emails = await asyncio.gather(
-            self._partner_segment(partner), self._list("/api/emails", "emails", "is:published")
+            self._partner_segment(partner), self._published_emails()
         )
         domain = f"@{partner.domain.lower()}" if partner.domain else None
         shared = []
@@ -208,6 +213,14 @@ class MauticConnector:
             if segment.get("alias") == alias:
                 return shapes.integer(segment, "id", where)
         return None
+
+    async def _published_emails(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """The instance's published emails, read at most once per ``cache_ttl``."""
+        async with self._emails_lock:
+            now = time.monotonic()
+            if self._emails is None or now - self._emails[0] >= self.config.cache_ttl:
+                self._emails = (now, await self._list("/api/emails", "emails", "is:published"))
+            return self._emails[1]
 
     async def _list(self, path: str, key: str, search: str) -> list[tuple[str, Mapping[str, Any]]]:
         """Every entity of a Mautic list endpoint, page by page, with where each was found."""
