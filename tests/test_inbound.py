@@ -250,9 +250,12 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
             "claim_submitted",
             "campaign_redistributed",
             "lead_shared",
+            *["partner_joined"] * 3,  # each org's agreement start, from the PRM
         ]
     )
-    assert first.recorded == 8
+    assert first.recorded == 11
+    joined = {e.occurred_at.date() for e in await events(seeded) if e.kind == "partner_joined"}
+    assert joined == {datetime.now(UTC).date() - timedelta(days=300)}
     again = await sync_activity(seeded.db, backends)
     assert again.recorded == 0
     assert again.seen == first.seen
@@ -263,7 +266,7 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
                 .select_from(ActivityEvent)
                 .where(ActivityEvent.kind != "sign_in")
             )
-            == 8
+            == 11
         )
 
 
@@ -276,7 +279,7 @@ async def test_sync_records_meetings_held_and_calls_logged_once(seeded: Hub) -> 
     ]
     prm = FakePRM(
         config("sf", Kind.PRM),
-        given={"deals": {}, "sales_activities": {"acme": activities}},
+        given={"deals": {}, "partner_account": {}, "sales_activities": {"acme": activities}},
     )
     first = await sync_activity(seeded.db, Backends([prm]))
     assert (first.recorded, first.failures) == (4, 0)
@@ -314,10 +317,11 @@ async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:
         config("sf", Kind.PRM), given={"deals": {"acme": [deal("006A", won=False)]}}, fail=True
     )
     report = await sync_activity(seeded.db, Backends([prm]))
-    assert report.failures == 6  # two reads per org (deals, sales activities), each refused
+    assert report.failures == 9  # three reads per org (account, deals, activities), refused
     assert report.recorded == 0
     prm.fail = False
-    assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1
+    # acme's deal, and each org's agreement start
+    assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1 + 3
 
 
 async def test_worker_settings_need_redis(seeded: Hub) -> None:

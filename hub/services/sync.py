@@ -1,7 +1,7 @@
 """Backend activity into the activity log, for backends that send no webhooks.
 
-A sync pass asks each backend what the hub's people and orgs did (courses
-completed, quizzes passed, deals registered and won, meetings held and calls,
+A sync pass asks each backend what the hub's people and orgs did (when the
+partner joined the program, by its PRM agreement; courses completed, quizzes passed, deals registered and won, meetings held and calls,
 emails and tasks logged, campaigns redistributed, leads shared, claims
 submitted) and appends one activity event per fact.
 Keys are derived from the backend's own ids, so running a pass twice, or
@@ -10,9 +10,10 @@ after a webhook already delivered the same fact, records nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from hub.connectors.records import (
     Deal,
     IncentiveClaim,
     Lead,
+    PartnerAccount,
     PartnerRef,
     PersonRef,
     QuizResult,
@@ -38,7 +40,9 @@ from hub.services.activity import Activity
 from hub.services.partner_activity import partner_ref
 
 log = logging.getLogger("hub.sync")
+CONCURRENCY = 8  # reads in flight at once
 R = TypeVar("R")
+T = TypeVar("T")
 S = TypeVar("S", PartnerRef, PersonRef)
 
 
@@ -64,59 +68,101 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
             )
         ).all()
     people = {user.email: user for user in users}
-    for org in orgs:
-        partner = partner_ref(org)
-        events: list[Activity] = []
-        for deal in await _read(backends.prm.deals, partner, report):
-            events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
-        for sale in await _read(backends.prm.sales_activities, partner, report):
-            owner = people.get((sale.owner_email or "").lower())
-            events.append(_sales_activity_event(sale, org, owner))
-        shared = await _read(backends.tcma.redistributions, partner, report)
-        events += [
-            _redistribution_event(item, org, people.get(item.email.lower())) for item in shared
-        ]
-        events += [
-            _lead_event(lead, org) for lead in await _read(backends.tcma.leads, partner, report)
-        ]
-        await _record(db, events, report)
-    for user in users:
-        if user.partner_org is None:
-            continue
-        person = PersonRef(email=user.email, partner=partner_ref(user.partner_org))
-        events = [
-            _completion_event(completion, user)
-            for completion in await _read(backends.lms.completions, person, report)
-        ]
-        quizzes = await _read(backends.lms.quiz_results, person, report)
-        events += [_quiz_event(quiz, user) for quiz in quizzes if quiz.passed]
-        claims = await _read(backends.incentives.claims, person, report)
-        events += [_claim_event(claim, user) for claim in claims]
-        await _record(db, events, report)
+    # Reads run a few at a time (the backends answer in parallel); writes one at a time.
+    gate = asyncio.Semaphore(CONCURRENCY)
+    writing = asyncio.Lock()
+
+    async def org_pass(org: PartnerOrg) -> None:
+        async with gate:
+            events = await _org_events(org, backends, people, report)
+        async with writing:
+            await _record(db, events, report)
+
+    async def person_pass(user: User) -> None:
+        async with gate:
+            events = await _person_events(user, backends, report)
+        async with writing:
+            await _record(db, events, report)
+
+    await asyncio.gather(*(org_pass(org) for org in orgs))
+    await asyncio.gather(*(person_pass(user) for user in users if user.partner_org is not None))
     log.info("sync pass", extra={"seen": report.seen, "recorded": report.recorded})
     return report
 
 
+async def _org_events(
+    org: PartnerOrg, backends: Backends, people: dict[str, User], report: SyncReport
+) -> list[Activity]:
+    """What the PRM and the TCMA say the org did."""
+    partner = partner_ref(org)
+    events: list[Activity] = []
+    account = await _read_value(backends.prm.partner_account, partner, report)
+    if account is not None and account.agreement_start is not None:
+        events.append(_joined_event(account, org))
+    for deal in await _read(backends.prm.deals, partner, report):
+        events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
+    for sale in await _read(backends.prm.sales_activities, partner, report):
+        owner = people.get((sale.owner_email or "").lower())
+        events.append(_sales_activity_event(sale, org, owner))
+    shared = await _read(backends.tcma.redistributions, partner, report)
+    events += [_redistribution_event(item, org, people.get(item.email.lower())) for item in shared]
+    leads = await _read(backends.tcma.leads, partner, report)
+    return events + [_lead_event(lead, org) for lead in leads]
+
+
+async def _person_events(user: User, backends: Backends, report: SyncReport) -> list[Activity]:
+    """What the LMS and the incentive system say one person did."""
+    assert user.partner_org is not None  # noqa: S101 - the caller keeps partner people only
+    person = PersonRef(email=user.email, partner=partner_ref(user.partner_org))
+    events = [
+        _completion_event(completion, user)
+        for completion in await _read(backends.lms.completions, person, report)
+    ]
+    quizzes = await _read(backends.lms.quiz_results, person, report)
+    events += [_quiz_event(quiz, user) for quiz in quizzes if quiz.passed]
+    claims = await _read(backends.incentives.claims, person, report)
+    return events + [_claim_event(claim, user) for claim in claims]
+
+
 async def _read(read: Read[S, list[R]], subject: S, report: SyncReport) -> list[R]:
     """The records the read returns; nothing (and a logged failure) if it failed."""
+    return await _read_value(read, subject, report) or []
+
+
+async def _read_value(read: Read[S, T], subject: S, report: SyncReport) -> T | None:
+    """What the read returns; ``None`` (and a logged failure) if it failed."""
     if not read.backends.has(read.operation.kind):
-        return []
+        return None
     try:
         fetched = await read(subject)
     except BackendError as exc:  # AllBackendsFailed included
         report.failures += 1
         log.warning("sync read failed", extra={"operation": read.operation.name, "error": str(exc)})
-        return []
+        return None
     return fetched.value
 
 
 async def _record(db: Database, events: list[Activity], report: SyncReport) -> None:
     if not events:
         return
+    report.seen += len(events)
     async with db.transaction() as session:
-        for event in events:
-            report.seen += 1
-            report.recorded += await activity.record(session, event)
+        report.recorded += len(await activity.record_all(session, events))
+
+
+def _joined_event(account: PartnerAccount, org: PartnerOrg) -> Activity:
+    """The partner joined the program: its agreement's start in the PRM (not activity)."""
+    start = account.agreement_start
+    assert start is not None  # noqa: S101 - the caller checked
+    return Activity(
+        key=f"partner_joined:{account.id}:{start.isoformat()}",
+        kind="partner_joined",
+        occurred_at=datetime.combine(start, time(), UTC),
+        partner_org_id=org.id,
+        object=account.id,
+        source="sync",
+        payload={"agreement_status": account.agreement_status},
+    )
 
 
 def _deal_events(deal: Deal, org: PartnerOrg, owner: User | None) -> list[Activity]:

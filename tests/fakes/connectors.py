@@ -103,6 +103,8 @@ class FakeBase:
 class FakePRM(FakeBase):
     async def partner_account(self, partner: PartnerRef) -> PartnerAccount | None:
         await self._enter("partner_account", partner.slug)
+        if (given := self._given("partner_account", partner.slug)) is not None:
+            return given[0] if given else None
         return PartnerAccount(
             id=f"{marker(partner.slug)}-ACCOUNT",
             name=f"{marker(partner.slug)} account",

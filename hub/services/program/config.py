@@ -21,6 +21,7 @@ SETTING_KEY = "program_insight"
 # Every event kind the activity log holds that program insight can read.
 KNOWN_KINDS = frozenset(
     {
+        "partner_joined",
         "sign_in",
         "asset_viewed",
         "page_viewed",
@@ -82,7 +83,12 @@ class Dormancy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     # Events that do not count as meaningful activity on their own.
-    not_meaningful: tuple[str, ...] = ("sign_in", "page_viewed", "survey_answered")
+    not_meaningful: tuple[str, ...] = (
+        "partner_joined",
+        "sign_in",
+        "page_viewed",
+        "survey_answered",
+    )
     quiet_days: int = Field(default=45, ge=1, le=3650)
     no_deal_days: int = Field(default=120, ge=1, le=3650)
     training_days: int = Field(default=180, ge=1, le=3650)

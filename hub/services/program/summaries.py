@@ -83,11 +83,19 @@ async def histories(
         )
         .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
     )
+    # When each joined, by its PRM agreement, however long ago that was.
+    joined_query = (
+        select(ActivityEvent.partner_org_id, func.min(ActivityEvent.occurred_at))
+        .where(ActivityEvent.kind == "partner_joined", ActivityEvent.partner_org_id.is_not(None))
+        .group_by(ActivityEvent.partner_org_id)
+    )
     if org_ids is not None:
         wanted = sorted(set(org_ids))
         orgs_query = orgs_query.where(PartnerOrg.id.in_(wanted))
         events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
+        joined_query = joined_query.where(ActivityEvent.partner_org_id.in_(wanted))
     orgs = (await session.scalars(orgs_query)).all()
+    joined = {org_id: at for org_id, at in (await session.execute(joined_query)).all() if org_id}
     events: dict[int, list[Event]] = {}
     for org_id, kind, at, user_id, obj, amount, currency in (
         await session.execute(events_query)
@@ -95,7 +103,8 @@ async def histories(
         events.setdefault(int(org_id), []).append(
             Event(kind, at, user_id, obj or "", _amount(amount), currency or "")
         )
-    # Joined: when any backend first saw the partner, or when the hub did if that is earlier.
+    # Joined: its agreement's start, or when any backend first saw the partner, or when the
+    # hub did, whichever is earliest.
     return [
         History(
             org.id,
@@ -104,7 +113,13 @@ async def histories(
             org.tier,
             org.region,
             org.partner_type,
-            min([org.created_at, *(e.at for e in events.get(org.id, [])[:1])]),
+            min(
+                [
+                    org.created_at,
+                    *(e.at for e in events.get(org.id, [])[:1]),
+                    *([joined[org.id]] if org.id in joined else []),
+                ]
+            ),
             tuple(events.get(org.id, ())),
         )
         for org in orgs
