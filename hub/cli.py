@@ -63,7 +63,7 @@ async def _seed(settings: Settings) -> tuple[int, int]:
 
     db = Database(settings.effective_database_url)
     try:
-        added = await seed_demo(db)
+        added = await seed_demo(db, population_too=True)
         await seed_engagement(db)
         return added
     finally:

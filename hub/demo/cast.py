@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.demo.population import Plan
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,7 @@ class DemoOrg:
     status: str = "active"
     dormant: bool = False
     currency: str = "USD"  # what every sandbox quotes this partner's money in
+    plan: Plan | None = None  # a population org's story (hub.demo.population); None: the cast
 
 
 @dataclass(frozen=True)

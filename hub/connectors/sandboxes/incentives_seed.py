@@ -3,7 +3,9 @@
 Deterministic: each person's figures come from a generator seeded with their
 email; dates count back from ``today``. Acme sells in USD, Globex in EUR,
 Initech in AUD; Initech's people have done nothing for months, so their
-current goals stand at zero and their last claims are old.
+current goals stand at zero and their last claims are old. The population's
+people (:mod:`hub.demo.population`) claim as often as their org's story says,
+and stand against their goals as it would.
 """
 
 from __future__ import annotations
@@ -14,9 +16,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hub.demo.cast import ORGS, USERS
+from hub.demo.population import (
+    Channel,
+    Plan,
+    Story,
+    all_orgs,
+    all_users,
+    inactive,
+    moments,
+    quiet_for,
+)
 
-CURRENCY = {"acme": "USD", "globex": "EUR", "initech": "AUD"}
+# A population person's share of each current goal, by the org's story (low, high).
+GOAL_SHARE = {
+    Story.STAR: (85, 160),
+    Story.RAMPING: (40, 95),
+    Story.DECLINING: (15, 45),
+    Story.NO_DEAL: (0, 15),
+    Story.SEASONAL: (10, 40),
+}
 GOALS = (
     ("REV", "Revenue", "money", 180_000, 420_000),
     ("NEW", "New logos", "units", 4, 12),
@@ -74,29 +92,37 @@ def seed(today: date) -> Programme:
     now = datetime.combine(today, time(12, 0), UTC)
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarter_end = _quarter_end(quarter_start)
-    orgs = {org.slug: org for org in ORGS}
+    orgs = {org.slug: org for org in all_orgs(today)}
     participants, goals, spiffs, claims = {}, {}, {}, {}
-    people = [(user, orgs[user.org]) for user in USERS if user.org]
+    people = [(user, orgs[user.org]) for user in all_users(today) if user.org]
     for number, (user, org) in enumerate(people, start=1001):
         draw = random.Random(f"incentives:{user.email}")  # noqa: S311 - seeded demo figures
-        currency = CURRENCY[org.slug]
-        quiet = timedelta(days=160) if org.dormant else timedelta(0)
+        currency = org.currency
+        quiet = timedelta(days=160) if org.dormant else quiet_for(org)
         seller = "sales_rep" in user.roles or "partner_owner" in user.roles
+        dormant = inactive(org)
         participants[user.email] = {
             "id": f"P-{number}",
             "email": user.email,
             "name": user.name,
             "company": {"id": f"C-{org.slug.upper()}", "name": org.name, "tier": org.tier},
             "balance": {
-                "points": draw.randint(800, 4_000) if org.dormant else draw.randint(6_000, 42_000),
+                "points": draw.randint(800, 4_000) if dormant else draw.randint(6_000, 42_000),
                 "as_of": _iso(now - quiet - timedelta(hours=draw.randint(1, 30))),
             },
         }
         goals[user.email] = _goals(
-            draw, user.email, currency, quarter_start, quarter_end, org.dormant, seller
+            draw, user.email, currency, quarter_start, quarter_end, dormant, seller, org.plan
         )
         spiffs[user.email] = _spiffs(draw, org, user.roles, currency, today)
-        claims[user.email] = _claims(draw, now - quiet, currency, 23 if seller else 6, org.dormant)
+        times = None
+        if org.plan is not None:
+            rate = None if seller else 0.3
+            own = random.Random(f"incentives:claims:{user.email}")  # noqa: S311
+            times = moments(org.plan, Channel.CLAIMS, today, own, rate)
+        claims[user.email] = _claims(
+            draw, now - quiet, currency, 23 if seller else 6, org.dormant, times
+        )
     rewards = [
         {"sku": f"RW-{100 + i}", "title": title, "cost": {"points": 1_500 + 750 * ((i * 7) % 23)},
          "in_stock": i % 9 != 8}
@@ -113,6 +139,7 @@ def _goals(
     end: date,
     dormant: bool,
     seller: bool,
+    plan: Plan | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     previous_start = _quarter_start(start - timedelta(days=1))
@@ -123,6 +150,8 @@ def _goals(
         for code, title, kind, low, high in GOALS if seller else GOALS[3:]:
             target = Decimal(draw.randrange(low, high, max(1, low // 10)))
             share = Decimal(0) if dormant and current else Decimal(draw.randint(25, 135)) / 100
+            if current and plan is not None and plan.story in GOAL_SHARE:
+                share = Decimal(draw.randint(*GOAL_SHARE[plan.story])) / 100
             achieved = (target * share).quantize(Decimal(1) if kind != "money" else Decimal("0.01"))
             unit = currency if kind == "money" else kind
             rows.append(
@@ -175,11 +204,20 @@ def _spiffs(
 
 
 def _claims(
-    draw: random.Random, latest: datetime, currency: str, count: int, dormant: bool
+    draw: random.Random,
+    latest: datetime,
+    currency: str,
+    count: int,
+    dormant: bool,
+    times: list[datetime] | None = None,
 ) -> list[dict[str, Any]]:
+    """Claims newest first, walking back from ``latest``; or at ``times`` (a story's)."""
     rows = []
     moment = latest - timedelta(days=draw.randint(1, 6))
-    for number in range(count if not dormant else 3):
+    ordered = sorted(times or (), reverse=True)
+    for number in range((count if not dormant else 3) if times is None else len(ordered)):
+        if times is not None:
+            moment = ordered[number]
         status = (
             STATUSES[draw.randrange(len(STATUSES))]
             if number > 1

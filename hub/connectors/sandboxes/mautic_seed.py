@@ -2,7 +2,9 @@
 
 One segment per partner (alias = slug) holding the leads it earned; partner
 marketers' and owners' co-branded segment emails are their redistributions;
-the vendor's own newsletter emails are not. Initech's rows are months old.
+the vendor's own newsletter emails are not. Initech's rows are months old. The
+population's orgs (:mod:`hub.demo.population`) earn leads and send campaigns as
+their stories say.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from hub.demo.cast import ORGS, USERS
+from hub.demo.cast import ORGS, USERS, DemoOrg, DemoUser
+from hub.demo.population import Channel, moments, population
 
 PARTNER_CATEGORY = {
     "id": 1,
@@ -144,17 +147,7 @@ def seed(today: date) -> Seed:
     members[1] = set()
     contact_id, email_id = 100, 1
     for org_index, org in enumerate(ORGS, start=2):
-        segments[org_index] = {
-            **_audit(now - timedelta(days=700)),
-            "isPublished": True,
-            "id": org_index,
-            "name": f"{org.name} leads",
-            "alias": org.slug,
-            "description": f"Leads {org.name} earned",
-            "filters": [],
-            "isGlobal": False,
-            "isPreferenceCenter": False,
-        }
+        segments[org_index] = _segment(org_index, org, now)
         members[org_index] = set()
         shift = timedelta(days=140) if org.dormant else timedelta(0)
         for _ in range(LEADS_PER_ORG[org.slug]):
@@ -175,11 +168,7 @@ def seed(today: date) -> Seed:
             members[org_index].add(contact_id)
             if draw.random() < 0.3:
                 members[1].add(contact_id)
-        senders = [
-            u
-            for u in USERS
-            if u.org == org.slug and ("marketer" in u.roles or "partner_owner" in u.roles)
-        ]
+        senders = _senders(USERS, org)
         for sender in senders:
             for _ in range(3 if not org.dormant else 1):
                 email_id += 1
@@ -194,6 +183,29 @@ def seed(today: date) -> Seed:
                     sent,
                     draw.randint(40, 900),
                 )
+    live = [c for c in campaigns.values() if c["isPublished"]]
+    crowd = population(today)
+    for org_index, org in enumerate(crowd.orgs, start=len(ORGS) + 2):
+        segments[org_index] = _segment(org_index, org, now)
+        own = random.Random(f"mautic:{org.slug}")  # noqa: S311 - seeded demo figures
+        assert org.plan is not None  # noqa: S101 - every population org has a story
+        members[org_index] = set()
+        for added in moments(org.plan, Channel.LEADS, today, own):
+            contact_id += 1
+            first, last = own.choice(FIRST), own.choice(LAST)
+            contacts[contact_id] = _contact(
+                contact_id, first, last, org, added, own.choice(live)["id"],
+                own.choice(STAGES), own.randint(0, 80),
+            )  # fmt: skip
+            members[org_index].add(contact_id)
+        senders = _senders(crowd.users, org)
+        for sent in moments(org.plan, Channel.MARKETING, today, own):
+            email_id += 1
+            sender = own.choice(senders)
+            emails[email_id] = _email(
+                email_id, own.choice(live), sender.email, sender.name,
+                segments[org_index], sent, own.randint(40, 900),
+            )  # fmt: skip
     for number in range(3):  # the vendor's own emails: not partner redistributions
         email_id += 1
         emails[email_id] = _email(
@@ -206,6 +218,30 @@ def seed(today: date) -> Seed:
             4_200,
         )
     return Seed(campaigns, segments, contacts, emails, members)
+
+
+def _segment(segment_id: int, org: DemoOrg, now: datetime) -> dict[str, Any]:
+    """The segment that holds the leads ``org`` earned (its alias is the partner's slug)."""
+    return {
+        **_audit(now - timedelta(days=700)),
+        "isPublished": True,
+        "id": segment_id,
+        "name": f"{org.name} leads",
+        "alias": org.slug,
+        "description": f"Leads {org.name} earned",
+        "filters": [],
+        "isGlobal": False,
+        "isPreferenceCenter": False,
+    }
+
+
+def _senders(people: tuple[DemoUser, ...], org: DemoOrg) -> list[DemoUser]:
+    """Who sends the partner's co-branded emails: its marketers and owner."""
+    return [
+        u
+        for u in people
+        if u.org == org.slug and ("marketer" in u.roles or "partner_owner" in u.roles)
+    ]
 
 
 def _audit(added: datetime) -> dict[str, Any]:

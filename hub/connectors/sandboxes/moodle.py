@@ -141,7 +141,7 @@ class _Site:
                 "fullname": f"{learner.first} {learner.last}",
                 "email": learner.email,
                 "department": "",
-                "firstaccess": _unix(learner.enrolments[0].started),
+                "firstaccess": _unix(learner.enrolments[0].started) if learner.enrolments else 0,
                 "lastaccess": _unix(learner.last_access),
                 "auth": "manual",
                 "suspended": False,

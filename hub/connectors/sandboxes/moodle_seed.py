@@ -2,7 +2,8 @@
 
 Each person's courses, progress and grades come from a generator seeded
 with their email; times count back from ``today``. Initech's people last
-learned anything months ago.
+learned anything months ago. The population's people start courses when their
+org's story says (:mod:`hub.demo.population`): a stalled org's never finish.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from hub.demo.cast import ORGS, USERS
+from hub.demo.cast import ORGS, USERS, DemoOrg, DemoUser
+from hub.demo.population import Channel, Story, moments, population
 
 COURSES = (
     (2, "PF101", "Product Fundamentals"),
@@ -85,4 +87,40 @@ def learners(today: date) -> dict[str, Learner]:
             last_access=now - offset - timedelta(hours=draw.randint(2, 200)),
             enrolments=tuple(enrolments),
         )
+    crowd = population(today)
+    orgs = {org.slug: org for org in crowd.orgs}
+    for index, user in enumerate(crowd.users, start=100 + len(people)):
+        assert user.org is not None  # noqa: S101 - the population is partner people
+        people[user.email] = _story_learner(index, user, orgs[user.org], today, now)
     return people
+
+
+def _story_learner(index: int, user: DemoUser, org: DemoOrg, today: date, now: datetime) -> Learner:
+    """A population person's courses: started at the story's moments, finished unless stalled."""
+    assert org.plan is not None  # noqa: S101
+    draw = random.Random(f"moodle:{user.email}")  # noqa: S311 - seeded demo figures
+    stalled = org.plan.story == Story.STALLED_TRAINING
+    starts = moments(org.plan, Channel.TRAINING, today, draw)
+    enrolments = []
+    for started, (course_id, _, _) in zip(starts, draw.sample(COURSES, len(COURSES)), strict=False):
+        progress = (
+            draw.choice((25.0, 40.0, 62.5, 80.0))
+            if stalled
+            else draw.choice((100.0, 100.0, 100.0, 80.0, 40.0))
+        )
+        finished = None
+        if progress == 100.0:
+            finished = min(started + timedelta(days=draw.randint(3, 18)), now - timedelta(hours=2))
+        graded = finished or (started + timedelta(days=2) if progress >= 40 else None)
+        # A stalled learner sits the quiz and fails it; the others mostly pass.
+        grade = None
+        if graded is not None:
+            grade = round(draw.uniform(3.0, 5.9) if stalled else draw.uniform(5.2, 10.0), 2)
+        enrolments.append(
+            Enrolment(
+                course_id, progress, started, finished, grade, min(graded, now) if graded else None
+            )
+        )
+    first, _, last = user.name.partition(" ")
+    seen = [e.started for e in enrolments] or [datetime.combine(org.plan.joined, time(9), UTC)]
+    return Learner(index, user.email, first, last, max(seen), tuple(enrolments))

@@ -4,7 +4,9 @@ and the Tasks and Events that are the partners' selling activity.
 Drawn from a random generator seeded per partner slug, with dates counted
 back from ``today``, so every run tells the same story as the demo cast:
 Acme (Gold, North America) busy, Globex (Silver, EMEA) steady, Initech
-(Registered, APAC) silent for months.
+(Registered, APAC) silent for months. The population's orgs
+(:mod:`hub.demo.population`) take their deals and selling activity from their
+stories.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from hub.demo.cast import ORGS, USERS, DemoOrg
+from hub.demo.cast import DemoOrg
+from hub.demo.population import (
+    Channel,
+    Story,
+    all_orgs,
+    all_users,
+    inactive,
+    intensity,
+    moments,
+    quiet_for,
+)
 
 Row = dict[str, Any]
 STAGES_OPEN = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote")
@@ -72,10 +84,16 @@ def seed_org(today: date) -> dict[str, list[Row]]:
         counters[prefix] += 1
         return sfid(prefix, counters[prefix])
 
-    for number, org in enumerate(ORGS, 1):
+    users = all_users(today)
+    for number, org in enumerate(all_orgs(today), 1):
         draw = random.Random(f"salesforce:{org.slug}")  # noqa: S311 - demo figures
         account_id = sfid("001", number)
-        quiet = timedelta(days=150) if org.dormant else timedelta(0)
+        quiet = timedelta(days=150) if org.dormant else quiet_for(org)
+        expired = org.dormant or (quiet.days > 175)
+        started = org.plan.joined if org.plan else date(today.year - 2, 4, 1)
+        # A population org's deals come from its story; the cast's are drawn below.
+        deal_draw = random.Random(f"salesforce:deals:{org.slug}")  # noqa: S311
+        deal_times = moments(org.plan, Channel.DEALS, today, deal_draw) if org.plan else None
         objects["Account"].append(
             {
                 "Id": account_id,
@@ -86,24 +104,32 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                 "Partner_Tier__c": org.tier,
                 "Type": org.partner_type,
                 "Partner_Region__c": org.region,
-                "Partner_Agreement_Status__c": "Expired" if org.dormant else "Active",
-                "Partner_Agreement_Start__c": date(today.year - 2, 4, 1).isoformat(),
+                "Partner_Agreement_Status__c": "Expired" if expired else "Active",
+                "Partner_Agreement_Start__c": started.isoformat(),
                 "Partner_Agreement_End__c": (
-                    today - timedelta(days=30) if org.dormant else date(today.year + 1, 3, 31)
+                    today - timedelta(days=30) if expired else date(today.year + 1, 3, 31)
                 ).isoformat(),
             }
         )
-        people = [u.email for u in USERS if u.org == org.slug]
-        sellers = [u.email for u in USERS if u.org == org.slug and "sales_rep" in u.roles] or people
-        for _n in range(DEAL_COUNTS.get(org.slug, 5)):
-            created = now - quiet - timedelta(days=draw.randint(3, 300), hours=draw.randint(0, 9))
-            closed = draw.random() < 0.45
+        people = [u.email for u in users if u.org == org.slug]
+        sellers = [u.email for u in users if u.org == org.slug and "sales_rep" in u.roles] or people
+        for n in range(DEAL_COUNTS[org.slug] if deal_times is None else len(deal_times)):
+            if deal_times is None:
+                created = (
+                    now - quiet - timedelta(days=draw.randint(3, 300), hours=draw.randint(0, 9))
+                )
+                closed = draw.random() < 0.45
+            else:  # older deals have mostly closed by now
+                created = deal_times[n]
+                closed = draw.random() < (0.9 if (now - created).days > 100 else 0.3)
             won = closed and draw.random() < 0.65
             customer = draw.choice(CUSTOMERS)
             stage = ("Closed Won" if won else "Closed Lost") if closed else draw.choice(STAGES_OPEN)
             close_date = (created + timedelta(days=draw.randint(20, 90))).date()
             if closed:
                 close_date = min(close_date, today - quiet - timedelta(days=1))
+            if org.plan and not intensity(org.plan, Channel.DEALS, close_date, today):
+                close_date = created.date()  # nothing closes while the partner is paused
             objects["Opportunity"].append(
                 {
                     "Id": next_id("006"),
@@ -138,7 +164,9 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                 {
                     "Id": next_id("a0R"),
                     "Name": f"Q{quarter + 1} {today.year} volume rebate",
-                    "Amount__c": float(draw.randrange(800, 24_000, 50)) if not org.dormant else 0.0,
+                    "Amount__c": float(draw.randrange(800, 24_000, 50))
+                    if not inactive(org)
+                    else 0.0,
                     "Status__c": status,
                     "Period_End__c": period_end.isoformat(),
                     "Invoice_Submitted__c": status == "Paid",
@@ -148,7 +176,9 @@ def seed_org(today: date) -> dict[str, list[Row]]:
             )
         for kind, budget in budgets.items():
             allocation_id = next_id("0ZA")
-            allocated = float(draw.randrange(10_000, 60_000, 1_000)) if not org.dormant else 5000.0
+            allocated = (
+                float(draw.randrange(10_000, 60_000, 1_000)) if not inactive(org) else 5000.0
+            )
             objects["PartnerFundAllocation"].append(
                 {
                     "Id": allocation_id,
@@ -160,7 +190,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "CurrencyIsoCode": org.currency,
                 }
             )
-            for r in range(0 if org.dormant else draw.randint(2, 4)):
+            for r in range(0 if inactive(org) else draw.randint(2, 4)):
                 request_id = next_id("0ZB")
                 requested = float(draw.randrange(1_000, int(allocated) // 3, 250))
                 status = draw.choice(("Approved", "Approved", "Submitted", "Draft", "Rejected"))
@@ -195,7 +225,8 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                             "CurrencyIsoCode": org.currency,
                         }
                     )
-        for _ in range({"acme": 12, "globex": 8}.get(org.slug, 1)):
+        stalled = org.plan is not None and org.plan.story == Story.STALLED_ONBOARDING
+        for _ in range(0 if stalled else {"acme": 12, "globex": 8}.get(org.slug, 1)):
             opened = now - quiet - timedelta(days=draw.randint(1, 80), hours=draw.randint(0, 20))
             closed_case = draw.random() < 0.8
             objects["Case"].append(
@@ -212,7 +243,8 @@ def seed_org(today: date) -> dict[str, list[Row]]:
             )
         # A draw of its own, so the activities do not move the figures drawn above.
         activity_draw = random.Random(f"salesforce:activities:{org.slug}")  # noqa: S311
-        _activities(objects, account_id, org, people, now, activity_draw, quiet)
+        selling = moments(org.plan, Channel.SELLING, today, activity_draw) if org.plan else None
+        _activities(objects, account_id, org, people, now, activity_draw, quiet, selling)
     return objects
 
 
@@ -224,18 +256,20 @@ def _activities(
     now: datetime,
     draw: random.Random,
     quiet: timedelta,
+    times: list[datetime] | None = None,
 ) -> None:
     """The partner's logged calls, emails and tasks (Task) and meetings (Event).
 
     ``ACTIVITY_MONTHS`` back from ``now`` at the org's monthly rate; a quiet org's
     rows all end ``quiet`` before ``now``. About one meeting in four is with the
     vendor's field team (the ``With_Vendor__c`` checkbox), the rest with prospects.
+    ``times``, when given, are when each one happened (a population org's story).
     """
     span = ACTIVITY_MONTHS * 30 - quiet.days
     rate = ACTIVITIES_PER_MONTH.get(org.slug, 4)
     owners: list[str | None] = [*people] or [None]
-    for _ in range(max(0, rate * span // 30)):
-        at = now - quiet - timedelta(days=draw.uniform(0.1, span))
+    for n in range(max(0, rate * span // 30) if times is None else len(times)):
+        at = now - quiet - timedelta(days=draw.uniform(0.1, span)) if times is None else times[n]
         owner = {"Email": draw.choice(owners)} if draw.random() < 0.95 else None
         with_vendor = draw.random() < 0.25
         if draw.random() < 0.35:

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp
 
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
 from hub.demo.cast import ORGS, USERS
+from hub.demo.population import RATES, Channel, Story, moments, population
 
 DEMO_KEY = "sandbox-lrs-key"
 DEMO_SECRET = "sandbox-lrs-secret"  # noqa: S105 - a public demo credential
@@ -66,52 +67,82 @@ def statements(today: date) -> list[dict[str, Any]]:
         shift = timedelta(days=160) if user.org in dormant else timedelta(0)
         completed = []
         for slug, name in draw.sample(COURSES, draw.randint(3, 5)):
-            course = (ACTIVITIES + "course/" + slug, name, COURSE_TYPE)
             at = now - shift - timedelta(days=draw.randint(30, 240), minutes=draw.randint(0, 600))
-            store.append(_statement(draw, user, ADL + "registered", course, at, None))
-            progress = draw.choice((100, 100, 75, 40))
-            for visit in range(draw.randint(2, 4)):
-                store.append(
-                    _statement(
-                        draw,
-                        user,
-                        ADL + "attempted",
-                        course,
-                        at + timedelta(days=visit * 3 + 1),
-                        {"extensions": {PROGRESS: min(progress, 25 * (visit + 1))}},
-                    )
-                )
-            quiz = (ACTIVITIES + "assessment/" + slug, f"{name}: final assessment", ASSESSMENT_TYPE)
-            for attempt in range(draw.randint(1, 3)):
-                raw = draw.randint(52, 98)
-                store.append(
-                    _statement(
-                        draw,
-                        user,
-                        ADL + ("passed" if raw >= 70 else "failed"),
-                        quiz,
-                        at + timedelta(days=12 + attempt * 2),
-                        {
-                            "score": {"scaled": raw / 100, "raw": raw, "min": 0, "max": 100},
-                            "success": raw >= 70,
-                        },
-                    )
-                )
-            if progress == 100:
-                finished = at + timedelta(days=16)
+            if _course(store, draw, user, slug, name, at, (100, 100, 75, 40), (52, 98)):
                 completed.append(slug)
-                store.append(
-                    _statement(
-                        draw, user, ADL + "completed", course, finished, {"completion": True}
-                    )
-                )
         for slug, name, level in CERTIFICATIONS:
             if draw.random() < 0.6 and completed:
                 badge = (ACTIVITIES + "badge/" + slug, name, BADGE_TYPE)
                 earned = now - shift - timedelta(days=draw.randint(5, 25))
                 store.append(_statement(draw, user, EARNED, badge, earned, None, level))
+    crowd = population(today)
+    plans = {org.slug: org.plan for org in crowd.orgs}
+    for user in crowd.users:
+        plan = plans[user.org or ""]
+        assert plan is not None  # noqa: S101 - every population org has a story
+        draw = random.Random(f"xapi:{user.email}")  # noqa: S311
+        stalled = plan.story == Story.STALLED_TRAINING
+        # The academy's short courses: about one in three of what a person starts.
+        # (Each takes a little over two weeks, so only those started before then are in.)
+        starts = moments(plan, Channel.TRAINING, today, draw, RATES[Channel.TRAINING] / 3)
+        begun = [at for at in starts if at < now - timedelta(days=17)]
+        for at, (slug, name) in zip(begun, draw.sample(COURSES, len(COURSES)), strict=False):
+            progress = (75, 40, 25) if stalled else (100, 100, 75)
+            grades = (30, 68) if stalled else (55, 98)
+            _course(store, draw, user, slug, name, at, progress, grades)
     store.sort(key=lambda s: s["stored"], reverse=True)
     return store
+
+
+def _course(
+    store: list[dict[str, Any]],
+    draw: random.Random,
+    user: Any,
+    slug: str,
+    name: str,
+    at: datetime,
+    progress_choices: tuple[int, ...],
+    raw_range: tuple[int, int],
+) -> bool:
+    """One course taken: registered, attempted, its assessment sat, maybe completed."""
+    course = (ACTIVITIES + "course/" + slug, name, COURSE_TYPE)
+    store.append(_statement(draw, user, ADL + "registered", course, at, None))
+    progress = draw.choice(progress_choices)
+    for visit in range(draw.randint(2, 4)):
+        store.append(
+            _statement(
+                draw,
+                user,
+                ADL + "attempted",
+                course,
+                at + timedelta(days=visit * 3 + 1),
+                {"extensions": {PROGRESS: min(progress, 25 * (visit + 1))}},
+            )
+        )
+    quiz = (ACTIVITIES + "assessment/" + slug, f"{name}: final assessment", ASSESSMENT_TYPE)
+    for attempt in range(draw.randint(1, 3)):
+        raw = draw.randint(*raw_range)
+        store.append(
+            _statement(
+                draw,
+                user,
+                ADL + ("passed" if raw >= 70 else "failed"),
+                quiz,
+                at + timedelta(days=12 + attempt * 2),
+                {
+                    "score": {"scaled": raw / 100, "raw": raw, "min": 0, "max": 100},
+                    "success": raw >= 70,
+                },
+            )
+        )
+    if progress != 100:
+        return False
+    store.append(
+        _statement(
+            draw, user, ADL + "completed", course, at + timedelta(days=16), {"completion": True}
+        )
+    )
+    return True
 
 
 def _statement(
