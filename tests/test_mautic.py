@@ -19,7 +19,7 @@ from hub.connectors.base import (
     TCMAConnector,
 )
 from hub.connectors.mautic import MauticConnector
-from hub.connectors.records import Kind, PartnerRef, Redistribution
+from hub.connectors.records import Kind, PartnerRef, PersonRef, Redistribution
 from hub.connectors.sandboxes import mautic as sandbox
 from hub.connectors.sandboxes.knobs import Knobs
 from tests.live_server import serving
@@ -134,6 +134,38 @@ async def test_redistributions_are_sent_segment_emails_by_the_partner() -> None:
             "12", "owner@acme.example", "email", datetime(2026, 10, 11, 9, tzinfo=UTC), 410
         ),
     ]
+
+
+async def test_vendor_emails_are_the_persons_email_stats_as_mautic_stores_them() -> None:
+    seen: list[httpx.Request] = []
+    stats = {
+        "total": "3",
+        "stats": [
+            {"id": "41", "email_id": "7", "lead_id": "9001", "email_address": "Rep@Acme.example",
+             "date_sent": "2026-11-02 09:00:00", "is_read": "1", "date_read": "2026-11-02 13:30:00"},
+            {"id": "42", "email_id": "8", "lead_id": "9001", "email_address": "rep@acme.example",
+             "date_sent": "2026-11-16 09:00:00", "is_read": "0", "date_read": None},
+            {"id": "43", "email_id": "9", "lead_id": "9001", "email_address": "rep@acme.example",
+             "date_sent": None, "is_read": "0", "date_read": None},
+        ],
+    }  # fmt: skip
+    body = httpx.Response(200, json=stats)
+    found = await connector(mautic(seen, email_stats=body)).vendor_emails(
+        PersonRef("rep@acme.example")
+    )
+    assert [(e.id, e.email_id, e.email, e.read_at) for e in found] == [
+        ("42", "8", "rep@acme.example", None),
+        ("41", "7", "rep@acme.example", datetime(2026, 11, 2, 13, 30, tzinfo=UTC)),
+    ]  # newest first; the queued send (no date) is not a send yet
+    params = seen[0].url.params
+    assert seen[0].url.path == "/api/stats/email_stats"
+    assert (params["where[0][col]"], params["where[0][expr]"], params["where[0][val]"]) == (
+        "email_address",
+        "eq",
+        "rep@acme.example",
+    )
+    assert (params["where[1][col]"], params["where[1][expr]"]) == ("date_sent", "gte")
+    assert "search" not in params
 
 
 async def test_oauth_client_credentials_and_one_refresh_after_401() -> None:
@@ -275,6 +307,14 @@ async def test_the_adapter_reads_the_sandbox_over_a_socket() -> None:
             "rep@globex.example",
         }
         assert all(r.reach > 0 for r in globex)
+
+        # The vendor's newsletter reaches Acme's people and is read; Initech's stopped reading.
+        sent = await basic.vendor_emails(PersonRef("owner@acme.example"))
+        assert len(sent) >= 8
+        assert any(e.read_at for e in sent)
+        assert not any(
+            e.read_at for e in await basic.vendor_emails(PersonRef("owner@initech.example"))
+        )
 
         initech = await basic.leads(PartnerRef("initech", "Initech", "initech.example"))
         assert initech

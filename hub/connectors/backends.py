@@ -233,6 +233,7 @@ class TCMAReads:
         self.campaigns = Read(backends, ops.CAMPAIGNS)
         self.redistributions = Read(backends, ops.REDISTRIBUTIONS)
         self.leads = Read(backends, ops.LEADS)
+        self.vendor_emails = Read(backends, ops.VENDOR_EMAILS)
 
 
 def facade_reads(backends: Backends) -> list[Read[Any, Any]]:

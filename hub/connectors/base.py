@@ -41,6 +41,7 @@ from hub.connectors.records import (
     SalesActivity,
     ServiceMetrics,
     Spiff,
+    VendorEmail,
 )
 
 
@@ -213,6 +214,10 @@ class TCMAConnector(Connector, Protocol):
 
     async def leads(self, partner: PartnerRef) -> list[Lead]:
         """Leads the partner earned, newest first."""
+        ...
+
+    async def vendor_emails(self, person: PersonRef) -> list[VendorEmail]:
+        """The vendor's emails sent to one partner person, newest first, read or not."""
         ...
 
 

@@ -27,6 +27,9 @@ What each operation reads:
   This is the choice documented in ``docs/connectors/mautic.md``: Mautic has
   no notion of a partner sharing, and a co-branded segment email is how
   partners redistribute there.
+* vendor_emails: the sends to one partner person (``/api/stats/email_stats``
+  where ``email_address`` is theirs, from ``vendor_email_days`` back, default
+  120), with ``is_read`` and ``date_read``: whether the vendor's emails reach them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import asyncio
 import base64
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -50,7 +53,14 @@ from hub.connectors.base import (
     MalformedResponse,
 )
 from hub.connectors.client_credentials import ClientCredentials
-from hub.connectors.records import Campaign, Lead, PartnerRef, Redistribution
+from hub.connectors.records import (
+    Campaign,
+    Lead,
+    PartnerRef,
+    PersonRef,
+    Redistribution,
+    VendorEmail,
+)
 from hub.connectors.wire import json_body, raise_for_status, send
 
 T = TypeVar("T")
@@ -71,6 +81,7 @@ class MauticConnector:
         self._campaign_field: str | None = options.get("lead_campaign_field")
         self._page_size = int(options.get("page_size", 30))
         self._max_pages = int(options.get("max_pages", 100))
+        self._vendor_email_days = int(options.get("vendor_email_days", 120))
         # Mautic cannot search emails by segment, so every partner's redistributions come
         # from the one list of the instance's published emails: read once, shared a while.
         self._emails: tuple[float, list[tuple[str, Mapping[str, Any]]]] | None = None
@@ -191,6 +202,34 @@ class MauticConnector:
             )
         return sorted(shared, key=lambda r: r.shared_at, reverse=True)
 
+    async def vendor_emails(self, person: PersonRef) -> list[VendorEmail]:
+        since = datetime.now(UTC) - timedelta(days=self._vendor_email_days)
+        where = [
+            ("email_address", "eq", person.email),
+            ("date_sent", "gte", since.strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        params = {
+            f"where[{i}][{part}]": value
+            for i, condition in enumerate(where)
+            for part, value in zip(("col", "expr", "val"), condition, strict=True)
+        }
+        found = []
+        for where_found, stat in await self._list("/api/stats/email_stats", "stats", "", params):
+            sent = self._time(stat, "date_sent", where_found)
+            if sent is None:
+                continue  # queued, not sent yet
+            read = shapes.as_int(stat.get("is_read") or 0, f"{where_found}.is_read") == 1
+            found.append(
+                VendorEmail(
+                    id=str(shapes.as_int(stat.get("id"), f"{where_found}.id")),
+                    email_id=str(stat.get("email_id") or ""),
+                    email=(shapes.optional_text(stat, "email_address", where_found) or "").lower(),
+                    sent_at=sent,
+                    read_at=(self._time(stat, "date_read", where_found) or sent) if read else None,
+                )
+            )
+        return _newest_first(found, lambda email: email.sent_at)
+
     # --- Mautic calls ---------------------------------------------------------
 
     def _alias(self, partner: PartnerRef) -> str:
@@ -222,12 +261,16 @@ class MauticConnector:
                 self._emails = (now, await self._list("/api/emails", "emails", "is:published"))
             return self._emails[1]
 
-    async def _list(self, path: str, key: str, search: str) -> list[tuple[str, Mapping[str, Any]]]:
+    async def _list(
+        self, path: str, key: str, search: str, query: Mapping[str, str] | None = None
+    ) -> list[tuple[str, Mapping[str, Any]]]:
         """Every entity of a Mautic list endpoint, page by page, with where each was found."""
         entities: list[tuple[str, Mapping[str, Any]]] = []
         start = 0
         for _ in range(self._max_pages):
-            params = {"search": search, "start": str(start), "limit": str(self._page_size)}
+            params = {**(query or {}), "start": str(start), "limit": str(self._page_size)}
+            if search:
+                params["search"] = search
             answer = shapes.obj(await self._get(path, params), path)
             total = shapes.as_int(shapes.member(answer, "total", path), f"{path}.total")
             page = shapes.member(answer, key, path)

@@ -110,6 +110,9 @@ REDISTRIBUTIONS: Operation[PartnerRef, list[records.Redistribution]] = _partner(
     "redistributions", TCMA, records.Redistribution
 )
 LEADS: Operation[PartnerRef, list[records.Lead]] = _partner("leads", TCMA, records.Lead)
+VENDOR_EMAILS: Operation[PersonRef, list[records.VendorEmail]] = _person(
+    "vendor_emails", TCMA, records.VendorEmail
+)
 
 ALL: tuple[Operation[Any, Any], ...] = (
     PARTNER_ACCOUNT,
@@ -132,6 +135,7 @@ ALL: tuple[Operation[Any, Any], ...] = (
     CAMPAIGNS,
     REDISTRIBUTIONS,
     LEADS,
+    VENDOR_EMAILS,
 )
 BY_NAME: dict[str, Operation[Any, Any]] = {operation.name: operation for operation in ALL}
 

@@ -312,6 +312,17 @@ class Redistribution:
 
 
 @dataclass(frozen=True, slots=True)
+class VendorEmail:
+    """One of the vendor's emails as sent to one partner person, and whether they read it."""
+
+    id: str  # the send's own id (Mautic's email stat)
+    email_id: str
+    email: str  # the recipient
+    sent_at: datetime
+    read_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Lead:
     id: str
     name: str

@@ -58,6 +58,7 @@ from hub.connectors.records import (
     SalesActivity,
     ServiceMetrics,
     Spiff,
+    VendorEmail,
 )
 from hub.connectors.rest_mapping import Operation, ordered, parse_operations
 from hub.connectors.wire import json_body, raise_for_status, send
@@ -177,6 +178,9 @@ class RestConnector:
 
     async def leads(self, partner: PartnerRef) -> list[Lead]:
         return await self._many("leads", partner)
+
+    async def vendor_emails(self, person: PersonRef) -> list[VendorEmail]:
+        return await self._many("vendor_emails", person)
 
     async def partner_account(self, partner: PartnerRef) -> PartnerAccount | None:
         found: PartnerAccount | None = await self._one("partner_account", partner)

@@ -47,6 +47,7 @@ from hub.connectors.records import (
     SalesActivity,
     ServiceMetrics,
     Spiff,
+    VendorEmail,
 )
 
 
@@ -252,6 +253,8 @@ class FakeLMS(FakeBase):
 class FakeIncentives(FakeBase):
     async def goals(self, person: PersonRef) -> list[IncentiveGoal]:
         await self._enter("goals", person.email)
+        if (given := self._given("goals", person.email)) is not None:
+            return given
         return [
             IncentiveGoal(
                 "g1",
@@ -333,6 +336,12 @@ class FakeTCMA(FakeBase):
             )
             for i in range(7)
         ]
+
+    async def vendor_emails(self, person: PersonRef) -> list[VendorEmail]:
+        await self._enter("vendor_emails", person.email)
+        if (given := self._given("vendor_emails", person.email)) is not None:
+            return given
+        return []
 
 
 FAKES = {Kind.PRM: FakePRM, Kind.LMS: FakeLMS, Kind.INCENTIVES: FakeIncentives, Kind.TCMA: FakeTCMA}

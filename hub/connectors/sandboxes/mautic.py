@@ -46,6 +46,7 @@ def create_app(
             Route("/api/contacts", instance.lister("contacts")),
             Route("/api/emails", instance.lister("emails")),
             Route("/api/segments", instance.lister("lists")),
+            Route("/api/stats/{table}", instance.stats),
         ]
     )
     return with_knobs(app, knobs or Knobs(), fault_response=_fault)
@@ -128,6 +129,36 @@ class _Instance:
 
         return listing
 
+    async def stats(self, request: Request) -> Response:
+        """Mautic's raw statistics tables; only ``email_stats`` is seeded. Rows come back
+        as the database holds them (every value a string), filtered by ``where[n]``."""
+        if not self.authorised(request):
+            return _fault(401, "API authorization denied.")
+        if request.path_params["table"] != "email_stats":
+            return _fault(404, "Item was not found.")
+        query = request.query_params
+        try:
+            start = int(query.get("start", "0"))
+            limit = min(int(query.get("limit", "30")), self.page_cap)
+        except ValueError as exc:
+            return _fault(400, f"bad request: {exc}")
+        conditions = []
+        for n in range(10):
+            col = query.get(f"where[{n}][col]")
+            if col is None:
+                break
+            expr, value = query.get(f"where[{n}][expr]", "eq"), query.get(f"where[{n}][val]", "")
+            if expr not in STAT_EXPRESSIONS:
+                return _fault(400, f"where[{n}][expr]: {expr} is not supported")
+            conditions.append((col, STAT_EXPRESSIONS[expr], value))
+        found = [
+            row
+            for row in self.data.email_stats
+            if all(row.get(col) is not None and test(str(row[col]), value)
+                   for col, test, value in conditions)
+        ]  # fmt: skip
+        return JSONResponse({"total": str(len(found)), "stats": found[start : start + limit]})
+
     def _matches(self, entity: dict[str, Any], term: str) -> bool:
         command, _, value = term.partition(":")
         value = value.lower()
@@ -147,6 +178,18 @@ class _Instance:
             ids = [s["id"] for s in self.data.segments.values() if s["alias"] == value]
             return any(entity.get("id") in self.data.members[i] for i in ids)
         return False
+
+
+# The ``where`` expressions the sandbox understands (Mautic has more), compared as text:
+# dates print as ``YYYY-MM-DD hh:mm:ss``, so text order is time order.
+STAT_EXPRESSIONS: dict[str, Callable[[str, str], bool]] = {
+    "eq": lambda have, want: have.lower() == want.lower(),
+    "neq": lambda have, want: have.lower() != want.lower(),
+    "gte": lambda have, want: have >= want,
+    "lte": lambda have, want: have <= want,
+    "gt": lambda have, want: have > want,
+    "lt": lambda have, want: have < want,
+}
 
 
 def _fault(status: int, reason: str) -> Response:

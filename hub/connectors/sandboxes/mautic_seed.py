@@ -10,12 +10,21 @@ their stories say.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from hub.demo.cast import ORGS, USERS, DemoOrg, DemoUser
-from hub.demo.population import Channel, moments, population
+from hub.demo.population import (
+    HISTORY_DAYS,
+    Channel,
+    Story,
+    all_orgs,
+    all_users,
+    intensity,
+    moments,
+    population,
+)
 
 PARTNER_CATEGORY = {
     "id": 1,
@@ -104,6 +113,7 @@ class Seed:
     contacts: dict[int, dict[str, Any]]
     emails: dict[int, dict[str, Any]]
     members: dict[int, set[int]]  # segment id -> contact ids
+    email_stats: list[dict[str, Any]] = field(default_factory=list)  # sends, as Mautic's table
 
 
 def seed(today: date) -> Seed:
@@ -217,7 +227,85 @@ def seed(today: date) -> Seed:
             now - timedelta(days=number * 20),
             4_200,
         )
-    return Seed(campaigns, segments, contacts, emails, members)
+    stats = _partner_newsletters(today, now, emails, email_id)
+    return Seed(campaigns, segments, contacts, emails, members, stats)
+
+
+# How likely a partner person reads the vendor's newsletter, by their org's story.
+READ_RATES = {
+    Story.STAR: 0.75,
+    Story.NEW: 0.7,
+    Story.RAMPING: 0.6,
+    Story.DECLINING: 0.3,
+    Story.STALLED_TRAINING: 0.1,
+    Story.STALLED_ONBOARDING: 0.0,
+}
+NEWSLETTER_DAYS = 14
+
+
+def _partner_newsletters(
+    today: date, now: datetime, emails: dict[int, dict[str, Any]], email_id: int
+) -> list[dict[str, Any]]:
+    """The vendor's fortnightly partner newsletter, sent to every partner person for
+    eighteen months, as rows of Mautic's ``email_stats``: whether each send was read."""
+    people = [
+        (user, org) for org in all_orgs(today) for user in all_users(today) if user.org == org.slug
+    ]
+    stats: list[dict[str, Any]] = []
+    lead_ids = {user.email: 90_000 + n for n, (user, _) in enumerate(people)}
+    for issue in range(HISTORY_DAYS // NEWSLETTER_DAYS, -1, -1):
+        sent = now - timedelta(days=issue * NEWSLETTER_DAYS + 1)
+        email_id += 1
+        emails[email_id] = {
+            **_email(
+                email_id, {"id": 0, "name": "Partner newsletter", "category": INTERNAL_CATEGORY},
+                "partners@vendor.example", "Partner Program", _PARTNER_STAFF, sent, len(people),
+            ),
+            "name": f"Partner newsletter {sent:%Y-%m-%d}",
+            "utmTags": {"utmSource": "vendor", "utmMedium": "email", "utmCampaign": None,
+                        "utmContent": None},
+        }  # fmt: skip
+        for user, org in people:
+            if org.plan is not None and sent.date() < org.plan.joined:
+                continue  # not a partner yet
+            draw = random.Random(f"mautic:read:{user.email}:{issue}")  # noqa: S311
+            read = draw.random() < _read_rate(org, sent.date(), today)
+            opened = sent + timedelta(hours=draw.randint(1, 72))
+            stats.append(
+                {
+                    "id": str(len(stats) + 1),
+                    "email_id": str(email_id),
+                    "lead_id": str(lead_ids[user.email]),
+                    "email_address": user.email,
+                    "date_sent": _stat_time(sent),
+                    "is_read": "1" if read else "0",
+                    "date_read": _stat_time(opened) if read else None,
+                    "is_failed": "0",
+                    "viewed_in_browser": "0",
+                    "open_count": "1" if read else "0",
+                    "source": "email",
+                    "source_id": str(email_id),
+                }
+            )
+    return stats
+
+
+def _read_rate(org: DemoOrg, day: date, today: date) -> float:
+    """A story's read rate, nothing while the org is quiet; the cast: Initech stopped."""
+    if org.plan is None:
+        quiet = org.dormant and (today - day).days < 150
+        return 0.0 if quiet else {"acme": 0.65, "globex": 0.5}.get(org.slug, 0.4)
+    if not intensity(org.plan, Channel.SIGN_INS, day, today):
+        return 0.0
+    return READ_RATES.get(org.plan.story, 0.45)
+
+
+_PARTNER_STAFF = {"id": 0, "name": "Partner staff", "alias": "partner-staff"}
+
+
+def _stat_time(moment: datetime) -> str:
+    """Mautic's database time: UTC, printed bare."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _segment(segment_id: int, org: DemoOrg, now: datetime) -> dict[str, Any]:
