@@ -22,12 +22,14 @@ from hub.connectors.records import (
     Course,
     Deal,
     IncentiveClaim,
+    IncentiveGoal,
     Kind,
     Lead,
     Money,
     QuizResult,
     Redistribution,
     SalesActivity,
+    VendorEmail,
 )
 from hub.db import ActivityEvent, PartnerOrg, User
 from hub.resources import Hub
@@ -216,13 +218,14 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
             FakeIncentives(
                 config("inc", Kind.INCENTIVES),
                 given={
+                    "goals": {},
                     "claims": {
                         "rep@acme.example": [
                             IncentiveClaim(
                                 "cl1", "Q4 SPIF", Money(Decimal(500), "USD"), "submitted", NOW
                             )
                         ]
-                    }
+                    },
                 },
             ),
             FakeTCMA(
@@ -310,6 +313,46 @@ async def test_sync_records_meetings_held_and_calls_logged_once(seeded: Hub) -> 
     again = await sync_activity(seeded.db, Backends([prm]))
     assert (again.seen, again.recorded) == (4, 0)
     assert len(await events(seeded)) == 4
+
+
+async def test_sync_records_vendor_emails_and_one_goal_snapshot_a_day(seeded: Hub) -> None:
+    today = datetime.now(UTC).date()
+    rep = "rep@acme.example"
+    goals = [
+        IncentiveGoal("g1", "Revenue", rep, today - timedelta(days=9), today + timedelta(days=10),
+                      Decimal(200), Decimal(50), "USD"),
+        IncentiveGoal("g0", "Last quarter", rep, today - timedelta(days=120),
+                      today - timedelta(days=30), Decimal(200), Decimal(20), "USD"),
+        IncentiveGoal("gz", "No target", rep, today, today, Decimal(0), Decimal(0), "units"),
+    ]  # fmt: skip
+    sends = [
+        VendorEmail("s1", "e1", rep, NOW - timedelta(days=3), NOW - timedelta(days=2)),
+        VendorEmail("s2", "e2", rep, NOW - timedelta(days=17)),
+    ]
+    backends = Backends(
+        [
+            FakeIncentives(
+                config("inc", Kind.INCENTIVES), given={"goals": {rep: goals}, "claims": {}}
+            ),
+            FakeTCMA(
+                config("mautic", Kind.TCMA),
+                given={"vendor_emails": {rep: sends}, "leads": {}, "redistributions": {}},
+            ),
+        ]
+    )
+    first = await sync_activity(seeded.db, backends)
+    again = await sync_activity(seeded.db, backends)
+    assert (first.recorded, again.recorded) == (4, 0)  # 2 sends, 1 opened, 1 current goal
+    found = {e.idempotency_key: e for e in await events(seeded)}
+    snapshot = found[f"goal_progress:{rep}:g1:{today.isoformat()}"]
+    assert snapshot.payload == {"share": "0.2500", "elapsed": "0.5000"}  # day 10 of 20
+    assert snapshot.object == "g1"
+    assert sorted(k for k in found if k.startswith("vendor_email")) == [
+        "vendor_email_opened:s1", "vendor_email_sent:s1", "vendor_email_sent:s2",
+    ]  # fmt: skip
+    assert found["vendor_email_opened:s1"].occurred_at.replace(tzinfo=UTC) == NOW - timedelta(
+        days=2
+    )
 
 
 async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from hub.services.program.config import (
     ProgramConfig,
     parse_config,
 )
-from hub.services.program.insight import Event, History, Snooze
+from hub.services.program.insight import Event, GoalPace, History, Snooze
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CONFIG = ProgramConfig()
@@ -219,6 +220,45 @@ def test_a_busy_partner_is_active_and_a_falling_one_at_risk() -> None:
     found = insight.dormancy(falling, CONFIG, NOW)
     assert found.status == "at_risk"
     assert [r.code for r in found.reasons] == ["deals_falling"]
+
+
+def test_goals_well_behind_the_time_gone_put_a_partner_at_risk() -> None:
+    busy = partner(400, ("sign_in", 300), ("quiz_passed", 20), ("deal_registered", 10))
+
+    def with_goals(*goals: tuple[float, float]) -> History:
+        paces = tuple(GoalPace(f"g{i}", share, gone) for i, (share, gone) in enumerate(goals))
+        return replace(busy, goals=paces)
+
+    behind = insight.dormancy(with_goals((0.1, 0.7), (0.2, 0.7)), CONFIG, NOW)
+    assert behind.status == "at_risk"
+    assert [(r.code, r.source) for r in behind.reasons] == [("goals_behind_pace", "incentives")]
+    assert behind.reasons[0].detail == "0.1500/0.7000"
+    # On pace, early in the period, or one goal far over the others' shortfall: no alarm.
+    assert insight.dormancy(with_goals((0.5, 0.7)), CONFIG, NOW).status == "active"
+    assert insight.dormancy(with_goals((0.0, 0.2)), CONFIG, NOW).status == "active"
+    assert insight.dormancy(with_goals((0.1, 0.7), (3.0, 0.7)), CONFIG, NOW).status == "active"
+
+
+def test_vendor_emails_nobody_opens_put_a_partner_at_risk() -> None:
+    base = [("sign_in", 300), ("quiz_passed", 20), ("deal_registered", 10)]
+    unread = partner(400, *base, *[("vendor_email_sent", d) for d in (5, 19, 33, 47)])
+    found = insight.dormancy(unread, CONFIG, NOW)
+    assert found.status == "at_risk"
+    assert [(r.code, r.days, r.detail) for r in found.reasons] == [
+        ("vendor_emails_unopened", 60, "0/4")
+    ]
+    one_read = partner(
+        400,
+        *base,
+        *[("vendor_email_sent", d) for d in (5, 19, 33, 47)],
+        ("vendor_email_opened", 18),
+    )
+    assert insight.dormancy(one_read, CONFIG, NOW).status == "active"
+    too_few = partner(400, *base, ("vendor_email_sent", 5), ("vendor_email_sent", 19))
+    assert insight.dormancy(too_few, CONFIG, NOW).status == "active"
+    # Being emailed is not activity: a partner that only receives emails is dormant.
+    emailed_only = partner(400, *[("vendor_email_sent", d) for d in range(1, 200, 14)])
+    assert insight.dormancy(emailed_only, CONFIG, NOW).reasons[0].code == "no_meaningful_activity"
 
 
 def test_false_alarms_are_spared_new_seasonal_and_snoozed() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from hub.connectors.records import (
     Completion,
     Deal,
     IncentiveClaim,
+    IncentiveGoal,
     Lead,
     PartnerAccount,
     PartnerRef,
@@ -33,6 +34,7 @@ from hub.connectors.records import (
     QuizResult,
     Redistribution,
     SalesActivity,
+    VendorEmail,
 )
 from hub.db import Database, PartnerOrg, User
 from hub.services import activity
@@ -121,7 +123,16 @@ async def _person_events(user: User, backends: Backends, report: SyncReport) -> 
     quizzes = await _read(backends.lms.quiz_results, person, report)
     events += [_quiz_event(quiz, user) for quiz in quizzes if quiz.passed]
     claims = await _read(backends.incentives.claims, person, report)
-    return events + [_claim_event(claim, user) for claim in claims]
+    events += [_claim_event(claim, user) for claim in claims]
+    for sent in await _read(backends.tcma.vendor_emails, person, report):
+        events += _vendor_email_events(sent, user)
+    today = datetime.now(UTC).date()
+    goals = await _read(backends.incentives.goals, person, report)
+    return events + [
+        _goal_snapshot(goal, user, today)
+        for goal in goals
+        if goal.period_start <= today <= goal.period_end and goal.target > 0
+    ]
 
 
 async def _read(read: Read[S, list[R]], subject: S, report: SyncReport) -> list[R]:
@@ -269,6 +280,34 @@ def _quiz_event(quiz: QuizResult, user: User) -> Activity:
         quiz.attempted_at,
         quiz.activity_id,
         {"score": str(quiz.score), "name": quiz.name},
+    )
+
+
+def _vendor_email_events(sent: VendorEmail, user: User) -> list[Activity]:
+    """The vendor emailed a partner person, and (if so) they opened it."""
+    detail = {"email_id": sent.email_id}
+    events = [
+        _person_event(user, "vendor_email_sent", sent.id, sent.sent_at, sent.email_id, detail)
+    ]
+    if sent.read_at is not None:
+        events.append(
+            _person_event(user, "vendor_email_opened", sent.id, sent.read_at, sent.email_id, detail)
+        )
+    return events
+
+
+def _goal_snapshot(goal: IncentiveGoal, user: User, today: date) -> Activity:
+    """Where one of a person's current goals stands today (one snapshot a day): how much of
+    the target is reached and how much of the period is gone, for "behind pace"."""
+    days = (goal.period_end - goal.period_start).days + 1
+    elapsed = min(1.0, ((today - goal.period_start).days + 1) / days)
+    return _person_event(
+        user,
+        "goal_progress",
+        f"{user.email}:{goal.id}:{today.isoformat()}",
+        datetime.combine(today, time(), UTC),
+        goal.id,
+        {"share": f"{goal.achieved / goal.target:.4f}", "elapsed": f"{elapsed:.4f}"},
     )
 
 

@@ -69,6 +69,7 @@ METRIC_NAMES = {
 SOURCE_NAMES = {
     "prm": N_("Partner relationship management (Salesforce)"),
     "tcma": N_("Through-channel marketing (Mautic)"),
+    "incentives": N_("Incentives"),
     "lms": N_("Learning (Moodle and the LRS)"),
     "hub": N_("Partner Hub"),
     "activity log": N_("Activity across every backend"),
@@ -89,8 +90,24 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
         "training_stalled": N_("No course or quiz passed for %(days)s days"),
         "no_deal": N_("No deal registered for %(days)s days"),
         "deals_falling": N_("Deals registered last quarter against its usual quarter: %(detail)s"),
+        "goals_behind_pace": N_(
+            "Incentive goals behind pace: %(first)s of target reached, %(second)s of the period gone"
+        ),
+        "vendor_emails_unopened": N_(
+            "None of the %(second)s vendor emails sent to its people in %(days)s days was opened"
+        ),
     }
-    return translate(locale, texts[code], days=days if days is not None else "", detail=detail)
+    first, _, second = detail.partition("/")
+    if code == "goals_behind_pace":  # two shares, in the reader's number format
+        first, second = (format_percent(float(share), locale) for share in (first, second))
+    return translate(
+        locale,
+        texts[code],
+        days=days if days is not None else "",
+        detail=detail,
+        first=first,
+        second=second,
+    )
 
 
 def label(locale: str, names: Mapping[str, str], key: str) -> str:

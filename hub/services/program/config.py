@@ -38,6 +38,8 @@ KNOWN_KINDS = frozenset(
         "recognition_given",
         "recognition_received",
         "action_completed",
+        "vendor_email_sent",
+        "vendor_email_opened",
     }
 )
 
@@ -88,6 +90,8 @@ class Dormancy(BaseModel):
         "sign_in",
         "page_viewed",
         "survey_answered",
+        "vendor_email_sent",
+        "vendor_email_opened",
     )
     quiet_days: int = Field(default=45, ge=1, le=3650)
     no_deal_days: int = Field(default=120, ge=1, le=3650)

@@ -23,6 +23,13 @@ PIPELINE_DAYS = 180
 REVENUE_DAYS = 365
 TRAINING_KINDS = frozenset({"course_completed", "quiz_passed"})
 SEASON_RETURN_DAYS = 60
+# Goals are behind pace when, on average, less of the target is reached than this share of
+# the period gone (checked once a quarter of the period has gone).
+PACE_FLOOR = 0.6
+PACE_FROM = 0.25
+# The vendor's emails are not reaching a partner when none sent lately was opened.
+UNREAD_DAYS = 60
+UNREAD_AT_LEAST = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class GoalPace:
+    """One incentive goal of the current period as last seen: target reached, time gone."""
+
+    goal: str
+    share: float  # of the target reached (1.0: met)
+    elapsed: float  # of the period gone
+
+
+@dataclass(frozen=True)
 class History:
     """A partner org, when it joined, and its events oldest first."""
 
@@ -49,6 +65,7 @@ class History:
     partner_type: str
     joined_at: datetime
     events: tuple[Event, ...] = ()
+    goals: tuple[GoalPace, ...] = ()  # its people's current goals, from the latest snapshot
 
     def of(self, kinds: Iterable[str]) -> list[Event]:
         """Its events of ``kinds``, oldest first."""
@@ -450,9 +467,10 @@ def dormancy(
     last_deal = deals[-1].at if deals else None
     if _days(now, last_deal, history.joined_at) >= rules.no_deal_days:
         reasons.append(Reason("no_deal", _days(now, last_deal, history.joined_at), "prm"))
-    falling = _falling_deals(deals, now)
-    if falling:
-        reasons.append(falling)
+    evidence = (_falling_deals(deals, now), _behind_pace(history.goals), _unread(history, now))
+    for found_reason in evidence:
+        if found_reason is not None:
+            reasons.append(found_reason)
     if not reasons:
         return Dormancy("active")
     status = "dormant" if reasons[0].code == "no_meaningful_activity" else "at_risk"
@@ -463,6 +481,27 @@ def dormancy(
     if status == "dormant" and _seasonal(history, meaningful, now, rules.quiet_days):
         found = Dormancy("active", found.reasons, since, "seasonal")
     return with_snooze(found, snooze, now)
+
+
+def _unread(history: History, now: datetime) -> Reason | None:
+    """Its people were sent the vendor's emails lately and opened none of them."""
+    since = now - timedelta(days=UNREAD_DAYS)
+    sent = sum(1 for e in history.of(["vendor_email_sent"]) if since < e.at <= now)
+    opened = any(since < e.at <= now for e in history.of(["vendor_email_opened"]))
+    if sent >= UNREAD_AT_LEAST and not opened:
+        return Reason("vendor_emails_unopened", UNREAD_DAYS, "tcma", f"0/{sent}")
+    return None
+
+
+def _behind_pace(goals: Sequence[GoalPace]) -> Reason | None:
+    """Its people's current incentive goals, on average, well behind the time gone."""
+    if not goals:
+        return None
+    share = statistics.fmean(min(goal.share, 1.5) for goal in goals)
+    elapsed = statistics.fmean(goal.elapsed for goal in goals)
+    if elapsed >= PACE_FROM and share < PACE_FLOOR * elapsed:
+        return Reason("goals_behind_pace", None, "incentives", f"{share:.4f}/{elapsed:.4f}")
+    return None
 
 
 def _falling_deals(deals: list[Event], now: datetime) -> Reason | None:

@@ -29,7 +29,7 @@ from hub.db.engagement import ProgramSetting
 from hub.db.program import ProgramSummary
 from hub.services.program import insight
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.insight import Event, History, Summary
+from hub.services.program.insight import Event, GoalPace, History, Summary
 
 log = logging.getLogger("hub.program")
 
@@ -41,6 +41,9 @@ MAX_AGE = timedelta(days=1)
 # transaction committed late is not missed.
 OVERLAP = timedelta(minutes=5)
 BATCH = 200
+GOAL_SNAPSHOT = "goal_progress"
+# A goal's snapshot older than this says nothing about its pace today.
+GOAL_SNAPSHOT_AGE = timedelta(days=3)
 
 SUMMARY: TypeAdapter[Summary] = TypeAdapter(Summary)
 
@@ -49,6 +52,13 @@ def config_digest(config: ProgramConfig) -> str:
     """A digest of the settings a summary depends on."""
     document = json.dumps(config.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+def _pace(goal: str, share: str | None, elapsed: str | None) -> GoalPace | None:
+    try:
+        return GoalPace(goal, float(share or ""), float(elapsed or ""))
+    except ValueError:
+        return None
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -80,6 +90,23 @@ async def histories(
             ActivityEvent.partner_org_id.is_not(None),
             ActivityEvent.occurred_at > now - timedelta(days=HISTORY_DAYS),
             ActivityEvent.occurred_at <= now,
+            ActivityEvent.kind != GOAL_SNAPSHOT,
+        )
+        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
+    )
+    # Goal snapshots are state, not activity: only the latest of each goal is read.
+    goals_query = (
+        select(
+            ActivityEvent.partner_org_id,
+            ActivityEvent.user_id,
+            ActivityEvent.object,
+            ActivityEvent.payload["share"].as_string(),
+            ActivityEvent.payload["elapsed"].as_string(),
+        )
+        .where(
+            ActivityEvent.kind == GOAL_SNAPSHOT,
+            ActivityEvent.occurred_at > now - GOAL_SNAPSHOT_AGE,
+            ActivityEvent.occurred_at <= now,
         )
         .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
     )
@@ -94,6 +121,7 @@ async def histories(
         orgs_query = orgs_query.where(PartnerOrg.id.in_(wanted))
         events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
         joined_query = joined_query.where(ActivityEvent.partner_org_id.in_(wanted))
+        goals_query = goals_query.where(ActivityEvent.partner_org_id.in_(wanted))
     orgs = (await session.scalars(orgs_query)).all()
     joined = {org_id: at for org_id, at in (await session.execute(joined_query)).all() if org_id}
     events: dict[int, list[Event]] = {}
@@ -103,6 +131,11 @@ async def histories(
         events.setdefault(int(org_id), []).append(
             Event(kind, at, user_id, obj or "", _amount(amount), currency or "")
         )
+    goals: dict[int, dict[str, GoalPace]] = {}
+    for org_id, user_id, goal, share, elapsed in (await session.execute(goals_query)).all():
+        pace = _pace(f"{user_id}:{goal}", share, elapsed)  # one person's goal
+        if org_id is not None and pace is not None:
+            goals.setdefault(int(org_id), {})[pace.goal] = pace  # the later snapshot wins
     # Joined: its agreement's start, or when any backend first saw the partner, or when the
     # hub did, whichever is earliest.
     return [
@@ -121,6 +154,7 @@ async def histories(
                 ]
             ),
             tuple(events.get(org.id, ())),
+            tuple(goals.get(org.id, {}).values()),
         )
         for org in orgs
     ]
