@@ -21,7 +21,7 @@ from typing import Any
 
 from hub.resources import Hub
 from hub.services.engagement.budgets import lapse_budgets
-from hub.services.engagement.processing import IngestReport, process_pending
+from hub.services.engagement.processing import IngestReport, drain_pending
 from hub.services.program.summaries import RefreshReport, refresh
 from hub.services.sync import SyncReport, sync_activity
 from hub.settings import Settings
@@ -53,7 +53,7 @@ async def _every(
 async def run_sync(hub: Hub) -> SyncReport:
     """Pull backend activity, then evaluate and summarise what it brought in."""
     report = await sync_activity(hub.db, hub.backends)
-    await process_pending(hub.db, hub.store)
+    await drain_pending(hub.db, hub.store)
     if report.recorded:
         await refresh(hub.db)  # program insight shows what the pass brought in, now
     return report
@@ -61,7 +61,7 @@ async def run_sync(hub: Hub) -> SyncReport:
 
 async def run_engagement(hub: Hub) -> IngestReport:
     """Evaluate recorded events (sign-ins, webhooks …) for points, badges and streaks."""
-    return await process_pending(hub.db, hub.store)
+    return await drain_pending(hub.db, hub.store)
 
 
 async def run_summaries(hub: Hub) -> RefreshReport:

@@ -11,6 +11,7 @@ a crash midway leaves nothing half-written.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -119,6 +120,23 @@ async def process_pending(db: Database, store: KeyValueStore, *, limit: int = 10
         where = await leaderboards.placements(session, {c.user_id for c in report.credits})
     await leaderboards.record_credits(store, report.credits, where)
     return report
+
+
+async def drain_pending(
+    db: Database, store: KeyValueStore, *, budget_seconds: float = 20.0, limit: int = 1000
+) -> IngestReport:
+    """Evaluate pending events batch by batch until none is left or the budget is spent:
+    a first sync that brings in a program's history must not leave what a person does
+    now waiting behind it for many runs."""
+    total = IngestReport()
+    deadline = time.monotonic() + budget_seconds
+    while True:
+        report = await process_pending(db, store, limit=limit)
+        total.processed += report.processed
+        total.points += report.points
+        total.badges += report.badges
+        if report.processed < limit or time.monotonic() >= deadline:
+            return total
 
 
 async def evaluate(session: AsyncSession, events: Sequence[EventFacts]) -> IngestReport:
