@@ -42,8 +42,11 @@ def test_overview_filter_export_and_one_partner(demo_server: DemoServer, browser
 
     page.goto(demo_server.base_url + "/program")
     expect(page.get_by_role("heading", name="Program insight", level=1)).to_be_visible()
+    # Who needs the manager most: dormant partners first, each with its reasons and sources.
     needs = page.get_by_role("region", name="Who needs you this week")
-    expect(needs.get_by_role("link", name="Initech", exact=True)).to_be_visible()
+    expect(needs.locator("tbody tr").first).to_contain_text("Dormant")
+    expect(needs).to_contain_text("No meaningful activity")
+    expect(needs).to_contain_text("Through-channel marketing")
     # The charts are real SVG with their data as a table beside them.
     assert page.locator("svg").count() >= 3
     assert not [e for e in errors if "Content Security Policy" in e], errors
