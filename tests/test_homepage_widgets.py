@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from hub.connectors.records import Kind
+from hub.connectors.records import Kind, PartnerAccount
 from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
 from hub.personas.audience import Audience
@@ -69,8 +71,8 @@ EXPECTED = {
     "rebates_earned": [
         "$2,000.00",
         "Paid out: $766.00",
-        "Still accruing: $400.00",
-        "1 rebate waits for your invoice",
+        "Waiting for your invoice: $1,234.00 (1 rebate)",
+        "Not earned yet: $400.00 accruing until",
     ],
     "coop_earned": ["$8,000.00", "Claimed: $2,500.00", "Left to claim: $5,500.00"],
     "mdf_spent": ["$3,000.00", "spent in 1 approved claim"],
@@ -164,6 +166,37 @@ async def test_no_widget_gives_one_org_another_orgs_data(
     assert "globex.example" not in own.text
     for connector in rig.connectors.values():
         assert all("globex" not in subject for _, subject in connector.calls), connector.calls
+
+
+async def test_rebates_earned_are_the_sum_of_their_parts(rig: HomeRig) -> None:
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("rebates_earned")).text
+
+    # What the widget calls earned is what it says was paid plus what waits for the
+    # invoice; what still accrues is shown apart, as not earned yet.
+    def amount(pattern: str) -> Decimal:
+        found = re.search(pattern + r"\$([\d,]+\.\d\d)", text)
+        assert found, pattern
+        return Decimal(found.group(1).replace(",", ""))
+
+    earned = amount(r'class="stat-value">\s*')
+    assert amount("Paid out: ") + amount("Waiting for your invoice: ") == earned
+    assert amount("Not earned yet: ") == Decimal(400)
+
+
+async def test_an_expired_agreement_says_expired_not_negative_days(rig: HomeRig) -> None:
+    prm = rig.connectors[Kind.PRM]
+    today = datetime.now(UTC).date()
+    account = PartnerAccount(
+        "ACME-ACCOUNT", "Acme", "Registered", "active", "Expired",
+        today - timedelta(days=400), today - timedelta(days=30),
+    )  # fmt: skip
+    prm.given["partner_account"] = {"acme": [account]}
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("program_status")).text
+    assert "Expired" in text
+    assert "-30" not in text
+    assert "days left" not in text
 
 
 async def test_a_widget_the_persona_may_not_use_is_403(rig: HomeRig) -> None:

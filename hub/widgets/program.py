@@ -78,7 +78,8 @@ async def load_program_status(context: WidgetContext) -> WidgetView:
         {
             "account": account,
             "renewal": renewal,
-            "renewal_soon": renewal is not None and (renewal - context.today).days <= 90,
+            "expired": renewal is not None and renewal < context.today,
+            "renewal_soon": renewal is not None and 0 <= (renewal - context.today).days <= 90,
             "days_to_renewal": (renewal - context.today).days if renewal else None,
             "next": next_tier(account, won) if deals_read else None,
             "deals_known": deals_read is not None,
@@ -111,15 +112,22 @@ async def load_rebates_earned(context: WidgetContext) -> WidgetView:
     rebates: list[Rebate] = [r for r in fetched.value if in_year(r.period_end, context.today)]
     earned = [r for r in rebates if r.status in EARNED_REBATE]
     accruing = [r for r in rebates if r.status == "accrued"]
+    # What is earned splits, without remainder, into paid, invoiced and waiting for the
+    # invoice; what still accrues is not earned yet and is shown apart, with its period.
+    paid = [r for r in earned if r.status == "paid"]
     awaiting_invoice = [r for r in earned if r.status == "earned" and not r.invoice_submitted]
+    invoiced = [r for r in earned if r not in paid and r not in awaiting_invoice]
     every = totals(r.amount for r in rebates)
     return WidgetView.of(
         [fetched],
         {
             "earned": or_zero(totals(r.amount for r in earned), every),
-            "paid": or_zero(totals(r.amount for r in earned if r.status == "paid"), every),
-            "accruing": or_zero(totals(r.amount for r in accruing), every),
+            "paid": or_zero(totals(r.amount for r in paid), every),
+            "invoiced": totals(r.amount for r in invoiced),
+            "awaiting": totals(r.amount for r in awaiting_invoice),
             "awaiting_invoice": len(awaiting_invoice),
+            "accruing": or_zero(totals(r.amount for r in accruing), every),
+            "accruing_until": max((r.period_end for r in accruing if r.period_end), default=None),
             "year": context.today.year,
         },
         empty=not rebates,
