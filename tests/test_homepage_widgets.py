@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hub.connectors.records import Kind, PartnerAccount
+from hub.connectors.records import Campaign, IncentiveGoal, Kind, Lead, PartnerAccount
 from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
 from hub.personas.audience import Audience
@@ -77,7 +77,13 @@ EXPECTED = {
     "coop_earned": ["$8,000.00", "Claimed: $2,500.00", "Left to claim: $5,500.00"],
     "mdf_spent": ["$3,000.00", "spent in 1 approved claim"],
     "mdf_available": ["$15,000.00", "Allocated: $20,000.00"],
-    "progress_to_goal": ["Goal of {email}", 'value="64"', "$64,000.00 of $100,000.00"],
+    "progress_to_goal": [
+        "Goal of {email}",
+        'value="64"',
+        "$64,000.00 of $100,000.00",
+        "Ahead of pace",
+        "34% of the period gone",
+    ],
     "spiff_eligibility": ["SPIF for {email}", "$500.00"],
     "requirements_to_earn": ["Register 2 deals", "Finish the course"],
     "claim_status": ["In review: 1", "Paid: 1", "Claim of {email}"],
@@ -182,6 +188,49 @@ async def test_rebates_earned_are_the_sum_of_their_parts(rig: HomeRig) -> None:
     earned = amount(r'class="stat-value">\s*')
     assert amount("Paid out: ") + amount("Waiting for your invoice: ") == earned
     assert amount("Not earned yet: ") == Decimal(400)
+
+
+async def test_a_goal_shows_over_achievement_and_whether_it_is_on_pace(rig: HomeRig) -> None:
+    today = datetime.now(UTC).date()
+    start, end = today - timedelta(days=59), today + timedelta(days=40)  # 60% of 100 days gone
+
+    def goal(name: str, achieved: int) -> IncentiveGoal:
+        return IncentiveGoal(
+            name, name, PARTNER_OWNER, start, end, Decimal(14), Decimal(achieved), "units"
+        )
+
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {
+        PARTNER_OWNER: [goal("Over", 18), goal("Behind", 4), goal("On", 8)]
+    }
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("progress_to_goal")).text
+    over, behind, on = (
+        text[text.index(f"<strong>{n}</strong>") :] for n in ("Over", "Behind", "On")
+    )
+    assert "18 of 14 units · 129%" in over  # not capped at 100%
+    assert "Goal met" in over.split("</li>")[0]
+    assert "Behind pace" in behind.split("</li>")[0]  # 29% with 60% of the time gone
+    assert "On pace" in on.split("</li>")[0]  # 57%: within a tenth of the 60%
+    assert "60% of the period gone" in text
+
+
+async def test_leads_name_their_campaign_or_count_the_unnamed_together(rig: HomeRig) -> None:
+    now = datetime.now(UTC)
+    leads = [Lead(f"L{i}", "Lead", "Co", now, campaign) for i, campaign in enumerate("AAB99")]
+    tcma = rig.connectors[Kind.TCMA]
+    tcma.given["leads"] = {"acme": leads}
+    tcma.given["campaigns"] = {
+        "acme": [
+            Campaign("A", "Cloud Migration Webinar", "", now, True),
+            Campaign("B", "Zero Trust Kit", "", now, True),
+        ]
+    }
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("leads_earned")).text
+    assert "Cloud Migration Webinar: 2" in text
+    assert "Zero Trust Kit: 1" in text
+    assert "2 leads from campaigns no longer offered" in text
+    assert "9:" not in text
 
 
 async def test_an_expired_agreement_says_expired_not_negative_days(rig: HomeRig) -> None:

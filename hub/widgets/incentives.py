@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
@@ -22,7 +23,10 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
     rows = [
         {
             "goal": goal,
-            "share": share(goal.achieved, goal.target),
+            "share": share(goal.achieved, goal.target),  # for the meter, which stops at full
+            "reached": goal.achieved / goal.target if goal.target > 0 else Decimal(0),
+            "elapsed": elapsed(goal, context.today),
+            "pace": pace(goal, context.today),
             "money": is_currency(goal.unit),
             "remaining": max(Decimal(0), goal.target - goal.achieved),
             "days_left": (goal.period_end - context.today).days,
@@ -34,6 +38,27 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
         {"goals": rows[:MAX_GOALS], "more": max(0, len(rows) - MAX_GOALS)},
         empty=not rows,
     )
+
+
+# Within this share of where the time gone says a goal should be, it is on pace.
+PACE_TOLERANCE = Decimal("0.9")
+
+
+def elapsed(goal: IncentiveGoal, today: date) -> Decimal:
+    """The share of the goal's period gone by the end of ``today``."""
+    days = (goal.period_end - goal.period_start).days + 1
+    return min(Decimal(1), Decimal((today - goal.period_start).days + 1) / days)
+
+
+def pace(goal: IncentiveGoal, today: date) -> str:
+    """``met``, ``ahead``, ``on`` or ``behind``: what is reached against the time gone."""
+    if goal.target <= 0 or goal.achieved >= goal.target:
+        return "met"
+    reached = goal.achieved / goal.target
+    gone = elapsed(goal, today)
+    if reached >= gone:
+        return "ahead"
+    return "on" if reached >= gone * PACE_TOLERANCE else "behind"
 
 
 def _open(spiff: Spiff, context: WidgetContext) -> bool:

@@ -21,14 +21,18 @@ async def load_leads_earned(context: WidgetContext) -> WidgetView:
     since = context.now - timedelta(days=LEAD_WINDOW_DAYS)
     leads: list[Lead] = [lead for lead in fetched.value if lead.created_at >= since]
     names = {c.id: c.name for c in (campaigns_read.value if campaigns_read else [])}
-    by_campaign = Counter(lead.campaign_id for lead in leads if lead.campaign_id)
+    # Leads by campaign, by its name; campaigns no longer offered have none to show, so
+    # they are counted together rather than shown by id.
+    by_campaign = Counter(lead.campaign_id for lead in leads if lead.campaign_id in names)
+    unnamed = sum(1 for lead in leads if lead.campaign_id and lead.campaign_id not in names)
     return WidgetView.of(
         [fetched, campaigns_read],
         {
             "count": len(leads),
             "days": LEAD_WINDOW_DAYS,
             "points": sum(lead.points for lead in leads),
-            "top": [(names.get(cid, cid), n) for cid, n in by_campaign.most_common(3)],
+            "top": [(names[cid], n) for cid, n in by_campaign.most_common(3)],
+            "other_campaigns": unnamed,
             "newest": sorted(leads, key=lambda lead: lead.created_at, reverse=True)[:3],
         },
         empty=not leads,

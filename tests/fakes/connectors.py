@@ -304,6 +304,8 @@ class FakeIncentives(FakeBase):
 class FakeTCMA(FakeBase):
     async def campaigns(self, partner: PartnerRef) -> list[Campaign]:
         await self._enter("campaigns", partner.slug)
+        if (given := self._given("campaigns", partner.slug)) is not None:
+            return given
         return [
             Campaign(
                 f"{marker(partner.slug)}-K{i}",
