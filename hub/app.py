@@ -32,6 +32,7 @@ from hub.web import (
     engagement,
     health,
     home,
+    profile,
     program,
     webhooks,
     widgets,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *admin_rules.routes(hub, templates),
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
+        *profile.routes(hub),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:

@@ -33,6 +33,8 @@ log = logging.getLogger("hub.i18n")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LOCALE = "en"
 SUPPORTED_LOCALES = ("en", "de")
+# Each language named in itself, as people look for their own.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 DOMAIN = "messages"
 
 

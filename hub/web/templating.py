@@ -28,6 +28,7 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
 
     templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[hub_context])
     templates.env.globals["static_version"] = _static_version()
+    templates.env.globals["language_names"] = i18n.LANGUAGE_NAMES
     i18n.install(templates.env)
     return templates
 
