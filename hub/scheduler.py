@@ -53,15 +53,31 @@ async def _every(
 async def run_sync(hub: Hub) -> SyncReport:
     """Pull backend activity, then evaluate and summarise what it brought in."""
     report = await sync_activity(hub.db, hub.backends)
-    await drain_pending(hub.db, hub.store)
+    evaluated = await drain_pending(hub.db, hub.store)
     if report.recorded:
         await refresh(hub.db)  # program insight shows what the pass brought in, now
+    log.info(
+        "sync pass done",
+        extra={
+            "seen": report.seen,
+            "recorded": report.recorded,
+            "failures": report.failures,
+            "evaluated": evaluated.processed,
+            "caught_up": evaluated.caught_up,
+        },
+    )
     return report
 
 
 async def run_engagement(hub: Hub) -> IngestReport:
     """Evaluate recorded events (sign-ins, webhooks …) for points, badges and streaks."""
-    return await drain_pending(hub.db, hub.store)
+    report = await drain_pending(hub.db, hub.store)
+    if report.processed:
+        log.info(
+            "events evaluated",
+            extra={"evaluated": report.processed, "caught_up": report.caught_up},
+        )
+    return report
 
 
 async def run_summaries(hub: Hub) -> RefreshReport:

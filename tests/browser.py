@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -42,8 +43,14 @@ class DemoServer:
 
 
 @contextmanager
-def run_demo(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[DemoServer]:
-    """Start `hub demo` on a free port with its data in ``data_dir``; stop it afterwards."""
+def run_demo(
+    data_dir: Path, extra_env: dict[str, str] | None = None, *, settled: bool = False
+) -> Iterator[DemoServer]:
+    """Start `hub demo` on a free port with its data in ``data_dir``; stop it afterwards.
+
+    With ``settled`` it also waits for the first sync pass and for every event that pass
+    brought in to be evaluated, so that points a test earns are not mixed with the
+    program's history still being credited."""
     port = free_port()
     env = {
         key: value
@@ -73,6 +80,8 @@ def run_demo(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterato
             if time.monotonic() > deadline:
                 pytest.fail("hub demo did not come up within 30 s")
             time.sleep(0.2)
+        if settled:
+            wait_until_settled(server, data_dir / "server.log")
         yield DemoServer(base_url, data_dir)
     finally:
         server.terminate()
@@ -82,6 +91,30 @@ def run_demo(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterato
             server.kill()
             server.wait()
         log.close()
+
+
+def settled(log_text: str) -> bool:
+    """Whether the scheduler's log shows a sync pass and, since, nothing left to evaluate."""
+    caught_up: bool | None = None
+    for line in log_text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = entry.get("message") if isinstance(entry, dict) else None
+        if message == "sync pass done" or (message == "events evaluated" and caught_up is not None):
+            caught_up = bool(entry.get("caught_up"))
+    return bool(caught_up)
+
+
+def wait_until_settled(server: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not settled(log_path.read_text(errors="replace")):
+        if server.poll() is not None:
+            pytest.fail(f"hub demo exited: {log_path.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail("hub demo's first sync was not evaluated within 120 s")
+        time.sleep(0.5)
 
 
 def require_chromium() -> None:

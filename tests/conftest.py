@@ -175,7 +175,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One `hub demo` process for the browser tests of the run (embedded defaults)."""
     from tests.browser import run_demo
 
-    with run_demo(tmp_path_factory.mktemp("demo")) as server:
+    with run_demo(tmp_path_factory.mktemp("demo"), settled=True) as server:
         yield server
 
 

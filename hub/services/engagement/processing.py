@@ -55,6 +55,8 @@ class IngestReport:
     processed: int = 0
     points: int = 0
     badges: list[EarnedBadge] = field(default_factory=list)
+    # False when a budget ran out with events still waiting (drain_pending).
+    caught_up: bool = True
     credits: list[leaderboards.Credit] = field(default_factory=list, repr=False)
 
 
@@ -135,7 +137,10 @@ async def drain_pending(
         total.processed += report.processed
         total.points += report.points
         total.badges += report.badges
-        if report.processed < limit or time.monotonic() >= deadline:
+        if report.processed < limit:
+            return total
+        if time.monotonic() >= deadline:
+            total.caught_up = False
             return total
 
 
