@@ -149,16 +149,41 @@ def format_date(value: date | datetime, locale: str) -> str:
     return dates.format_date(value, format="medium", locale=_babel_locale(locale))
 
 
-def format_age(moment: datetime, locale: str, now: datetime | None = None) -> str:
-    """How long ago ``moment`` was, in words ("3 minutes"); "just now" under a minute."""
+def format_age(
+    moment: datetime, locale: str, now: datetime | None = None, *, exact: bool = False
+) -> str:
+    """How long ago ``moment`` was, in words ("3 minutes ago").
+
+    Under a minute it is "just now", unless ``exact``: figures that could not be
+    refreshed give their seconds ("25 seconds ago"), never sound fresh.
+    """
     delta = (now or datetime.now(UTC)) - moment
     if delta < timedelta(minutes=1):
-        return translate(locale, N_("just now"))
+        if not exact:
+            return translate(locale, N_("just now"))
+        delta = max(delta, timedelta(seconds=1))
     return translate(
         locale,
         N_("%(age)s ago"),
         age=dates.format_timedelta(delta, threshold=1.0, locale=_babel_locale(locale)),
     )
+
+
+def format_stale_age(moment: datetime, locale: str, now: datetime | None = None) -> str:
+    """The age of figures that could not be refreshed: :func:`format_age`, exact."""
+    return format_age(moment, locale, now, exact=True)
+
+
+def format_moment(moment: datetime, locale: str, now: datetime | None = None) -> str:
+    """A recent moment as a time of day ("10:42 UTC"), an older one with its date.
+
+    The hub knows no one's time zone, so times are UTC and say so.
+    """
+    instant = moment.astimezone(UTC)
+    at = _babel_locale(locale)
+    if (now or datetime.now(UTC)) - instant < timedelta(hours=20):
+        return dates.format_time(instant, format="short", tzinfo=UTC, locale=at) + " UTC"
+    return dates.format_datetime(instant, format="short", tzinfo=UTC, locale=at) + " UTC"
 
 
 def install(env: Environment) -> None:
@@ -193,4 +218,6 @@ def install(env: Environment) -> None:
         percent=bind(format_percent),
         day=bind(format_date),
         age=bind(format_age),
+        stale_age=bind(format_stale_age),
+        moment=bind(format_moment),
     )

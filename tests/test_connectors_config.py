@@ -129,3 +129,16 @@ def test_the_registry_knows_the_salesforce_adapter() -> None:
 
 
 pytestmark = pytest.mark.anyio
+
+
+def test_a_connector_is_shown_by_its_display_name_or_its_adapters() -> None:
+    named = GOOD.replace('adapter = "salesforce"', 'adapter = "salesforce"\ndisplay_name = "Deals"')
+    salesforce, moodle = parse_connectors(named, "connectors.toml", ENV)
+    assert (salesforce.display_name, salesforce.product) == ("Deals", "Deals")
+    assert (moodle.display_name, moodle.product) == (None, "Moodle")
+    rewards = GOOD.replace(
+        'kind = "lms"\nadapter = "moodle"', 'kind = "incentives"\nadapter = "rest"'
+    )
+    assert parse_connectors(rewards, "connectors.toml", ENV)[1].product == "Rewards"
+    with pytest.raises(ConnectorsError, match="display_name"):
+        parse_connectors(GOOD.replace("timeout = 4", 'display_name = ""'), "c.toml", ENV)

@@ -280,7 +280,7 @@ async def test_a_failing_backend_degrades_only_its_widgets(rig: HomeRig) -> None
     assert page.status_code == 200
     broken = await rig.widget("dollars_spent")
     assert broken.status_code == 200
-    assert "a backend is not answering" in broken.text
+    assert "cannot be loaded right now" in broken.text
     assert "Try again" in broken.text
     fine = await rig.widget("quick_links")
     assert "widget-notice" not in fine.text
@@ -294,8 +294,9 @@ async def test_a_failing_backend_shows_the_last_good_value_with_its_age(rig: Hom
     stale = await rig.widget("rebates_earned")
     assert stale.status_code == 200
     assert "$2,000.00" in stale.text
-    assert "these are the last figures we had" in stale.text
-    assert re.search(r"is-stale\">Updated (just now|\d+ \w+ ago)", stale.text)
+    assert "Out of date" in stale.text
+    assert re.search(r"Figures from \d+ \w+ ago", stale.text)
+    assert "just now" not in stale.text
 
 
 async def test_a_slow_backend_times_the_widget_out(
@@ -305,7 +306,7 @@ async def test_a_slow_backend_times_the_widget_out(
         await slow.sign_in(PARTNER_OWNER)
         response = await slow.widget("dollars_spent")  # the fake connector's timeout is 2 s
         assert response.status_code == 200
-        assert "a backend is not answering" in response.text
+        assert "cannot be loaded right now" in response.text
 
 
 async def test_a_vendor_user_sees_every_partner(rig: HomeRig) -> None:

@@ -127,3 +127,12 @@ async def test_without_a_claim_the_browser_language_is_used(rig: HomeRig, db: Da
     assert "60.000,00\xa0$" in widget.text
     english = await rig.client.get("/", headers={"Accept-Language": "en-GB"})
     assert "Welcome, Alice Archer" in english.text
+
+
+def test_figures_that_could_not_be_refreshed_never_sound_fresh() -> None:
+    now = datetime(2026, 12, 6, 10, 50, tzinfo=UTC)
+    assert i18n.format_stale_age(now - timedelta(seconds=25), "en", now) == "25 seconds ago"
+    assert i18n.format_stale_age(now, "en", now) == "1 second ago"
+    assert i18n.format_stale_age(now - timedelta(minutes=14), "de", now) == "vor 14 Minuten"
+    assert i18n.format_moment(now - timedelta(minutes=8), "de", now) == "10:42 UTC"
+    assert i18n.format_moment(now - timedelta(days=2), "de", now) == "04.12.26, 10:50 UTC"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import gc
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,15 +13,19 @@ import pytest
 
 from hub.connectors.backends import Backends
 from hub.connectors.base import (
+    BackendAuthError,
     BackendError,
+    BackendRateLimited,
     BackendUnavailable,
     ConnectorConfig,
     MalformedResponse,
 )
 from hub.connectors.breaker import BreakerState
 from hub.connectors.cache import cache_key
+from hub.connectors.health import outages
 from hub.connectors.records import Kind, Money, PartnerRef, PersonRef, Rebate
 from hub.connectors.resilience import CircuitOpen, Resilience
+from hub.connectors.standing import Problem, Standing
 from hub.store import KeyValueStore
 
 pytestmark = pytest.mark.anyio
@@ -316,3 +321,91 @@ async def test_a_write_is_never_retried_and_clears_the_partners_cached_reads(
     assert await store.get(cache_key("prm-one", "rebates", ACME)) is None
     assert await store.get(cache_key("prm-one", "rebates", GLOBEX)) is not None
     assert resilience.metrics_of("prm-one").errors == 1
+
+
+@pytest.fixture
+async def loop_errors() -> AsyncIterator[list[dict[str, object]]]:
+    """What reaches the event loop's exception handler ("Task exception was never retrieved")."""
+    loop = asyncio.get_running_loop()
+    caught: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: caught.append(context))
+    yield caught
+    gc.collect()
+    loop.set_exception_handler(previous)
+
+
+async def test_a_fetch_whose_callers_gave_up_leaves_no_unretrieved_exception(
+    resilience: Resilience, loop_errors: list[dict[str, object]]
+) -> None:
+    backend = ScriptedPRM(_config(retries=0))
+    backend.delay = 0.02
+    backend.failures = [BackendUnavailable("prm-one: HTTP 503")]
+    with pytest.raises(TimeoutError):
+        # The widget's own timeout is shorter than the backend's failure.
+        await asyncio.wait_for(resilience(backend, "rebates", ACME), 0.005)
+    await asyncio.sleep(0.05)  # the shielded fetch fails after its caller left
+    gc.collect()
+    assert backend.calls == 1
+    assert [context.get("message") for context in loop_errors] == []
+
+
+async def test_a_failed_background_refresh_leaves_no_unretrieved_exception(
+    resilience: Resilience, clock: Clock, loop_errors: list[dict[str, object]]
+) -> None:
+    backend = ScriptedPRM(_config(retries=0))
+    await resilience(backend, "rebates", ACME)
+    clock.advance(61)
+    backend.failures = [BackendUnavailable("prm-one: HTTP 503")]
+    assert (await resilience(backend, "rebates", ACME)).stale
+    await asyncio.sleep(0.01)
+    gc.collect()
+    assert backend.calls == 2
+    assert [context.get("message") for context in loop_errors] == []
+
+
+async def test_a_connector_not_answering_is_known_since_when_and_what_stood_in(
+    resilience: Resilience, clock: Clock
+) -> None:
+    backend = ScriptedPRM(_config(retries=0))
+    backends = Backends([backend], call=resilience)
+    await backends.prm.rebates(ACME)
+    answered_at = clock.wall
+    assert resilience.standing_of("prm-one") == Standing("prm-one", last_answer=answered_at)
+    clock.advance(120)
+    backend.failures = [BackendUnavailable("prm-one: HTTP 503")] * 2
+    await resilience(backend, "rebates", ACME)  # stale now; the refresh fails behind it
+    await asyncio.sleep(0.01)
+    await backends.prm.rebates(ACME)
+    standing = resilience.standing_of("prm-one")
+    assert standing.down_since == clock.wall
+    assert standing.problem is Problem.NO_ANSWER
+    assert standing.stand_in_from == answered_at
+    assert standing.last_answer == answered_at
+    assert [s for _c, s in outages(backends)] == [standing]
+    clock.advance(61)
+    await backends.prm.rebates(GLOBEX)
+    assert resilience.standing_of("prm-one").answering
+    assert outages(backends) == []
+
+
+def test_errors_are_classified_in_one_place() -> None:
+    assert Problem.of(TimeoutError()) is Problem.NO_ANSWER
+    assert Problem.of(CircuitOpen("open")) is Problem.NO_ANSWER
+    assert Problem.of(BackendRateLimited("slow down")) is Problem.RATE_LIMITED
+    assert Problem.of(BackendAuthError("refused")) is Problem.CREDENTIALS
+    assert Problem.of(MalformedResponse("odd")) is Problem.MALFORMED
+    assert Problem.of(BackendError("INVALID_FIELD")) is Problem.FAILED
+
+
+async def test_the_value_served_while_a_refresh_failed_is_known_to_stand_in(
+    resilience: Resilience, clock: Clock
+) -> None:
+    backend = ScriptedPRM(_config(retries=0))
+    await resilience(backend, "rebates", ACME)
+    fetched_at = clock.wall
+    clock.advance(61)
+    backend.failures = [BackendUnavailable("prm-one: HTTP 503")]
+    await resilience(backend, "rebates", ACME)  # served stale before anyone knew
+    await asyncio.sleep(0.01)
+    assert resilience.standing_of("prm-one").stand_in_from == fetched_at

@@ -43,6 +43,7 @@ from hub.connectors.records import (
     Spiff,
     VendorEmail,
 )
+from hub.i18n import N_
 
 
 class BackendError(Exception):
@@ -82,6 +83,8 @@ class ConnectorConfig:
     ``secrets`` maps the adapter's secret names (``client_secret``, ``token``,
     ``password`` …) to values read from the environment variables the file
     names; they are never in the file itself and never printed.
+    ``display_name`` is the product name people know the backend by
+    ("Rewards"); without one, :attr:`product` falls back to the adapter's.
     """
 
     name: str
@@ -96,6 +99,29 @@ class ConnectorConfig:
     cache_ttl: float = 300.0
     stale_ttl: float = 86_400.0
     retries: int = 2
+    display_name: str | None = None
+
+    @property
+    def product(self) -> str:
+        """The name people know the backend by: the configured one, else the adapter's."""
+        if self.display_name:
+            return self.display_name
+        return _ADAPTER_PRODUCTS.get(self.adapter) or _KIND_PRODUCTS[self.kind]
+
+
+# Marked for translation; templates pass ``product`` through ``_()``.
+_ADAPTER_PRODUCTS = {
+    "salesforce": N_("Salesforce"),
+    "moodle": N_("Moodle"),
+    "xapi": N_("Learning Record Store"),
+    "mautic": N_("Mautic"),
+}
+_KIND_PRODUCTS = {
+    Kind.PRM: N_("Partner relationship management"),
+    Kind.LMS: N_("Learning"),
+    Kind.INCENTIVES: N_("Rewards"),
+    Kind.TCMA: N_("Channel marketing"),
+}
 
 
 @runtime_checkable

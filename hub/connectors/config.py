@@ -6,6 +6,7 @@ its name::
     [connectors.salesforce]
     kind = "prm"                      # prm | lms | incentives | tcma
     adapter = "salesforce"
+    display_name = "Salesforce"       # optional: the name people know it by
     base_url = "https://example.my.salesforce.com"
     portal_url = "https://example.my.site.com/partners"   # optional, for deep links
     timeout = 5.0                     # seconds per backend call
@@ -47,6 +48,7 @@ _KEYS = frozenset(
     {
         "kind",
         "adapter",
+        "display_name",
         "base_url",
         "portal_url",
         "timeout",
@@ -132,6 +134,11 @@ def _connector(name: str, table: Any, place: _Place, environ: Mapping[str, str])
     adapter = table["adapter"]
     if not isinstance(adapter, str) or not adapter:
         raise place.error("adapter", "expected the adapter's name as a string")
+    display_name = table.get("display_name")
+    if display_name is not None and (
+        not isinstance(display_name, str) or not 0 < len(display_name.strip()) <= 60
+    ):
+        raise place.error("display_name", "expected a name of 1 to 60 characters")
     base_url = _url(table["base_url"], "base_url", place)
     portal_url = _url(table["portal_url"], "portal_url", place) if "portal_url" in table else None
     timeout = _number(table.get("timeout", 5.0), "timeout", place, minimum=0.001)
@@ -159,6 +166,7 @@ def _connector(name: str, table: Any, place: _Place, environ: Mapping[str, str])
         cache_ttl=cache_ttl,
         stale_ttl=stale_ttl,
         retries=retries,
+        display_name=display_name.strip() if display_name else None,
     )
 
 

@@ -33,6 +33,7 @@ class DemoBackend:
     kind: Kind
     adapter: str
     sandbox_module: str
+    display_name: str
     path: str = ""
     auth: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -48,21 +49,25 @@ def demo_backends() -> list[DemoBackend]:
     return [
         DemoBackend(
             "salesforce", Kind.PRM, "salesforce", "hub.connectors.sandboxes.salesforce",
+            display_name="Salesforce",
             auth={"method": "client_credentials", "client_id": "sandbox-salesforce-client"},
             secrets={"client_secret": "sandbox-salesforce-secret"},
             options={"multi_currency": True},
         ),
         DemoBackend(
             "moodle", Kind.LMS, "moodle", "hub.connectors.sandboxes.moodle",
+            display_name="Moodle",
             secrets={"token": "sandbox-moodle-token"},
         ),
         DemoBackend(
             "lrs", Kind.LMS, "xapi", "hub.connectors.sandboxes.xapi", path="/xapi",
+            display_name="Learning Record Store",
             auth={"username": "sandbox-lrs-key"},
             secrets={"password": "sandbox-lrs-secret"},
         ),
         DemoBackend(
             "incentives", Kind.INCENTIVES, "rest", "hub.connectors.sandboxes.incentives",
+            display_name="Rewards",
             auth={"method": "client_credentials", "token_url": "/oauth/token",
                   "client_id": "partner-hub"},
             secrets={"client_secret": "sandbox-incentives-client-secret"},
@@ -70,6 +75,7 @@ def demo_backends() -> list[DemoBackend]:
         ),
         DemoBackend(
             "mautic", Kind.TCMA, "mautic", "hub.connectors.sandboxes.mautic",
+            display_name="Mautic",
             secrets={"username": "hub-api", "password": "sandbox-mautic-password"},
             options={"campaign_category": "partner-campaigns",
                      "lead_campaign_field": "partner_campaign"},
@@ -108,6 +114,7 @@ def demo_config(backend: DemoBackend, base_url: str | None = None) -> ConnectorC
         options=options,
         timeout=3.0,
         cache_ttl=60.0,
+        display_name=backend.display_name,
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from hub.connectors.backends import Backends
 from hub.connectors.base import Connector
 from hub.connectors.resilience import ConnectorMetrics, Resilience
+from hub.connectors.standing import Standing
 
 Probe = Callable[[], Awaitable[str]]
 
@@ -28,6 +29,26 @@ def connector_metrics(backends: Backends) -> list[ConnectorMetrics]:
     if not isinstance(call, Resilience):
         return []
     return [call.metrics_of(c.config.name) for c in backends.all()]
+
+
+def standings(backends: Backends) -> list[tuple[Connector, Standing]]:
+    """Every connector with how it is doing (all answering without a resilience layer)."""
+    call = backends.call
+    return [
+        (
+            c,
+            call.standing_of(c.config.name)
+            if isinstance(call, Resilience)
+            else Standing(c.config.name),
+        )
+        for c in backends.all()
+    ]
+
+
+def outages(backends: Backends) -> list[tuple[Connector, Standing]]:
+    """The connectors not answering right now, the longest down first."""
+    down = [(c, s) for c, s in standings(backends) if s.down_since is not None]
+    return sorted(down, key=lambda pair: (pair[1].down_since, pair[0].config.name))
 
 
 def _probe(connector: Connector, backends: Backends) -> Probe:

@@ -36,6 +36,7 @@ from hub.connectors.backends import Subject
 from hub.connectors.base import BackendError, BackendUnavailable, Connector, NotConfigured
 from hub.connectors.breaker import BreakerState, CircuitBreaker
 from hub.connectors.records import Fetched
+from hub.connectors.standing import Standing, Standings
 from hub.store import KeyValueStore
 
 log = logging.getLogger("hub.connectors")
@@ -112,6 +113,7 @@ class Resilience:
         self._tallies: dict[str, _Tally] = {}
         self._in_flight: dict[str, asyncio.Task[Fetched[Any]]] = {}
         self._refreshes: set[asyncio.Task[Fetched[Any]]] = set()
+        self._standings = Standings(now)
 
     async def __call__(
         self, connector: Connector, operation: str, subject: Subject
@@ -126,10 +128,12 @@ class Resilience:
                 tally.cache_hits += 1
                 return Fetched(cached.value, cached.fetched_at, sources=(name,))
             tally.stale_served += 1
+            self._standings.stood_in(name, cached.fetched_at)
             if key not in self._in_flight:
                 refresh = self._fetch_once(connector, operation, subject, key)
                 self._refreshes.add(refresh)
-                refresh.add_done_callback(self._refresh_done)
+                served = cached.fetched_at
+                refresh.add_done_callback(lambda done: self._refresh_done(name, served, done))
             return Fetched(cached.value, cached.fetched_at, stale=True, sources=(name,))
         try:
             return await asyncio.shield(self._fetch_once(connector, operation, subject, key))
@@ -139,6 +143,7 @@ class Resilience:
             if fallback is None:
                 raise
             tally.stale_served += 1
+            self._standings.stood_in(name, fallback.fetched_at)
             return Fetched(
                 fallback.value,
                 fallback.fetched_at,
@@ -170,9 +175,10 @@ class Resilience:
             result = await asyncio.wait_for(
                 getattr(connector, operation)(subject, *args), config.timeout
             )
-        except TimeoutError:
+        except TimeoutError as exc:
             tally.errors += 1
             breaker.record_failure()
+            self._standings.failed(config.name, exc)
             # The write may have landed: say so rather than invite a blind retry.
             raise BackendUnavailable(
                 f"{config.name}: no answer within {config.timeout:g}s; the {operation} may"
@@ -180,17 +186,20 @@ class Resilience:
             ) from None
         except NotConfigured:
             breaker.record_success()
+            self._standings.answered(config.name)
             raise
         except asyncio.CancelledError:
             breaker.abandon_trial()
             raise
-        except Exception:
+        except Exception as exc:
             tally.errors += 1
             breaker.record_failure()
+            self._standings.failed(config.name, exc)
             raise
         finally:
             tally.latencies.append(self._clock() - started)
         breaker.record_success()
+        self._standings.answered(config.name)
         stale = [cache.cache_key(config.name, name, subject) for name in invalidates]
         if stale:
             await self._store.delete(*stale)
@@ -206,13 +215,22 @@ class Resilience:
             return task
         task = asyncio.ensure_future(self._fetch(connector, operation, subject, key))
         self._in_flight[key] = task
-        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        task.add_done_callback(lambda done: self._fetch_done(key, done))
         return task
 
-    def _refresh_done(self, task: asyncio.Task[Fetched[Any]]) -> None:
+    def _fetch_done(self, key: str, task: asyncio.Task[Fetched[Any]]) -> None:
+        self._in_flight.pop(key, None)
+        # Callers await the fetch through a shield; one that timed out has left, and its
+        # failure would otherwise reach the loop as "Task exception was never retrieved".
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("connector fetch failed: %s", task.exception())
+
+    def _refresh_done(self, name: str, served: datetime, task: asyncio.Task[Fetched[Any]]) -> None:
         self._refreshes.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("background refresh failed: %s", task.exception())
+            # The value served while it refreshed now stands in for a backend that is down.
+            self._standings.stood_in(name, served)
 
     async def _fetch(
         self, connector: Connector, operation: str, subject: Subject, key: str
@@ -223,10 +241,12 @@ class Resilience:
         attempt = 0
         while True:
             if not breaker.allow():
-                raise CircuitOpen(
+                refused = CircuitOpen(
                     f"{config.name}: circuit open after repeated failures; next try in"
                     f" {breaker.seconds_until_trial():.0f}s"
                 )
+                self._standings.failed(config.name, refused)
+                raise refused
             started = self._clock()
             tally.calls += 1
             try:
@@ -242,19 +262,22 @@ class Resilience:
             except NotConfigured:
                 # The partner is unknown there: the backend itself is fine.
                 breaker.record_success()
+                self._standings.answered(config.name)
                 raise
             except asyncio.CancelledError:
                 breaker.abandon_trial()
                 raise
             except BackendError as exc:
                 failure = exc
-            except Exception:
+            except Exception as exc:
                 tally.errors += 1
                 breaker.record_failure()
+                self._standings.failed(config.name, exc)
                 raise
             else:
                 tally.latencies.append(self._clock() - started)
                 breaker.record_success()
+                self._standings.answered(config.name)
                 ttl = max(config.stale_ttl, config.cache_ttl)
                 if ttl > 0:
                     await self._store.set(key, encoded, ttl=ttl)
@@ -263,6 +286,7 @@ class Resilience:
             tally.errors += 1
             breaker.record_failure()
             if not failure.retryable or attempt >= config.retries:
+                self._standings.failed(config.name, failure)
                 raise failure
             await asyncio.sleep(self._backoff(attempt))
             attempt += 1
@@ -280,6 +304,10 @@ class Resilience:
 
     def _tally(self, name: str) -> _Tally:
         return self._tallies.setdefault(name, _Tally())
+
+    def standing_of(self, connector: str) -> Standing:
+        """Whether ``connector`` answers, as this process last saw it."""
+        return self._standings.of(connector)
 
     def breaker_state(self, connector: str) -> BreakerState:
         return self._breaker(connector).state

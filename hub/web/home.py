@@ -10,6 +10,7 @@ at hand is kept whole for a moment (``hub.web.page_cache``).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +32,7 @@ from hub.services import layouts as layout_store
 from hub.web.page_cache import Epochs, Kept
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.web.widgets import WidgetRenderer
+from hub.widgets.connector_words import page_notices
 
 MAX_FIELD = 80
 
@@ -56,6 +58,7 @@ def routes(
         viewer: Viewer,
         layout: Layout,
         frames: dict[str, Kept],
+        locale: str,
         *,
         editing: bool = False,
         focus: str = "",
@@ -78,6 +81,7 @@ def routes(
             "editing": editing,
             "focus": focus,
             "said": said,
+            "notices": page_notices(hub.backends, locale, datetime.now(UTC)),
         }
 
     async def signed_in_viewer(request: Request) -> tuple[Principal, Viewer]:
@@ -101,8 +105,11 @@ def routes(
             return HTMLResponse(pages.fill(kept.html, token), headers=no_store)
         layout = await current_layout(hub, book, viewer)
         frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
-        html = render(request, page_context(viewer, layout, frames))
-        if frames and len(frames) == len(layout.widgets) and not layout.fell_back:
+        context = page_context(viewer, layout, frames, locale)
+        html = render(request, context)
+        whole = frames and len(frames) == len(layout.widgets) and not layout.fell_back
+        # A page naming a backend that is down is not kept: its notice must go when it is back.
+        if whole and not context["notices"]:
             expires = min(frame.expires for frame in frames.values())
             await pages.keep_page(
                 principal, locale, html.replace(token, pages.slot), epochs, expires
@@ -120,7 +127,7 @@ def routes(
         layout = await current_layout(hub, book, viewer)
         principal, locale = viewer.principal, locale_of(request)
         frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
-        context = page_context(viewer, layout, frames, editing=True, focus=focus, said=said)
+        context = page_context(viewer, layout, frames, locale, editing=True, focus=focus, said=said)
         html = render(request, context, "layout")
         return HTMLResponse(pages.fill(html, csrf_token(request)), headers=no_store)
 

@@ -36,6 +36,7 @@ from hub.services.homepage import HomepageServices
 from hub.web.page_cache import PageCache
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.widgets.base import Setting, Widget, WidgetContext, WidgetView
+from hub.widgets.connector_words import page_notices
 
 log = logging.getLogger("hub.widgets")
 
@@ -165,7 +166,9 @@ class WidgetRenderer:
             return Rendered("", "empty")
         if body and remember:
             await self._remember(viewer, widget, locale, body, view)
-        state = "empty" if view.empty else ("stale" if view.stale else "ok")
+        # Figures a backend could not refresh (or left out) are never passed off as fresh.
+        degraded = view.stale or bool(view.errors)
+        state = "empty" if view.empty else ("stale" if degraded else "ok")
         html = self._frame(
             {**frame, "view": view, "state": state, "body": Markup(body)}  # noqa: S704 - our template's output
         )
@@ -193,6 +196,12 @@ class WidgetRenderer:
     def html_for(self, rendered: Rendered, request: Request) -> str:
         """The fragment as this caller's browser gets it: their CSRF token in its forms."""
         return self.pages.fill(rendered.html, csrf_token(request))
+
+    def notices_oob(self, locale: str) -> str:
+        """The page's backend notices as of now, for htmx to swap in out of band."""
+        notices = page_notices(self.hub.backends, locale, datetime.now(UTC))
+        template = self.templates.env.get_template("_backend_notices.html")
+        return template.render({"notices": notices, "oob": True, "locale": locale})
 
     async def _remember(
         self, viewer: Viewer, widget: Widget, locale: str, body: str, view: WidgetView
@@ -305,7 +314,9 @@ def routes(
         html = renderer.html_for(rendered, request)
         headers = {"Cache-Control": "private, no-store", "Vary": "HX-Request"}
         if request.headers.get("hx-request") == "true":
-            return HTMLResponse(html, headers=headers)
+            # An empty slot stays empty, so its shell hides itself.
+            notices = renderer.notices_oob(locale) if html else ""
+            return HTMLResponse(html + notices, headers=headers)
         return templates.TemplateResponse(
             request,
             "widget_page.html",

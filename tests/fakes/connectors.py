@@ -349,7 +349,9 @@ class FakeTCMA(FakeBase):
 FAKES = {Kind.PRM: FakePRM, Kind.LMS: FakeLMS, Kind.INCENTIVES: FakeIncentives, Kind.TCMA: FakeTCMA}
 
 
-def fake_config(kind: Kind, *, fail: bool = False, delay: float = 0.0) -> ConnectorConfig:
+def fake_config(
+    kind: Kind, *, fail: bool = False, delay: float = 0.0, cache_ttl: float = 300.0
+) -> ConnectorConfig:
     return ConnectorConfig(
         name=f"fake-{kind.value}",
         kind=kind,
@@ -358,6 +360,7 @@ def fake_config(kind: Kind, *, fail: bool = False, delay: float = 0.0) -> Connec
         portal_url=f"https://{kind.value}.fake.example/portal",
         options={"fail": fail, "delay": delay},
         timeout=2.0,
+        cache_ttl=cache_ttl,
     )
 
 

@@ -11,6 +11,7 @@ import httpx
 from hub.app import create_app
 from hub.connectors.backends import Backends
 from hub.connectors.records import Kind
+from hub.connectors.resilience import Resilience
 from hub.db import Database
 from hub.demo.seed import seed_demo
 from hub.resources import Hub
@@ -22,12 +23,23 @@ from tests.helpers import demo_sign_in
 
 
 def fake_backends(
-    http: httpx.AsyncClient, *, failing: frozenset[Kind] = frozenset(), delay: float = 0.0
+    http: httpx.AsyncClient,
+    *,
+    failing: frozenset[Kind] = frozenset(),
+    delay: float = 0.0,
+    resilience: Resilience | None = None,
 ) -> Backends:
-    """One fake connector of every kind; those in ``failing`` raise like a dead backend."""
-    return Backends(
-        [FAKES[kind](fake_config(kind, fail=kind in failing, delay=delay), http) for kind in Kind]
-    )
+    """One fake connector of every kind; those in ``failing`` raise like a dead backend.
+
+    With ``resilience`` every call goes through it, as in the app, with answers fresh
+    for no time: each read after the first is served stale and refreshed behind it.
+    """
+    ttl = {"cache_ttl": 0.0} if resilience is not None else {}
+    fakes = [
+        FAKES[kind](fake_config(kind, fail=kind in failing, delay=delay, **ttl), http)
+        for kind in Kind
+    ]
+    return Backends(fakes, call=resilience) if resilience is not None else Backends(fakes)
 
 
 @dataclass
@@ -51,15 +63,27 @@ class HomeRig:
 
 @asynccontextmanager
 async def home_rig(
-    settings: Settings, db: Database, store: KeyValueStore, *, delay: float = 0.0
+    settings: Settings,
+    db: Database,
+    store: KeyValueStore,
+    *,
+    delay: float = 0.0,
+    resilient: bool = False,
 ) -> AsyncIterator[HomeRig]:
-    """A seeded hub with one fake connector of each kind, and a client signed out."""
+    """A seeded hub with one fake connector of each kind, and a client signed out.
+
+    ``resilient`` puts the resilience layer (cache, retries, breaker, standings) in between.
+    """
     async with httpx.AsyncClient() as http:
-        backends = fake_backends(http, delay=delay)
+        layer = Resilience(store, backoff_base=0.001, breaker_cooldown=0.0) if resilient else None
+        backends = fake_backends(http, delay=delay, resilience=layer)
         hub = Hub(settings=settings, db=db, store=store, http=http, backends=backends)
         await seed_demo(db)
         app = create_app(settings, hub)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             connectors = {c.config.kind: c for c in backends.all()}
-            yield HomeRig(hub, client, connectors)  # type: ignore[arg-type]
+            try:
+                yield HomeRig(hub, client, connectors)  # type: ignore[arg-type]
+            finally:
+                await backends.close()
