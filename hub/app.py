@@ -21,7 +21,7 @@ from hub.middleware.request_id import RequestIdMiddleware
 from hub.middleware.security_headers import SecurityHeadersMiddleware
 from hub.middleware.sessions import SessionMiddleware
 from hub.paths import STATIC
-from hub.personas.catalogue import PersonaBook, default_personas
+from hub.personas.catalogue import PersonaBook, default_personas, roles
 from hub.resources import Hub
 from hub.settings import Settings
 from hub.web import (
@@ -55,6 +55,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     book = PersonaBook(default_personas(), build_registry())  # a start-up error if they disagree
     pages = PageCache(hub.store, settings.signing_key)
     renderer = widgets.WidgetRenderer(hub, templates, pages, book)
+    # The header names the portals by product and links the pages the person's role has.
+    templates.env.globals["portals"] = hub.backends.portals
+    templates.env.globals["vendor_personas"] = roles().vendor
 
     routes: list[BaseRoute] = [
         *health.routes(hub),
@@ -68,7 +71,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *admin_rules.routes(hub, templates),
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
-        *profile.routes(hub),
+        *profile.routes(hub, templates, book),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, lists, numbers
 from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -122,6 +123,11 @@ def _babel_locale(locale: str) -> Locale:
         return Locale.parse(locale)
     except (ValueError, UnknownLocaleError):
         return Locale.parse(DEFAULT_LOCALE)
+
+
+def format_names(names: Sequence[str], locale: str) -> str:
+    """Names joined as the language joins them: "Moodle and Learning Record Store"."""
+    return lists.format_list(list(names), locale=_babel_locale(locale)) if names else ""
 
 
 def format_money(money: Money, locale: str) -> str:

@@ -18,7 +18,7 @@ PERSONAS = {
     "marketer@globex.example": ("MDF Available", "available to request"),
     "support@acme.example": ("Certification Level", "Updated"),
     "cam@vendor.example": ("My Partners", "Acme Corporation"),
-    "admin@vendor.example": ("Connector Health", "salesforce"),
+    "admin@vendor.example": ("Connector Health", "Salesforce"),
 }
 # PRM widgets whose reads the demo's start-up sync does not warm (it reads deals),
 # so with Salesforce down from the start they have nothing cached to show.

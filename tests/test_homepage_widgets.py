@@ -98,7 +98,11 @@ EXPECTED = {
     "whats_new": ["New"],  # per persona: SPIFs, campaigns, allocations and won deals, courses
     "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
     "quiet_partners": ["Initech", "never active in the hub"],
-    "connector_health": ["fake-prm", "Every connector answers"],
+    "connector_health": [
+        "Partner relationship management",
+        "Partner portal (PRM)",
+        "Every connector answers",
+    ],
     # Engagement, before any engagement content is seeded (tests/test_engagement_widgets.py
     # covers them seeded): no rules, no points, no budget.
     "next_best_action": ["Nothing to suggest right now"],

@@ -36,11 +36,15 @@ CallConnector = Callable[[Connector, str, Subject], Awaitable["Fetched[Any]"]]
 
 @dataclass(frozen=True)
 class Portal:
-    """A backend's own portal, for quick links and "open in …" deep links."""
+    """A backend's own portal, for quick links and "open in …" deep links.
+
+    ``product`` is the name people know it by (pass it through ``_()`` to show it);
+    ``connector`` is the configuration's id, never shown as a name."""
 
     connector: str
     kind: Kind
     url: str
+    product: str = ""
 
 
 class AllBackendsFailed(BackendError):
@@ -116,7 +120,7 @@ class Backends:
 
     def portals(self) -> list[Portal]:
         return [
-            Portal(c.config.name, c.config.kind, c.config.portal_url)
+            Portal(c.config.name, c.config.kind, c.config.portal_url, c.config.product)
             for c in self._connectors
             if c.config.portal_url
         ]

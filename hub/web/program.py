@@ -23,6 +23,8 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin, require_principal
 from hub.charts import Series, bar_chart, line_chart, row_chart
+from hub.connectors.backends import Backends
+from hub.connectors.records import Kind
 from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
 from hub.personas.catalogue import roles
@@ -37,6 +39,7 @@ from hub.services.program.config import (
 )
 from hub.services.program.views import PartnerInsight, Program
 from hub.web.viewer import Viewer, load_viewer, locale_of
+from hub.widgets.connector_words import kind_products
 
 PAGE_SIZE = 50
 STATUSES = ("dormant", "at_risk", "active")
@@ -67,10 +70,6 @@ METRIC_NAMES = {
     "content": N_("Content and training use"),
 }
 SOURCE_NAMES = {
-    "prm": N_("Partner relationship management (Salesforce)"),
-    "tcma": N_("Through-channel marketing (Mautic)"),
-    "incentives": N_("Incentives"),
-    "lms": N_("Learning (Moodle and the LRS)"),
     "hub": N_("Partner Hub"),
     "activity log": N_("Activity across every backend"),
 }
@@ -108,6 +107,13 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
         first=first,
         second=second,
     )
+
+
+def source_name(backends: Backends, locale: str, key: str) -> str:
+    """Where a figure comes from: the configured products of a backend kind, by name."""
+    if key in {kind.value for kind in Kind}:
+        return kind_products(backends, Kind(key), locale)
+    return label(locale, SOURCE_NAMES, key)
 
 
 def label(locale: str, names: Mapping[str, str], key: str) -> str:
@@ -208,7 +214,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         helpers = {
             "stage_name": lambda key: label(locale, STAGE_NAMES, key),
             "metric_name": lambda key: label(locale, METRIC_NAMES, key),
-            "source_name": lambda key: label(locale, SOURCE_NAMES, key),
+            "source_name": lambda key: source_name(hub.backends, locale, key),
             "status_name": lambda key: label(locale, STATUS_NAMES, key),
             "spared_name": lambda key: label(locale, SPARED_NAMES, key),
             "reason_text": lambda r: reason_text(locale, r.code, r.days, r.detail),

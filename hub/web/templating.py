@@ -13,6 +13,7 @@ from hub.middleware.csrf import csrf_token
 from hub.paths import TEMPLATES
 from hub.settings import Settings
 from hub.web.viewer import locale_of
+from hub.widgets.connector_words import KIND_WORDS
 
 
 def make_templates(settings: Settings) -> Jinja2Blocks:
@@ -29,6 +30,7 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[hub_context])
     templates.env.globals["static_version"] = _static_version()
     templates.env.globals["language_names"] = i18n.LANGUAGE_NAMES
+    templates.env.globals["kind_words"] = KIND_WORDS
     i18n.install(templates.env)
     return templates
 

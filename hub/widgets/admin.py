@@ -10,9 +10,9 @@ from hub.connectors.base import Connector
 from hub.connectors.health import standings
 from hub.connectors.resilience import Resilience
 from hub.connectors.standing import Problem, Standing
-from hub.i18n import N_
+from hub.i18n import N_, translate
 from hub.widgets.base import VENDOR, Size, Widget, WidgetContext, WidgetView
-from hub.widgets.connector_words import backend_name, health_status, latency
+from hub.widgets.connector_words import KIND_WORDS, backend_name, health_status, latency
 
 PROBE_TIMEOUT = 3.0
 
@@ -48,7 +48,7 @@ def _row(
     config = connector.config
     return ConnectorState(
         name=backend_name(config, context.locale),
-        kind=config.kind.value,
+        kind=translate(context.locale, KIND_WORDS[config.kind]),
         ok=problem is None and standing.answering,
         status=health_status(standing, problem, typical_ms, context.locale, context.now),
         last_answer=standing.last_answer,

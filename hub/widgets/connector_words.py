@@ -12,8 +12,9 @@ from datetime import datetime
 from hub.connectors.backends import Backends
 from hub.connectors.base import ConnectorConfig
 from hub.connectors.health import outages
+from hub.connectors.records import Kind
 from hub.connectors.standing import Problem, Standing
-from hub.i18n import N_, format_moment, format_number, format_stale_age, translate
+from hub.i18n import N_, format_moment, format_names, format_number, format_stale_age, translate
 
 # A connector whose typical (median) answer takes this long is called slow.
 SLOW_MS = 1000.0
@@ -27,14 +28,26 @@ PROBLEM_WORDS = {
 }
 
 
+# What each kind of backend is for, in words (quick links, Connector Health).
+KIND_WORDS = {
+    Kind.PRM: N_("Partner portal (PRM)"),
+    Kind.LMS: N_("Learning and readiness"),
+    Kind.INCENTIVES: N_("Incentives"),
+    Kind.TCMA: N_("Marketing campaigns"),
+}
+
+
 def backend_name(config: ConnectorConfig, locale: str) -> str:
-    """The product name people know, with the connector's own name where it differs."""
-    product = translate(locale, config.product)
-    if product.casefold() == config.name.casefold():
-        return product
-    return translate(
-        locale, N_("%(product)s (%(connector)s)"), product=product, connector=config.name
-    )
+    """The product name people know the backend by, never the connector's id."""
+    return translate(locale, config.product)
+
+
+def kind_products(backends: Backends, kind: Kind, locale: str) -> str:
+    """The products behind one kind of backend, in words: "Moodle and Learning Record Store"."""
+    names = list(dict.fromkeys(backend_name(c.config, locale) for c in backends.of_kind(kind)))
+    if not names:
+        return translate(locale, KIND_WORDS[kind])
+    return format_names(names, locale)
 
 
 def outage_notice(config: ConnectorConfig, standing: Standing, locale: str, now: datetime) -> str:
