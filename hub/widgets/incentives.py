@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from hub.charts import Chart, Progress, target_chart
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
-from hub.i18n import N_
+from hub.i18n import N_, format_period, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView
-from hub.widgets.figures import is_currency, share, totals
+from hub.widgets.figures import is_currency, totals
 
 MAX_GOALS = 4
 CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """One current goal as the widget prints it, and as its chart draws it."""
+
+    goal: IncentiveGoal
+    reached: Decimal  # achieved / target, past 1 when over-achieved
+    elapsed: Decimal
+    pace: str
+    money: bool
+    remaining: Decimal
+    days_left: int
 
 
 async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
@@ -21,22 +36,49 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
         g for g in fetched.value if g.period_start <= context.today <= g.period_end
     ]
     rows = [
-        {
-            "goal": goal,
-            "share": share(goal.achieved, goal.target),  # for the meter, which stops at full
-            "reached": goal.achieved / goal.target if goal.target > 0 else Decimal(0),
-            "elapsed": elapsed(goal, context.today),
-            "pace": pace(goal, context.today),
-            "money": is_currency(goal.unit),
-            "remaining": max(Decimal(0), goal.target - goal.achieved),
-            "days_left": (goal.period_end - context.today).days,
-        }
+        GoalRow(
+            goal=goal,
+            reached=goal.achieved / goal.target if goal.target > 0 else Decimal(0),
+            elapsed=elapsed(goal, context.today),
+            pace=pace(goal, context.today),
+            money=is_currency(goal.unit),
+            remaining=max(Decimal(0), goal.target - goal.achieved),
+            days_left=(goal.period_end - context.today).days,
+        )
         for goal in sorted(goals, key=lambda g: g.period_end)
     ]
+    shown = rows[:MAX_GOALS]
+    periods = (format_period(r.goal.period_start, r.goal.period_end, context.locale) for r in shown)
     return WidgetView.of(
         [fetched],
-        {"goals": rows[:MAX_GOALS], "more": max(0, len(rows) - MAX_GOALS)},
+        {
+            "goals": shown,
+            "more": max(0, len(rows) - MAX_GOALS),
+            "chart": goal_chart(shown, context.locale),
+            "period": ", ".join(dict.fromkeys(periods)),
+        },
         empty=not rows,
+    )
+
+
+def goal_chart(rows: list[GoalRow], locale: str) -> Chart:
+    """The goals the widget lists, as bars against their targets with the pace marked:
+    the very figures its lines of text print (achieved, target, share, time gone)."""
+    return target_chart(
+        translate(locale, N_("Goals against target")),
+        [
+            Progress(
+                row.goal.name,
+                row.goal.achieved,
+                row.goal.target,
+                row.reached,
+                row.elapsed,
+                row.goal.unit if row.money else "",
+            )
+            for row in rows
+        ],
+        value_name=translate(locale, N_("Achieved")),
+        target_name=translate(locale, N_("Target")),
     )
 
 

@@ -1,0 +1,121 @@
+"""Charts in the homepage widgets, through the ASGI app over the fake connectors.
+
+Each chart's table must say what the widget's own text says, a chart without figures
+shows its empty state (never a row of zeros), names from a backend are escaped in the
+SVG, and nothing needs inline style or script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from hub.connectors.records import (
+    FundClaim,
+    FundType,
+    IncentiveClaim,
+    IncentiveGoal,
+    Kind,
+    Money,
+)
+from hub.db import Database
+from hub.settings import Settings
+from hub.store import KeyValueStore
+from tests.fakes.home import HomeRig, home_rig
+
+pytestmark = pytest.mark.anyio
+
+OWNER = "owner@acme.example"
+REP = "rep@acme.example"
+EMPTY_CHART = "No figures for this chart yet."
+
+
+@pytest.fixture
+async def rig(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIterator[HomeRig]:
+    async with home_rig(settings, db, store) as made:
+        yield made
+
+
+def figures(text: str) -> list[str]:
+    """The figure element(s) of a widget, each from ``<figure`` to ``</figure>``."""
+    return re.findall(r"<figure class=\"chart.*?</figure>", text, re.S)
+
+
+def table(figure: str) -> dict[str, list[str]]:
+    """A chart's screen-reader table: row label -> its cells, as the reader hears them."""
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', figure, re.S)
+    return {
+        html.unescape(label): [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", cells)]
+        for label, cells in rows
+    }
+
+
+def only_chart(text: str) -> str:
+    found = figures(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def assert_csp_safe(text: str) -> None:
+    assert "style=" not in text
+    assert "<style" not in text
+    assert "<script" not in text
+    assert not re.search(r"\son\w+=", text)  # no inline event handlers
+
+
+def current_quarter(today: date) -> tuple[date, date]:
+    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    following = date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+async def test_progress_to_goal_charts_the_goals_it_lists_and_names_the_quarter(
+    rig: HomeRig,
+) -> None:
+    today = datetime.now(UTC).date()
+    start, end = current_quarter(today)
+    goals = [
+        IncentiveGoal("r", "Revenue", REP, start, end, Decimal(250_000), Decimal("91234.5"), "USD"),
+        IncentiveGoal("n", "New logos", REP, start, end, Decimal(12), Decimal(15), "units"),
+    ]
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: goals}
+    await rig.sign_in(REP)
+    text = (await rig.widget("progress_to_goal")).text
+    chart = only_chart(text)
+    quarter = f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    assert f'<span class="chart-caption">{quarter}</span>' in chart
+    rows = table(chart)
+    assert list(rows) == ["Revenue", "New logos"]
+    for name, (achieved, target, share, gone) in rows.items():
+        # The line under the goal's name prints the same four figures.
+        line = text[text.index(f"<strong>{name}</strong>") :].split("</li>")[0]
+        unit = " units" if name == "New logos" else ""
+        assert f"{achieved} of {target}{unit} · {share} · {gone} of the period gone" in line
+    assert rows["Revenue"][:3] == ["$91,234.50", "$250,000.00", "36%"]
+    assert rows["New logos"][2] == "125%"  # over target, not capped
+    # Both bars carry a target line and a pace mark.
+    assert chart.count('class="chart-target"') == 2 + 1  # and one in the legend
+    assert chart.count('class="chart-pace"') == 2 + 1
+    assert_csp_safe(text)
+
+
+async def test_goal_names_from_the_backend_are_escaped_in_the_svg(rig: HomeRig) -> None:
+    today = datetime.now(UTC).date()
+    name = '<script>alert("x")</script> & Co'
+    goal = IncentiveGoal(
+        "x", name, REP, today - timedelta(days=5), today + timedelta(days=5),
+        Decimal(10), Decimal(3), "units",
+    )  # fmt: skip
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: [goal]}
+    await rig.sign_in(REP)
+    text = (await rig.widget("progress_to_goal")).text
+    chart = only_chart(text)
+    svg = chart[chart.index('<svg class="chart-svg"') : chart.index("</svg>")]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in svg
+    assert list(table(chart)) == [name]
+    assert_csp_safe(text)
