@@ -119,3 +119,76 @@ async def test_goal_names_from_the_backend_are_escaped_in_the_svg(rig: HomeRig) 
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in svg
     assert list(table(chart)) == [name]
     assert_csp_safe(text)
+
+
+async def test_mdf_available_charts_allocated_requested_and_available(rig: HomeRig) -> None:
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("mdf_available")).text
+    rows = table(only_chart(text))
+    assert rows == {
+        "Allocated": ["$20,000.00"],
+        "Requested or approved": ["$5,000.00"],
+        "Available": ["$15,000.00"],
+    }
+    assert f"Allocated: {rows['Allocated'][0]}" in text
+    assert f"Requested or approved: {rows['Requested or approved'][0]}" in text
+    assert f'<span class="stat-value">{rows["Available"][0]}</span>' in text
+    assert_csp_safe(text)
+
+
+async def test_mdf_spent_charts_spent_and_in_review(rig: HomeRig) -> None:
+    now = datetime.now(UTC)
+    prm = rig.connectors[Kind.PRM]
+    prm.given["fund_claims"] = {
+        "acme": [
+            FundClaim("c1", FundType.MDF, "Webinar", Money(Decimal(3000), "USD"), "paid", now, None),
+            FundClaim("c2", FundType.MDF, "Event", Money(Decimal("1250.75"), "USD"), "approved", now, None),
+            FundClaim("c3", FundType.MDF, "Ads", Money(Decimal(900), "USD"), "submitted", now, None),
+        ]
+    }  # fmt: skip
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("mdf_spent")).text
+    rows = table(only_chart(text))
+    assert rows == {"Spent": ["$4,250.75"], "In review": ["$900.00"]}
+    assert f'<span class="stat-value">{rows["Spent"][0]}</span>' in text
+    assert f"In review: {rows['In review'][0]}" in text
+    assert_csp_safe(text)
+
+
+async def test_mdf_claims_with_nothing_spent_or_in_review_show_the_empty_chart(
+    rig: HomeRig,
+) -> None:
+    now = datetime.now(UTC)
+    rig.connectors[Kind.PRM].given["fund_claims"] = {
+        "acme": [FundClaim("d", FundType.MDF, "Draft", Money(Decimal(500), "USD"), "draft", now, None)]
+    }  # fmt: skip
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("mdf_spent")).text
+    chart = only_chart(text)
+    assert EMPTY_CHART in chart
+    assert "<svg" not in chart
+    assert "$0.00" not in chart  # the text may say $0.00; the chart draws no zeros
+
+
+async def test_mdf_in_two_currencies_is_one_chart_each(rig: HomeRig) -> None:
+    now = datetime.now(UTC)
+    rig.connectors[Kind.PRM].given["fund_claims"] = {
+        "acme": [
+            FundClaim("u", FundType.MDF, "A", Money(Decimal(3000), "USD"), "paid", now, None),
+            FundClaim("e", FundType.MDF, "B", Money(Decimal(700), "EUR"), "submitted", now, None),
+        ]
+    }
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("mdf_spent")).text
+    usd, eur = (table(f) for f in figures(text))
+    assert usd == {"Spent": ["$3,000.00"], "In review": ["$0.00"]}
+    assert eur == {"Spent": ["€0.00"], "In review": ["€700.00"]}
+
+
+async def test_german_charts_format_their_figures_in_german(rig: HomeRig) -> None:
+    await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
+    text = (await rig.widget("mdf_available")).text
+    chart = only_chart(text)
+    assert "Zahlen als Tabelle" in chart
+    assert ["20.000,00\xa0$"] in table(chart).values()
+    assert "Zugeteilt: 20.000,00\xa0$" in text
