@@ -185,6 +185,34 @@ async def test_mdf_in_two_currencies_is_one_chart_each(rig: HomeRig) -> None:
     assert eur == {"Spent": ["€0.00"], "In review": ["€700.00"]}
 
 
+async def test_claim_status_charts_the_counts_it_tags(rig: HomeRig) -> None:
+    now = datetime.now(UTC)
+    claims = [
+        IncentiveClaim(f"k{i}", "SPIF", Money(Decimal(100), "USD"), status, now)
+        for i, status in enumerate(["paid", "paid", "paid", "in_review", "rejected"])
+    ]
+    rig.connectors[Kind.INCENTIVES].given["claims"] = {REP: claims}
+    await rig.sign_in(REP)
+    text = (await rig.widget("claim_status")).text
+    rows = table(only_chart(text))
+    assert rows == {"In review": ["1"], "Paid": ["3"], "Rejected": ["1"]}
+    for status, (count,) in rows.items():
+        assert f"{status}: {count}</li>" in text
+    assert_csp_safe(text)
+
+
+async def test_claims_of_no_known_status_show_the_empty_chart(rig: HomeRig) -> None:
+    claim = IncentiveClaim(
+        "k", "<b>SPIF</b>", Money(Decimal(5), "USD"), "on_hold", datetime.now(UTC)
+    )
+    rig.connectors[Kind.INCENTIVES].given["claims"] = {REP: [claim]}
+    await rig.sign_in(REP)
+    text = (await rig.widget("claim_status")).text
+    assert EMPTY_CHART in only_chart(text)
+    assert "<b>SPIF</b>" not in text
+    assert "&lt;b&gt;SPIF&lt;/b&gt;" in text
+
+
 async def test_german_charts_format_their_figures_in_german(rig: HomeRig) -> None:
     await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
     text = (await rig.widget("mdf_available")).text

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from hub.charts import Chart, Progress, target_chart
+from hub.charts import Chart, Progress, row_chart, target_chart
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
 from hub.i18n import N_, format_period, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView
@@ -15,6 +15,13 @@ from hub.widgets.figures import is_currency, totals
 
 MAX_GOALS = 4
 CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
+CLAIM_NAMES = {
+    "submitted": N_("Submitted"),
+    "in_review": N_("In review"),
+    "approved": N_("Approved"),
+    "paid": N_("Paid"),
+    "rejected": N_("Rejected"),
+}
 
 
 @dataclass(frozen=True)
@@ -135,12 +142,22 @@ async def load_claim_status(context: WidgetContext) -> WidgetView:
     fetched = await context.backends.incentives.claims(context.person)
     claims: list[IncentiveClaim] = sorted(fetched.value, key=lambda c: c.submitted_at, reverse=True)
     counts = Counter(c.status for c in claims)
+    shown = [(status, counts[status]) for status in CLAIM_ORDER if counts[status]]
+    names = {status: translate(context.locale, name) for status, name in CLAIM_NAMES.items()}
     return WidgetView.of(
         [fetched],
         {
-            "counts": [(status, counts[status]) for status in CLAIM_ORDER if counts[status]],
+            "counts": shown,
+            "names": names,
             "recent": claims[:5],
             "paid": totals(c.amount for c in claims if c.status == "paid"),
+            "chart": row_chart(
+                translate(context.locale, N_("Claims by status")),
+                [names[status] for status, _ in shown],
+                [float(count) for _, count in shown],
+                name=translate(context.locale, N_("Claims")),
+                compact=True,
+            ),
         },
         empty=not claims,
     )
