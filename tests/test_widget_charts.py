@@ -213,6 +213,39 @@ async def test_claims_of_no_known_status_show_the_empty_chart(rig: HomeRig) -> N
     assert "&lt;b&gt;SPIF&lt;/b&gt;" in text
 
 
+async def test_program_status_charts_the_standing_against_the_next_tier(rig: HomeRig) -> None:
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("program_status")).text
+    chart = only_chart(text)
+    assert "This year against Gold" in chart
+    rows = table(chart)
+    assert rows["Closed-won revenue"] == ["$60,000.00", "$500,000.00", "12%"]
+    assert rows["Won deals"] == ["3", "15", "20%"]
+
+    def amount(figure: str) -> Decimal:
+        return Decimal(figure.strip("$").replace(",", ""))
+
+    won, needed, _ = rows["Closed-won revenue"]
+    missing = amount(needed) - amount(won)
+    assert f"${missing:,.2f} more closed-won revenue" in text
+    assert f"{int(rows['Won deals'][1]) - int(rows['Won deals'][0])} more won deals" in text
+    assert_csp_safe(text)
+
+
+async def test_program_status_at_the_top_tier_has_no_chart(rig: HomeRig) -> None:
+    from hub.connectors.records import PartnerAccount
+
+    today = datetime.now(UTC).date()
+    account = PartnerAccount(
+        "A", "Acme", "Platinum", "active", "active", today, today + timedelta(days=300)
+    )
+    rig.connectors[Kind.PRM].given["partner_account"] = {"acme": [account]}
+    await rig.sign_in(OWNER)
+    text = (await rig.widget("program_status")).text
+    assert figures(text) == []
+    assert "top tier" in text
+
+
 async def test_german_charts_format_their_figures_in_german(rig: HomeRig) -> None:
     await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
     text = (await rig.widget("mdf_available")).text
