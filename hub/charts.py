@@ -13,12 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 WIDTH = 640.0
 HEIGHT = 260.0
 LEFT, RIGHT, TOP, BOTTOM = 56.0, 16.0, 16.0, 44.0
 # How many series one chart tells apart (patterns, dashes and marker shapes in the template).
 STYLES = 4
+# A homepage widget's card is a third of the page or a phone's width: a compact chart has a
+# narrower view box, so its text is drawn near its real size instead of shrunk by half.
+COMPACT_WIDTH = 320.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,26 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Target:
+    """One bar of a progress chart: how far ``value`` has come towards ``target``.
+
+    ``share`` is ``value / target`` (0 without a target) and may pass 1; ``elapsed`` the
+    share of the period gone, when the chart marks pace. ``currency`` is the unit's code
+    when the figures are money, else empty (counts, points)."""
+
+    label: str
+    y: float
+    width: float
+    target_x: float
+    pace_x: float | None
+    value: Decimal
+    target: Decimal
+    share: Decimal
+    elapsed: Decimal | None
+    currency: str = ""
+
+
+@dataclass(frozen=True)
 class Chart:
     """A chart's geometry in a ``width`` × ``height`` view box, and what it shows."""
 
@@ -95,9 +119,14 @@ class Chart:
     bars: tuple[Bar, ...] = ()
     lines: tuple[Line, ...] = ()
     rows: tuple[Row, ...] = ()
+    targets: tuple[Target, ...] = ()
     width: float = WIDTH
     height: float = HEIGHT
     unit: str = ""
+    currency: str = ""  # every value is money in this currency (the template formats it so)
+    label_width: float = 170.0  # rows: room for the label left of each bar
+    label_chars: int = 26  # rows and targets: a label is cut after this many characters
+    stacked: bool = False  # rows: each label above its bar, so the bar has the full width
 
     @property
     def baseline(self) -> float:
@@ -218,34 +247,139 @@ def line_chart(
 
 ROW_HEIGHT = 28.0
 ROW_LABEL = 170.0
+STACKED_ROW_HEIGHT = 36.0
 
 
 def row_chart(
     title: str,
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     notes: Sequence[str] = (),
     name: str = "",
     unit: str = "",
+    currency: str = "",
+    compact: bool = False,
 ) -> Chart:
-    """Horizontal bars, longest at full width: a funnel's stages, a ranking, a distribution."""
+    """Horizontal bars, longest at full width: a funnel's stages, a ranking, a distribution.
+
+    A ``None`` value draws no bar (``–`` in the table); all ``None`` is the empty chart.
+    ``compact`` fits a homepage widget's card."""
     series = Series(name or title, tuple(values))
     _check(labels, [series])
-    top = max(values, default=0.0) or 1.0
-    span = WIDTH - ROW_LABEL - RIGHT - 64  # room for the value written after each bar
+    width = COMPACT_WIDTH if compact else WIDTH
+    # A compact chart writes each label above its bar: a card has no room beside it.
+    label_width = LEFT / 4 if compact else ROW_LABEL
+    row_height = STACKED_ROW_HEIGHT if compact else ROW_HEIGHT
+    top = max((v for v in values if v is not None), default=0.0) or 1.0
+    # Room for the value written after each bar; money needs more than a count.
+    span = width - label_width - RIGHT - (96 if currency else 64)
     rows = tuple(
         Row(
             label,
-            TOP + k * ROW_HEIGHT,
+            TOP + k * row_height,
             span * value / top,
             value,
             notes[k] if k < len(notes) else "",
         )
         for k, (label, value) in enumerate(zip(labels, values, strict=True))
+        if value is not None
     )
-    height = TOP + len(rows) * ROW_HEIGHT + 8
-    return Chart("rows", title, tuple(labels), (series,), rows=rows, height=height, unit=unit)
+    height = TOP + len(labels) * row_height + (0 if compact else 8)
+    return Chart(
+        "rows",
+        title,
+        tuple(labels),
+        (series,),
+        rows=rows,
+        width=width,
+        height=height,
+        unit=unit,
+        currency=currency,
+        label_width=label_width,
+        label_chars=34 if compact else 26,
+        stacked=compact,
+    )
 
 
-__all__ = ["Chart", "Series", "bar_chart", "line_chart", "nice_ticks", "row_chart"]
+TARGET_HEIGHT = 44.0
+# A bar past its target is drawn up to this multiple of it; its figure says the rest.
+TARGET_CAP = 2.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress chart is given per bar (see :class:`Target` for the fields).
+
+    Figures stay ``Decimal`` as the caller computed them, ``share`` included, so the
+    chart's table prints exactly what the text beside it prints."""
+
+    label: str
+    value: Decimal
+    target: Decimal
+    share: Decimal
+    elapsed: Decimal | None = None
+    currency: str = ""
+
+
+def target_chart(
+    title: str,
+    progress: Sequence[Progress],
+    *,
+    value_name: str,
+    target_name: str,
+    compact: bool = True,
+) -> Chart:
+    """Progress against target, one bar per goal, each with its target line and, where
+    ``elapsed`` is given, a pace mark at the share of the period gone.
+
+    Goals of different units share one chart, so the scale is the share of each target:
+    every target line stands at the same place."""
+    labels = [p.label for p in progress]
+    series = [
+        Series(value_name, tuple(float(p.value) for p in progress)),
+        Series(target_name, tuple(float(p.target) for p in progress)),
+    ]
+    _check(labels, series)
+    width = COMPACT_WIDTH if compact else WIDTH
+    top = min(TARGET_CAP, max([1.0, *(float(p.share) for p in progress)]))
+    x0 = LEFT / 4
+    span = width - x0 - RIGHT
+    targets = tuple(
+        Target(
+            p.label,
+            TOP + k * TARGET_HEIGHT,
+            span * min(max(float(p.share), 0.0), top) / top,
+            x0 + span / top,
+            x0 + span * min(float(p.elapsed), 1.0) / top if p.elapsed is not None else None,
+            p.value,
+            p.target,
+            p.share,
+            p.elapsed,
+            p.currency,
+        )
+        for k, p in enumerate(progress)
+    )
+    return Chart(
+        "target",
+        title,
+        tuple(labels),
+        tuple(series),
+        targets=targets,
+        width=width,
+        height=TOP + len(targets) * TARGET_HEIGHT + 4,
+        label_width=x0,
+        label_chars=34 if compact else 60,
+    )
+
+
+__all__ = [
+    "Chart",
+    "Progress",
+    "Series",
+    "bar_chart",
+    "line_chart",
+    "nice_ticks",
+    "row_chart",
+    "target_chart",
+]

@@ -149,6 +149,22 @@ def format_percent(share: float | Decimal, locale: str) -> str:
     return numbers.format_percent(share, locale=_babel_locale(locale))
 
 
+def format_period(start: date, end: date, locale: str) -> str:
+    """A period by its usual name: a calendar quarter "Q4 2026", a month "December 2026",
+    a year "2026", else the two dates ("Nov 1 – Dec 15, 2026")."""
+    where = _babel_locale(locale)
+    following = end + timedelta(days=1)
+    if start.day == 1 and following.day == 1:
+        months = (following.year - start.year) * 12 + following.month - start.month
+        if months == 3 and start.month % 3 == 1:
+            return dates.format_date(start, "QQQ y", locale=where)
+        if months == 1:
+            return dates.format_date(start, "LLLL y", locale=where)
+        if months == 12 and start.month == 1:
+            return dates.format_date(start, "y", locale=where)
+    return dates.format_interval(start, end, "yMMMd", locale=where)
+
+
 def format_date(value: date | datetime, locale: str) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).date()

@@ -5,13 +5,24 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.charts import HEIGHT, Series, bar_chart, line_chart, nice_ticks, row_chart
+from hub.charts import (
+    COMPACT_WIDTH,
+    HEIGHT,
+    Progress,
+    Series,
+    bar_chart,
+    line_chart,
+    nice_ticks,
+    row_chart,
+    target_chart,
+)
 from hub.web.templating import make_templates
 from tests.conftest import make_settings
 
@@ -110,3 +121,83 @@ def test_counts_get_whole_number_ticks() -> None:
     assert all(float(t).is_integer() for t in nice_ticks(9, whole=True))
     chart = bar_chart("Partners", ["a", "b"], [Series("n", (1, 2))])
     assert all(float(t.value).is_integer() for t in chart.ticks)
+
+
+def test_compact_rows_fit_a_card_and_draw_no_bar_for_a_missing_figure(tmp_path: Path) -> None:
+    chart = row_chart(
+        "MDF", ["Allocated", "Requested", "Available"], [20_000, 5_000, None],
+        currency="USD", compact=True,
+    )  # fmt: skip
+    assert chart.width == COMPACT_WIDTH
+    assert [row.label for row in chart.rows] == ["Allocated", "Requested"]
+    # The longest bar leaves room for its figure inside the view box.
+    assert all(chart.label_width + row.width + 96 <= chart.width for row in chart.rows)
+    html = render(chart, "de", tmp_path)
+    assert "20.000,00\xa0$" in html
+    assert "<td>–</td>" in html
+    assert "style=" not in html
+
+
+def test_compact_rows_with_every_figure_missing_are_the_empty_chart(tmp_path: Path) -> None:
+    chart = row_chart("MDF", ["Spent", "In review"], [None, None], compact=True)
+    assert chart.empty
+    assert "No figures for this chart yet." in render(chart, "en", tmp_path)
+
+
+def test_target_lines_line_up_and_pace_sits_at_the_time_gone() -> None:
+    chart = target_chart(
+        "Goals",
+        [
+            Progress("Revenue", Decimal(60), Decimal(100), Decimal("0.6"), Decimal("0.5"), "USD"),
+            Progress("Logos", Decimal(18), Decimal(12), Decimal("1.5"), Decimal("0.5")),
+            Progress("Nothing yet", Decimal(0), Decimal(5), Decimal(0)),
+        ],
+        value_name="Achieved",
+        target_name="Target",
+    )
+    revenue, logos, nothing = chart.targets
+    assert revenue.target_x == logos.target_x == nothing.target_x
+    span = chart.right - chart.label_width
+    assert revenue.target_x == pytest.approx(chart.label_width + span / 1.5)  # 150% is the top
+    assert logos.width == pytest.approx(span)
+    assert revenue.width == pytest.approx(span * 0.6 / 1.5)
+    assert revenue.pace_x == pytest.approx(chart.label_width + span * 0.5 / 1.5)
+    assert nothing.pace_x is None
+    assert all(t.y + 35 <= chart.height for t in chart.targets)
+
+
+def test_a_bar_far_past_its_target_is_drawn_to_the_cap_and_its_share_told() -> None:
+    chart = target_chart(
+        "Goals",
+        [Progress("Over", Decimal(50), Decimal(10), Decimal(5))],
+        value_name="Achieved",
+        target_name="Target",
+    )
+    (over,) = chart.targets
+    assert chart.label_width + over.width <= chart.right + 1e-9
+    assert over.share == Decimal(5)
+
+
+def test_a_progress_chart_is_told_in_its_units_with_its_table(tmp_path: Path) -> None:
+    chart = target_chart(
+        "Ziele",
+        [
+            Progress("Umsatz", Decimal("1234.5"), Decimal(5000), Decimal("0.2469"), None, "EUR"),
+            Progress("Kunden", Decimal(3), Decimal(12), Decimal("0.25")),
+        ],
+        value_name="Erreicht",
+        target_name="Ziel",
+    )
+    html = render(chart, "de", tmp_path)
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells == ["1.234,50\xa0€", "5.000,00\xa0€", "25\xa0%", "3", "12", "25\xa0%"]
+    assert "Period gone" not in html  # no pace given
+    assert "chart-pace" not in html
+    assert "style=" not in html
+    assert "<script" not in html
+
+
+def test_an_empty_progress_chart_says_so(tmp_path: Path) -> None:
+    chart = target_chart("Goals", [], value_name="Achieved", target_name="Target")
+    assert chart.empty
+    assert "No figures for this chart yet." in render(chart, "en", tmp_path)

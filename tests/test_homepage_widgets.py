@@ -79,7 +79,7 @@ EXPECTED = {
     "mdf_available": ["$15,000.00", "Allocated: $20,000.00"],
     "progress_to_goal": [
         "Goal of {email}",
-        'value="64"',
+        'class="chart chart-target"',
         "$64,000.00 of $100,000.00",
         "Ahead of pace",
         "34% of the period gone",

@@ -136,3 +136,17 @@ def test_figures_that_could_not_be_refreshed_never_sound_fresh() -> None:
     assert i18n.format_stale_age(now - timedelta(minutes=14), "de", now) == "vor 14 Minuten"
     assert i18n.format_moment(now - timedelta(minutes=8), "de", now) == "10:42 UTC"
     assert i18n.format_moment(now - timedelta(days=2), "de", now) == "04.12.26, 10:50 UTC"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "english", "german"),
+    [
+        (date(2026, 10, 1), date(2026, 12, 31), "Q4 2026", "Q4 2026"),
+        (date(2026, 12, 1), date(2026, 12, 31), "December 2026", "Dezember 2026"),
+        (date(2026, 1, 1), date(2026, 12, 31), "2026", "2026"),
+        (date(2026, 11, 1), date(2026, 12, 15), "Nov 1 – Dec 15, 2026", "1. Nov. – 15. Dez. 2026"),
+    ],
+)
+def test_a_period_goes_by_its_usual_name(start: date, end: date, english: str, german: str) -> None:
+    assert i18n.format_period(start, end, "en").replace("\u2009", " ") == english
+    assert i18n.format_period(start, end, "de").replace("\u2009", " ") == german

@@ -42,12 +42,5 @@ def in_year(moment: date | datetime | None, today: date) -> bool:
     return day.year == today.year
 
 
-def share(part: Decimal, whole: Decimal) -> Decimal:
-    """``part / whole`` clamped to 0..1; 0 when there is no whole."""
-    if whole <= 0:
-        return Decimal(0)
-    return max(Decimal(0), min(Decimal(1), part / whole))
-
-
 def is_currency(unit: str) -> bool:
     return len(unit) == 3 and unit.isalpha() and unit.isupper()

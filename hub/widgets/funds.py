@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from datetime import date
 
-from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind
-from hub.i18n import N_
+from hub.charts import Chart, row_chart
+from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind, Money
+from hub.i18n import N_, translate
 from hub.widgets.base import PARTNER, Widget, WidgetContext, WidgetView, both
 from hub.widgets.figures import or_zero, subtract, totals
 
 SPENT_CLAIM = frozenset({"approved", "paid"})
 PENDING_CLAIM = frozenset({"submitted"})
 COMMITTED_REQUEST = frozenset({"submitted", "approved"})
+
+
+def money_charts(title: str, parts: list[tuple[str, list[Money]]], locale: str) -> list[Chart]:
+    """One compact bar chart per currency of the figures ``parts`` name, so euros never
+    share a scale with dollars. Each bar is one of the widget's printed totals in that
+    currency; a currency with nothing but zeros is the empty chart, not a row of zeros."""
+    currencies = dict.fromkeys(m.currency for _, amounts in parts for m in amounts)
+    charts = []
+    for currency in currencies:
+        values = [
+            next((float(m.amount) for m in amounts if m.currency == currency), 0.0)
+            for _, amounts in parts
+        ]
+        # Bars start at zero: an overdrawn figure gets none (the text says by how much).
+        shown = [v if v >= 0 and any(values) else None for v in values]
+        charts.append(
+            row_chart(
+                translate(locale, title),
+                [translate(locale, name) for name, _ in parts],
+                shown,
+                name=currency,
+                currency=currency,
+                compact=True,
+            )
+        )
+    return charts
 
 
 def _active(allocation: FundAllocation, today: date) -> bool:
@@ -60,14 +87,21 @@ async def load_mdf_spent(context: WidgetContext) -> WidgetView:
     spent = [c for c in claims if c.status in SPENT_CLAIM]
     pending = [c for c in claims if c.status in PENDING_CLAIM]
     any_amount = totals(c.amount for c in claims)
+    spent_total = or_zero(totals(c.amount for c in spent), any_amount)
+    pending_total = or_zero(totals(c.amount for c in pending), any_amount)
     return WidgetView.of(
         [fetched],
         {
-            "spent": or_zero(totals(c.amount for c in spent), any_amount),
+            "spent": spent_total,
             "spent_count": len(spent),
-            "pending": or_zero(totals(c.amount for c in pending), any_amount),
+            "pending": pending_total,
             "pending_count": len(pending),
             "deadline": _next_deadline(claims, context.today),
+            "charts": money_charts(
+                N_("MDF claimed"),
+                [(N_("Spent"), spent_total), (N_("In review"), pending_total)],
+                context.locale,
+            ),
         },
         empty=not claims,
     )
@@ -94,13 +128,23 @@ async def load_mdf_available(context: WidgetContext) -> WidgetView:
     ]
     allocated = totals(a.amount for a in allocations)
     committed = or_zero(totals(r.amount for r in requests), allocated)
+    available = subtract(allocated, committed)
     return WidgetView.of(
         [allocations_read, requests_read],
         {
-            "available": subtract(allocated, committed),
+            "available": available,
             "allocated": allocated,
             "committed": committed,
             "ends": min((a.end for a in allocations), default=None),
+            "charts": money_charts(
+                N_("MDF this period"),
+                [
+                    (N_("Allocated"), allocated),
+                    (N_("Requested or approved"), committed),
+                    (N_("Available"), available),
+                ],
+                context.locale,
+            ),
         },
         empty=not allocations,
     )

@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from hub.charts import Chart, Progress, row_chart, target_chart
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
-from hub.i18n import N_
+from hub.i18n import N_, format_period, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView
-from hub.widgets.figures import is_currency, share, totals
+from hub.widgets.figures import is_currency, totals
 
 MAX_GOALS = 4
 CLAIM_ORDER = ("submitted", "in_review", "approved", "paid", "rejected")
+CLAIM_NAMES = {
+    "submitted": N_("Submitted"),
+    "in_review": N_("In review"),
+    "approved": N_("Approved"),
+    "paid": N_("Paid"),
+    "rejected": N_("Rejected"),
+}
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """One current goal as the widget prints it, and as its chart draws it."""
+
+    goal: IncentiveGoal
+    reached: Decimal  # achieved / target, past 1 when over-achieved
+    elapsed: Decimal
+    pace: str
+    money: bool
+    remaining: Decimal
+    days_left: int
 
 
 async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
@@ -21,22 +43,49 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
         g for g in fetched.value if g.period_start <= context.today <= g.period_end
     ]
     rows = [
-        {
-            "goal": goal,
-            "share": share(goal.achieved, goal.target),  # for the meter, which stops at full
-            "reached": goal.achieved / goal.target if goal.target > 0 else Decimal(0),
-            "elapsed": elapsed(goal, context.today),
-            "pace": pace(goal, context.today),
-            "money": is_currency(goal.unit),
-            "remaining": max(Decimal(0), goal.target - goal.achieved),
-            "days_left": (goal.period_end - context.today).days,
-        }
+        GoalRow(
+            goal=goal,
+            reached=goal.achieved / goal.target if goal.target > 0 else Decimal(0),
+            elapsed=elapsed(goal, context.today),
+            pace=pace(goal, context.today),
+            money=is_currency(goal.unit),
+            remaining=max(Decimal(0), goal.target - goal.achieved),
+            days_left=(goal.period_end - context.today).days,
+        )
         for goal in sorted(goals, key=lambda g: g.period_end)
     ]
+    shown = rows[:MAX_GOALS]
+    periods = (format_period(r.goal.period_start, r.goal.period_end, context.locale) for r in shown)
     return WidgetView.of(
         [fetched],
-        {"goals": rows[:MAX_GOALS], "more": max(0, len(rows) - MAX_GOALS)},
+        {
+            "goals": shown,
+            "more": max(0, len(rows) - MAX_GOALS),
+            "chart": goal_chart(shown, context.locale),
+            "period": ", ".join(dict.fromkeys(periods)),
+        },
         empty=not rows,
+    )
+
+
+def goal_chart(rows: list[GoalRow], locale: str) -> Chart:
+    """The goals the widget lists, as bars against their targets with the pace marked:
+    the very figures its lines of text print (achieved, target, share, time gone)."""
+    return target_chart(
+        translate(locale, N_("Goals against target")),
+        [
+            Progress(
+                row.goal.name,
+                row.goal.achieved,
+                row.goal.target,
+                row.reached,
+                row.elapsed,
+                row.goal.unit if row.money else "",
+            )
+            for row in rows
+        ],
+        value_name=translate(locale, N_("Achieved")),
+        target_name=translate(locale, N_("Target")),
     )
 
 
@@ -93,12 +142,22 @@ async def load_claim_status(context: WidgetContext) -> WidgetView:
     fetched = await context.backends.incentives.claims(context.person)
     claims: list[IncentiveClaim] = sorted(fetched.value, key=lambda c: c.submitted_at, reverse=True)
     counts = Counter(c.status for c in claims)
+    shown = [(status, counts[status]) for status in CLAIM_ORDER if counts[status]]
+    names = {status: translate(context.locale, name) for status, name in CLAIM_NAMES.items()}
     return WidgetView.of(
         [fetched],
         {
-            "counts": [(status, counts[status]) for status in CLAIM_ORDER if counts[status]],
+            "counts": shown,
+            "names": names,
             "recent": claims[:5],
             "paid": totals(c.amount for c in claims if c.status == "paid"),
+            "chart": row_chart(
+                translate(context.locale, N_("Claims by status")),
+                [names[status] for status, _ in shown],
+                [float(count) for _, count in shown],
+                name=translate(context.locale, N_("Claims")),
+                compact=True,
+            ),
         },
         empty=not claims,
     )

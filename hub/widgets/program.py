@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from hub.charts import Chart, Progress, target_chart
 from hub.connectors.records import Deal, Kind, Money, PartnerAccount, Rebate
-from hub.i18n import N_
+from hub.i18n import N_, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView, with_optional
 from hub.widgets.figures import in_year, or_zero, totals
 
@@ -33,11 +34,19 @@ DEFAULT_LADDER = (
 
 @dataclass(frozen=True)
 class NextTier:
-    """The next rung and what is still missing to reach it."""
+    """The next rung, where the partner stands against its thresholds, and what is missing.
+
+    ``currency`` is the main currency of the won deals (``None`` without any); revenue in
+    other currencies does not count towards a threshold set in the partner's currency."""
 
     tier: str
     revenue_missing: Money | None
     deals_missing: int
+    revenue_won: Decimal = Decimal(0)
+    revenue_needed: Decimal = Decimal(0)
+    deals_won: int = 0
+    deals_needed: int = 0
+    currency: str | None = None
 
 
 def next_tier(
@@ -58,6 +67,45 @@ def next_tier(
         tier=rule.tier,
         revenue_missing=Money(missing, currency) if currency and missing else None,
         deals_missing=max(0, rule.won_deals - len(won)),
+        revenue_won=achieved,
+        revenue_needed=rule.won_revenue,
+        deals_won=len(won),
+        deals_needed=rule.won_deals,
+        currency=currency,
+    )
+
+
+def tier_chart(step: NextTier | None, locale: str) -> Chart:
+    """Where the partner stands against the next tier's thresholds, from the same
+    ``NextTier`` whose gaps the widget prints; revenue without a currency (no won deal)
+    and a threshold of zero have no bar."""
+    progress = []
+    if step is not None and step.currency and step.revenue_needed > 0:
+        progress.append(
+            Progress(
+                translate(locale, N_("Closed-won revenue")),
+                step.revenue_won,
+                step.revenue_needed,
+                step.revenue_won / step.revenue_needed,
+                currency=step.currency,
+            )
+        )
+    if step is not None and step.deals_needed > 0:
+        progress.append(
+            Progress(
+                translate(locale, N_("Won deals")),
+                Decimal(step.deals_won),
+                Decimal(step.deals_needed),
+                Decimal(step.deals_won) / step.deals_needed,
+            )
+        )
+    return target_chart(
+        translate(locale, N_("This year against %(tier)s"), tier=step.tier)
+        if step is not None
+        else "",
+        progress,
+        value_name=translate(locale, N_("Won so far")),
+        target_name=translate(locale, N_("Needed")),
     )
 
 
@@ -73,6 +121,7 @@ async def load_program_status(context: WidgetContext) -> WidgetView:
     deals: list[Deal] = deals_read.value if deals_read else []
     won = [d for d in deals if d.is_won and in_year(d.closed_at, context.today)]
     renewal = account.agreement_end
+    step = next_tier(account, won) if deals_read else None
     return WidgetView.of(
         [account_read, deals_read],
         {
@@ -81,7 +130,8 @@ async def load_program_status(context: WidgetContext) -> WidgetView:
             "expired": renewal is not None and renewal < context.today,
             "renewal_soon": renewal is not None and 0 <= (renewal - context.today).days <= 90,
             "days_to_renewal": (renewal - context.today).days if renewal else None,
-            "next": next_tier(account, won) if deals_read else None,
+            "next": step,
+            "tier_chart": tier_chart(step, context.locale),
             "deals_known": deals_read is not None,
         },
         empty=False,

@@ -153,6 +153,8 @@ class FakePRM(FakeBase):
 
     async def fund_allocations(self, partner: PartnerRef) -> list[FundAllocation]:
         await self._enter("fund_allocations", partner.slug)
+        if (given := self._given("fund_allocations", partner.slug)) is not None:
+            return given
         start, end = _today() - timedelta(days=10), _today() + timedelta(days=80)
         return [
             FundAllocation(
@@ -165,6 +167,8 @@ class FakePRM(FakeBase):
 
     async def fund_requests(self, partner: PartnerRef) -> list[FundRequest]:
         await self._enter("fund_requests", partner.slug)
+        if (given := self._given("fund_requests", partner.slug)) is not None:
+            return given
         return [
             FundRequest(
                 f"{marker(partner.slug)}-Q1",
@@ -178,6 +182,8 @@ class FakePRM(FakeBase):
 
     async def fund_claims(self, partner: PartnerRef) -> list[FundClaim]:
         await self._enter("fund_claims", partner.slug)
+        if (given := self._given("fund_claims", partner.slug)) is not None:
+            return given
         return [
             FundClaim(
                 f"{marker(partner.slug)}-C1",
