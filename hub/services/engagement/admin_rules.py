@@ -150,11 +150,11 @@ async def delete_badge(db: Database, slug: str) -> bool:
 
 @dataclass(frozen=True)
 class AudienceLine:
-    """People of one persona in one org (or on the vendor's side) a rule reaches."""
+    """People of one persona a rule reaches, and the partner orgs they work for."""
 
     persona: str
-    org: str
     people: int
+    orgs: list[str]  # by name; empty for the vendor's staff
 
 
 @dataclass(frozen=True)
@@ -193,20 +193,21 @@ async def preview_action(
                 )
             ).all()
         )
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[str, int] = {}
+    orgs: dict[str, set[str]] = {}
     reached: set[int] = set()
     for user_id, roles, org in people:
         segment = Segment(org.partner_type, org.tier, org.region) if org else Segment()
         for persona in roles or []:
             if persona in personas and reaches(action, Requester(user_id, persona, segment)):
-                key = (persona, org.name if org else "")
-                counts[key] = counts.get(key, 0) + 1
+                counts[persona] = counts.get(persona, 0) + 1
+                orgs.setdefault(persona, set()).update([org.name] if org else [])
                 reached.add(user_id)
     return ActionPreview(
         action,
         len(reached),
         len(reached & finished_ids),
-        [AudienceLine(p, o, n) for (p, o), n in sorted(counts.items())],
+        [AudienceLine(p, counts[p], sorted(orgs[p])) for p in sorted(counts)],
     )
 
 
