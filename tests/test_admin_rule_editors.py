@@ -15,8 +15,10 @@ from hub.db.types import utcnow
 from hub.personas.audience import Requester
 from hub.resources import Hub
 from hub.services.engagement import admin_rules, nba
-from hub.services.engagement.seed import seed_engagement
+from hub.services.engagement.nba import parse_action
+from hub.services.engagement.seed import ACTIONS, seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
+from hub.web.rule_forms import ActionForm
 from tests.conftest import BASE_URL
 from tests.engagement_helpers import user_id
 from tests.helpers import demo_sign_in
@@ -348,3 +350,30 @@ async def test_every_change_needs_the_csrf_token(
         assert (await http.post(path, data=data)).status_code == 403, path
     assert await admin_rules.action_rule(seeded.db, "earn-spiff") is not None
     assert await admin_rules.action_rule(seeded.db, "book-qbr") is None
+
+
+@pytest.mark.parametrize("slug", sorted(ACTIONS))
+def test_every_seeded_rule_survives_the_form_unchanged(slug: str) -> None:
+    definition = dict(ACTIONS[slug])
+    form = ActionForm.of(slug, definition, active=True)
+    assert not form.when_json  # the form shows each seeded condition as lines
+    rebuilt, problems = form.definition()
+    assert problems == {}
+    assert parse_action(rebuilt) == parse_action(definition)
+
+
+async def test_a_turned_round_line_is_kept_as_not(
+    admin: tuple[httpx.AsyncClient, str], seeded: Hub
+) -> None:
+    http, token = admin
+    page = await http.get("/admin/rules/actions/finish-certification")
+    assert re.search(r'name="when-1-not" checked', page.text)
+    form = {**FORM, "slug": "finish-certification", "new": "", "personas": "support"}
+    form.update({"when-0-fact": "certification_unlocks_next_tier", "when-0-op": "truthy"})
+    form.update({"when-1-fact": "certification_complete", "when-1-op": "truthy"})
+    form["when-1-not"] = "on"
+    saved = await http.post("/admin/rules/actions", data={**form, "csrf_token": token})
+    assert saved.status_code == 303
+    stored = await admin_rules.action_rule(seeded.db, "finish-certification")
+    assert stored is not None
+    assert stored[0]["when"] == ACTIONS["finish-certification"]["when"]

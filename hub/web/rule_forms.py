@@ -43,8 +43,6 @@ OPERATOR_LABELS: Mapping[str, str] = {
     "truthy": N_("is yes / not zero"),
     "falsy": N_("is no / zero"),
 }
-NEGATED = {"truthy": "falsy", "falsy": "truthy", "eq": "ne", "ne": "eq"}
-NEGATED.update({"lt": "ge", "ge": "lt", "le": "gt", "gt": "le"})
 
 LABELS: Mapping[str, str] = {
     "slug": N_("Key (lowercase letters, digits and dashes)"),
@@ -235,6 +233,8 @@ class ConditionRow:
     fact: str = ""
     op: str = "gt"
     value: str = ""
+    # ``{"not": …}``: unlike the opposite operator, it holds when the fact is missing.
+    negated: bool = False
 
     @classmethod
     def of(cls, comparison: Mapping[str, Any], *, negated: bool = False) -> ConditionRow:
@@ -249,7 +249,11 @@ class ConditionRow:
                 else (json.dumps(value) if not isinstance(value, str) else value)
             )
         )
-        return cls(str(comparison.get("fact", "")), NEGATED[op] if negated else op, shown)
+        return cls(str(comparison.get("fact", "")), op, shown, negated)
+
+    def condition(self) -> dict[str, Any]:
+        """The row as the engine reads it."""
+        return {"not": self.comparison()} if self.negated else self.comparison()
 
     def comparison(self) -> dict[str, Any]:
         found: dict[str, Any] = {"fact": self.fact, "op": self.op}
@@ -275,7 +279,7 @@ def _rows_of(when: Any) -> tuple[str, list[ConditionRow]] | None:
             return ConditionRow.of(item)
         if isinstance(item, dict) and set(item) == {"not"}:
             inner = item["not"]
-            if isinstance(inner, dict) and "fact" in inner and inner.get("op") in NEGATED:
+            if isinstance(inner, dict) and "fact" in inner:
                 return ConditionRow.of(inner, negated=True)
         return None
 
@@ -342,6 +346,7 @@ class ActionForm:
                         fact,
                         form_text(form, f"when-{index}-op"),
                         form_text(form, f"when-{index}-value"),
+                        form.get(f"when-{index}-not") == "on",
                     )
                 )
         return cls(
@@ -375,7 +380,7 @@ class ActionForm:
                 except ValidationError as error:
                     for key, message in by_field(error).items():
                         problems.setdefault(f"when-{index}-{_field_of(key)}", message)
-                comparisons.append(row.comparison())
+                comparisons.append(row.condition())
             values["when"] = comparisons[0] if len(comparisons) == 1 else {self.match: comparisons}
         try:
             parse_action(values)
