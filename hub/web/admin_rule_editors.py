@@ -21,7 +21,6 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin
 from hub.connectors.records import Kind
-from hub.i18n import translate
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.engagement import admin_rules
@@ -38,6 +37,7 @@ from hub.web.rule_forms import (
     BadgeForm,
     engine_problems,
     form_text,
+    readable,
 )
 from hub.web.viewer import locale_of
 
@@ -48,7 +48,7 @@ def _htmx(request: Request) -> bool:
 
 def _translated(request: Request, problems: Mapping[str, str]) -> dict[str, str]:
     locale = locale_of(request)
-    return {key: translate(locale, message) for key, message in problems.items()}
+    return {key: readable(locale, message) for key, message in problems.items()}
 
 
 def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRoute]:

@@ -10,6 +10,7 @@ Nothing here decides whether a rule is valid.
 from __future__ import annotations
 
 import json
+import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, Literal, Union, cast, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel, ValidationError
 
-from hub.i18n import N_
+from hub.i18n import N_, translate
 from hub.services.engagement.conditions import Comparison, Operator
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.nba import ActionDefinition, parse_action
@@ -84,6 +85,52 @@ NOT_A_NUMBER = N_("Enter a number.")
 TOO_LONG = N_("Too long.")
 KEY_PROBLEM = N_("Use lowercase letters, digits and dashes (up to 64).")
 KEY_TAKEN = N_("There is already a rule with this key.")
+
+
+# The engine's problems come from pydantic in English; these say them in the reader's words.
+READABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (r"^Input should be greater than or equal to (?P<limit>\S+)$", N_("At least %(limit)s.")),
+        (r"^Input should be greater than (?P<limit>\S+)$", N_("More than %(limit)s.")),
+        (r"^Input should be less than or equal to (?P<limit>\S+)$", N_("At most %(limit)s.")),
+        (r"^Input should be less than (?P<limit>\S+)$", N_("Less than %(limit)s.")),
+        (r"^(String should have at least 1 character|Field required)$", N_("Required.")),
+        (
+            r"^String should have at least (?P<limit>\d+) characters$",
+            N_("At least %(limit)s characters."),
+        ),
+        (
+            r"^String should have at most (?P<limit>\d+) characters$",
+            N_("At most %(limit)s characters."),
+        ),
+        (r"^List should have at least 1 item", N_("Choose at least one.")),
+        (r"^List should have at most (?P<limit>\d+) items", N_("At most %(limit)s entries.")),
+        (
+            r"^String should match pattern",
+            N_("Use lowercase letters, digits and underscores, starting with a letter."),
+        ),
+        (r"^Input should be '", N_("Choose one of the options offered.")),
+        (r"^Input should be a valid (integer|number)", NOT_A_NUMBER),
+        (
+            r"^Value error, a path in the hub",
+            N_("A page of the hub (/…), a portal page (/go/…) or an https:// address."),
+        ),
+        (
+            r"^Value error, placeholders are plain fact names, not (?P<name>.+)$",
+            N_("Placeholders in braces are plain fact names, not %(name)s."),
+        ),
+    )
+)
+
+
+def readable(locale: str, message: str) -> str:
+    """A problem in the reader's language: the engine's known phrasings, or ours as they are."""
+    for pattern, said in READABLE:
+        found = pattern.match(message)
+        if found:
+            return translate(locale, said, **found.groupdict())
+    return translate(locale, message)
 
 
 @dataclass(frozen=True)
