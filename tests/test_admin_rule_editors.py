@@ -18,7 +18,7 @@ from hub.services.engagement import admin_rules, nba
 from hub.services.engagement.nba import parse_action
 from hub.services.engagement.seed import ACTIONS, seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
-from hub.web.rule_forms import ActionForm
+from hub.web.action_form import ActionForm
 from tests.conftest import BASE_URL
 from tests.engagement_helpers import user_id
 from tests.helpers import demo_sign_in

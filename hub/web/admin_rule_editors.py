@@ -25,20 +25,9 @@ from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.engagement import admin_rules
 from hub.services.engagement.errors import EngagementError
-from hub.web.rule_forms import (
-    ACTION_FIELDS,
-    BADGE_KIND_LABELS,
-    BADGE_MODELS,
-    FACTS,
-    KEY_TAKEN,
-    OPERATOR_LABELS,
-    OPERATORS,
-    ActionForm,
-    BadgeForm,
-    engine_problems,
-    form_text,
-    readable,
-)
+from hub.web.action_form import ACTION_FIELDS, FACTS, OPERATOR_LABELS, OPERATORS, ActionForm
+from hub.web.badge_form import BADGE_KIND_LABELS, BADGE_MODELS, BadgeForm
+from hub.web.rule_forms import KEY_TAKEN, engine_problems, form_text, readable
 from hub.web.viewer import locale_of
 
 
