@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hub.app import create_app
 from hub.db import AuditEntry
+from hub.db.engagement import BadgeAward, BadgeRule
 from hub.db.types import utcnow
 from hub.personas.audience import Requester
 from hub.resources import Hub
@@ -378,3 +379,20 @@ async def test_a_turned_round_line_is_kept_as_not(
     stored = await admin_rules.action_rule(seeded.db, "finish-certification")
     assert stored is not None
     assert stored[0]["when"] == ACTIONS["finish-certification"]["when"]
+
+
+async def test_an_earned_badge_is_not_deleted(
+    admin: tuple[httpx.AsyncClient, str], seeded: Hub
+) -> None:
+    http, token = admin
+    rep = await user_id(seeded.db, "rep@acme.example")
+    async with seeded.db.transaction() as session:
+        rule = await session.scalar(select(BadgeRule).where(BadgeRule.slug == "go-getter"))
+        assert rule is not None
+        session.add(BadgeAward(user_id=rep, rule_id=rule.id))
+    refused = await http.post(
+        "/admin/rules/badges/go-getter/delete", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert refused.status_code == 409
+    assert "so it stays: switch it off instead" in refused.text
+    assert await admin_rules.badge_rule(seeded.db, "go-getter") is not None

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin
 from hub.connectors.records import Kind
+from hub.i18n import N_, translate
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.engagement import admin_rules
@@ -29,6 +30,8 @@ from hub.web.action_form import ACTION_FIELDS, FACTS, OPERATOR_LABELS, OPERATORS
 from hub.web.badge_form import BADGE_KIND_LABELS, BADGE_MODELS, BadgeForm
 from hub.web.rule_forms import KEY_TAKEN, engine_problems, form_text, readable
 from hub.web.viewer import locale_of
+
+BADGE_EARNED = N_("People have earned this badge, so it stays: switch it off instead.")
 
 
 def _htmx(request: Request) -> bool:
@@ -272,7 +275,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         try:
             await admin_rules.delete_badge(hub.db, slug)
         except EngagementError as exc:
-            context["problem"] = exc.message
+            context["problem"] = translate(locale_of(request), BADGE_EARNED)
             return templates.TemplateResponse(
                 request, "admin_rule_delete.html", context, status_code=exc.http_status
             )
