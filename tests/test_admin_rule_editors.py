@@ -270,6 +270,15 @@ async def test_badges_are_edited_added_and_deleted_in_forms(
     assert wrong.status_code == 422
     assert 'aria-invalid="true"' in field_tag(wrong.text, "count")
     assert 'value="Ten assets"' in wrong.text
+    streak = {**new, "new": "", "kind": "streak", "days": "1", "freeze_days": "9"}
+    wrong_streak = await http.post("/admin/rules/badges", data=streak)
+    assert wrong_streak.status_code == 422
+    assert 'aria-invalid="true"' in field_tag(wrong_streak.text, "days")
+    assert 'aria-invalid="true"' in field_tag(wrong_streak.text, "freeze_days")
+    nameless = await http.post("/admin/rules/badges", data={**new, "new": "", "name": " "})
+    assert nameless.status_code == 422
+    assert "Required." in nameless.text
+    assert 'aria-invalid="true"' in field_tag(nameless.text, "name")
     switched = await http.post(
         "/admin/rules/badges", data={**new, "kind": "streak", "intent": "kind"}
     )

@@ -208,6 +208,8 @@ class ActionForm:
             parse_action(values)
         except EngagementError as error:
             merge_problems(problems, error.fields)
+        if any(key.startswith("when-") for key in problems):
+            problems.pop("when", None)  # said at the line already
         return values, problems
 
     def problem_for_slug(self) -> str | None:

@@ -66,7 +66,12 @@ READABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^Input should be greater than (?P<limit>\S+)$", N_("More than %(limit)s.")),
         (r"^Input should be less than or equal to (?P<limit>\S+)$", N_("At most %(limit)s.")),
         (r"^Input should be less than (?P<limit>\S+)$", N_("Less than %(limit)s.")),
-        (r"^(String should have at least 1 character|Field required)$", N_("Required.")),
+        (r"^(String should have at least 1 character|Field required|required)$", N_("Required.")),
+        (r"^1–64 characters$", N_("1 to 64 characters.")),
+        (
+            r"^must be between (?P<low>\d+) and (?P<high>\d+)$",
+            N_("Between %(low)s and %(high)s."),
+        ),
         (
             r"^String should have at least (?P<limit>\d+) characters$",
             N_("At least %(limit)s characters."),

@@ -113,7 +113,9 @@ def parse_criteria(definition: Any) -> BadgeCriteria:
     try:
         return _CRITERIA.validate_python(definition)
     except ValidationError as error:
-        raise EngagementError("invalid_rule", describe(error), by_field(error)) from None
+        raise EngagementError(
+            "invalid_rule", describe(error), by_field(error, skip_tag=True)
+        ) from None
 
 
 def by_field(error: ValidationError, *, skip_tag: bool = False) -> dict[str, str]:
