@@ -68,7 +68,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *webhooks.routes(hub),
         *admin.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),
-        *admin_rules.routes(hub, templates),
+        *admin_rules.routes(hub, templates, book),
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
         *profile.routes(hub, templates, book),

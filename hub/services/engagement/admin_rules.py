@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
-from hub.db import Database
-from hub.db.engagement import ActionRule, BadgeRule, PointRule
+from hub.db import Database, PartnerOrg, User
+from hub.db.engagement import ActionRule, ActionState, BadgeAward, BadgeRule, PointRule
+from hub.personas.audience import Requester, Segment, reaches
 from hub.services.engagement import badges, nba
 from hub.services.engagement.errors import EngagementError
-from hub.services.engagement.nba import FunnelLine
+from hub.services.engagement.nba import ActionDefinition, FunnelLine
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,135 @@ async def overview(db: Database) -> RulesOverview:
 
 
 async def save_action(db: Database, slug: str, definition: str, *, active: bool) -> None:
-    parsed = parse_definition(definition)
+    await save_action_definition(db, slug, parse_definition(definition), active=active)
+
+
+async def save_action_definition(
+    db: Database, slug: str, definition: dict[str, Any], *, active: bool
+) -> None:
+    """Create or change an action rule from its definition, validated by the engine."""
     async with db.transaction() as session:
-        await nba.save_action_rule(session, slug.strip(), parsed, active=active)
+        await nba.save_action_rule(session, slug.strip(), definition, active=active)
+
+
+async def action_rule(db: Database, slug: str) -> tuple[dict[str, Any], bool] | None:
+    """The stored definition of action rule ``slug`` and whether it is active."""
+    async with db.session() as session:
+        rule = await session.scalar(select(ActionRule).where(ActionRule.slug == slug))
+    return None if rule is None else (dict(rule.definition), rule.active)
+
+
+async def badge_rule(db: Database, slug: str) -> BadgeRuleView | None:
+    """Badge rule ``slug`` as the editor shows it."""
+    async with db.session() as session:
+        rule = await session.scalar(select(BadgeRule).where(BadgeRule.slug == slug))
+    if rule is None:
+        return None
+    return BadgeRuleView(
+        rule.slug, rule.name, rule.description, rule.points, _pretty(rule.definition), rule.active
+    )
+
+
+async def delete_action(db: Database, slug: str) -> bool:
+    """Remove action rule ``slug`` with its funnel and people's states; ``False`` if absent."""
+    async with db.transaction() as session:
+        deleted = await session.execute(delete(ActionRule).where(ActionRule.slug == slug))
+    return bool(getattr(deleted, "rowcount", 0))
+
+
+async def delete_badge(db: Database, slug: str) -> bool:
+    """Remove badge rule ``slug``; refused (``in_use``) once someone has earned it."""
+    async with db.transaction() as session:
+        rule = await session.scalar(select(BadgeRule).where(BadgeRule.slug == slug))
+        if rule is None:
+            return False
+        earned = await session.scalar(
+            select(func.count()).select_from(BadgeAward).where(BadgeAward.rule_id == rule.id)
+        )
+        if earned:
+            raise EngagementError(
+                "in_use", f"{earned} people have earned this badge: switch it off instead"
+            )
+        await session.delete(rule)
+    return True
+
+
+@dataclass(frozen=True)
+class AudienceLine:
+    """People of one persona a rule reaches, and the partner orgs they work for."""
+
+    persona: str
+    people: int
+    orgs: list[str]  # by name; empty for the vendor's staff
+
+
+@dataclass(frozen=True)
+class ActionPreview:
+    """Whom a rule would be offered to now, before its condition on their own figures."""
+
+    action: ActionDefinition
+    reached: int
+    finished: int  # of those, people who did or dismissed it already
+    lines: list[AudienceLine]
+
+
+async def preview_action(
+    db: Database, slug: str, definition: dict[str, Any], personas: set[str]
+) -> ActionPreview:
+    """Who ``definition`` reaches among everyone with a persona role, per persona and org.
+
+    Validated by the engine (``EngagementError`` as a save would raise); the condition is
+    left to each person's live figures when their page loads.
+    """
+    action = nba.parse_action(definition)
+    async with db.session() as session:
+        people = (
+            await session.execute(
+                select(User.id, User.roles, PartnerOrg).outerjoin(
+                    PartnerOrg, PartnerOrg.id == User.partner_org_id
+                )
+            )
+        ).all()
+        finished_ids = set(
+            (
+                await session.scalars(
+                    select(ActionState.user_id)
+                    .join(ActionRule, ActionRule.id == ActionState.rule_id)
+                    .where(ActionRule.slug == slug, ActionState.status.in_(("done", "dismissed")))
+                )
+            ).all()
+        )
+    counts: dict[str, int] = {}
+    orgs: dict[str, set[str]] = {}
+    reached: set[int] = set()
+    for user_id, roles, org in people:
+        segment = Segment(org.partner_type, org.tier, org.region) if org else Segment()
+        for persona in roles or []:
+            if persona in personas and reaches(action, Requester(user_id, persona, segment)):
+                counts[persona] = counts.get(persona, 0) + 1
+                orgs.setdefault(persona, set()).update([org.name] if org else [])
+                reached.add(user_id)
+    return ActionPreview(
+        action,
+        len(reached),
+        len(reached & finished_ids),
+        [AudienceLine(p, counts[p], sorted(orgs[p])) for p in sorted(counts)],
+    )
+
+
+async def segment_values(db: Database) -> dict[str, list[str]]:
+    """The tiers, partner types and regions partner orgs have now, for pickers."""
+    async with db.session() as session:
+        orgs = (
+            await session.execute(
+                select(PartnerOrg.tier, PartnerOrg.partner_type, PartnerOrg.region)
+            )
+        ).all()
+    return {
+        "tiers": sorted({t for t, _, _ in orgs if t}),
+        "partner_types": sorted({p for _, p, _ in orgs if p}),
+        "regions": sorted({r for _, _, r in orgs if r}),
+    }
 
 
 async def save_badge(
@@ -109,7 +236,28 @@ async def save_badge(
     definition: str,
     active: bool,
 ) -> None:
-    parsed = parse_definition(definition)
+    await save_badge_definition(
+        db,
+        slug=slug,
+        name=name,
+        description=description,
+        points=points,
+        definition=parse_definition(definition),
+        active=active,
+    )
+
+
+async def save_badge_definition(
+    db: Database,
+    *,
+    slug: str,
+    name: str,
+    description: str,
+    points: int,
+    definition: dict[str, Any],
+    active: bool,
+) -> None:
+    """Create or change a badge rule from its criteria, validated by the engine."""
     async with db.transaction() as session:
         await badges.save_badge_rule(
             session,
@@ -117,7 +265,7 @@ async def save_badge(
             name=name,
             description=description,
             points=points,
-            definition=parsed,
+            definition=definition,
             active=active,
         )
 

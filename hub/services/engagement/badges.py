@@ -83,9 +83,17 @@ async def save_badge_rule(
     """Create or change a badge rule; ``EngagementError("invalid_rule")`` if it does not parse."""
     parse_criteria(definition)
     if not slug or len(slug) > 64 or not name.strip():
-        raise EngagementError("invalid_rule", "a badge needs a slug (≤64 characters) and a name")
+        raise EngagementError(
+            "invalid_rule",
+            "a badge needs a slug (≤64 characters) and a name",
+            {"slug": "1–64 characters"} if not slug or len(slug) > 64 else {"name": "required"},
+        )
     if not 0 <= points <= 100_000:
-        raise EngagementError("invalid_rule", "points: must be between 0 and 100000")
+        raise EngagementError(
+            "invalid_rule",
+            "points: must be between 0 and 100000",
+            {"points": "must be between 0 and 100000"},
+        )
     rule = await session.scalar(select(BadgeRule).where(BadgeRule.slug == slug))
     if rule is None:
         rule = BadgeRule(slug=slug)

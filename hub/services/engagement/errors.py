@@ -10,10 +10,12 @@ class EngagementError(ValueError):
     it rolls back.
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # What is wrong with each named field (``when.0.op``: …), for forms that show it there.
+        self.fields = fields or {}
 
     @property
     def http_status(self) -> int:
@@ -23,6 +25,7 @@ class EngagementError(ValueError):
 # A request that is not even well formed (not JSON, a number that is not one) is a 400.
 STATUS = {
     "duplicate": 409,
+    "in_use": 409,
     "rate_limited": 429,
     "not_found": 404,
     "forbidden": 403,

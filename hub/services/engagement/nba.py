@@ -30,7 +30,7 @@ from hub.services.engagement import ledger
 from hub.services.engagement.conditions import Condition
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.leaderboards import Credit, placements, record_credits
-from hub.services.engagement.rules import describe
+from hub.services.engagement.rules import by_field, describe
 from hub.store import KeyValueStore
 
 Step = Literal["clicked", "done", "dismissed", "snoozed"]
@@ -102,7 +102,7 @@ def parse_action(definition: Any) -> ActionDefinition:
     try:
         return ActionDefinition.model_validate(definition)
     except ValidationError as error:
-        raise EngagementError("invalid_rule", describe(error)) from None
+        raise EngagementError("invalid_rule", describe(error), by_field(error)) from None
 
 
 async def save_action_rule(
@@ -111,7 +111,7 @@ async def save_action_rule(
     """Create or change an action rule after validating it."""
     parse_action(definition)
     if not slug or len(slug) > 64:
-        raise EngagementError("invalid_rule", "slug: 1–64 characters")
+        raise EngagementError("invalid_rule", "slug: 1–64 characters", {"slug": "1–64 characters"})
     rule = await session.scalar(select(ActionRule).where(ActionRule.slug == slug))
     if rule is None:
         rule = ActionRule(slug=slug)

@@ -113,7 +113,23 @@ def parse_criteria(definition: Any) -> BadgeCriteria:
     try:
         return _CRITERIA.validate_python(definition)
     except ValidationError as error:
-        raise EngagementError("invalid_rule", describe(error)) from None
+        raise EngagementError(
+            "invalid_rule", describe(error), by_field(error, skip_tag=True)
+        ) from None
+
+
+def by_field(error: ValidationError, *, skip_tag: bool = False) -> dict[str, str]:
+    """A validation error as ``{dotted field: what is wrong}``, the first problem per field.
+
+    ``skip_tag`` drops the leading tag a discriminated union puts in each location.
+    """
+    found: dict[str, str] = {}
+    for problem in error.errors(include_url=False):
+        loc = [str(part) for part in problem["loc"]]
+        if skip_tag and loc:
+            loc = loc[1:]
+        found.setdefault(".".join(loc) or "definition", problem["msg"])
+    return found
 
 
 def describe(error: ValidationError) -> str:
