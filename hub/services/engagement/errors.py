@@ -23,6 +23,7 @@ class EngagementError(ValueError):
 # A request that is not even well formed (not JSON, a number that is not one) is a 400.
 STATUS = {
     "duplicate": 409,
+    "already_done": 409,
     "rate_limited": 429,
     "not_found": 404,
     "forbidden": 403,
