@@ -39,13 +39,15 @@ def test_doing_the_next_best_action_moves_the_points_balance(
     expect(action).to_contain_text("because")
     expect(action).to_contain_text("+30 points")
     # Its link records the click and opens the campaign portal (the demo's stand-in).
-    link = action.get_by_role("link", name="Share the new product campaign")
+    link = action.get_by_role("link", name="Share the new product campaign")  # the primary button
     opened = page.request.get(demo_server.base_url + (link.get_attribute("href") or ""))
     assert opened.ok
     assert opened.url.startswith(demo_server.base_url + "/demo/portals/mautic/")
     balance = page.locator("#widget-points_badges .points-balance")
     before = int(balance.inner_text().replace(",", ""))
-    action.get_by_role("button", name=re.compile(r"^Done\W+Share the new product campaign")).click()
+    action.get_by_role(
+        "button", name=re.compile(r"^I did this\W+Share the new product campaign")
+    ).click()
     expect(action).to_contain_text("Your points are on their way")
     expect(action).not_to_contain_text("Share the new product campaign")
     # The points widget reloads itself, and again once the scheduler has evaluated the
@@ -136,5 +138,22 @@ def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
         "Your budget does not have that many points left"
     )
     expect(budget.locator(".budget-left")).to_have_text(f"{left - 100:,}")
+    assert not csp_errors(problems), problems
+    page.context.close()
+
+
+def test_an_expired_agreement_is_renewed_before_any_deal(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    page, problems = home_as(browser, demo_server, "owner@initech.example")
+    action = page.locator("#widget-next_best_action")
+    expect(action).to_contain_text("Renew your partner agreement", timeout=WIDGET_WAIT)
+    first = action.locator(".action-item").first
+    expect(first).to_contain_text("because your partner agreement has expired")
+    renew = first.get_by_role("link", name="Renew your partner agreement")
+    assert "button" in (renew.get_attribute("class") or "")  # the primary button
+    opened = page.request.get(demo_server.base_url + (renew.get_attribute("href") or ""))
+    assert opened.ok
+    assert "/agreements/renew" in opened.url
     assert not csp_errors(problems), problems
     page.context.close()

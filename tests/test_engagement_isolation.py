@@ -30,6 +30,7 @@ from hub.db.engagement import (
     SurveyResponse,
 )
 from hub.db.types import utcnow
+from hub.personas.audience import Requester, Segment
 from hub.resources import Hub
 from hub.services.engagement import budgets, nba, surveys
 from hub.services.engagement.recognition import Kudos, give_kudos
@@ -321,8 +322,17 @@ async def test_a_request_leaves_evaluation_to_the_scheduler_which_runs_at_once(
 
     async with scheduler.in_process(hub):  # the embedded default's scheduler
         assert await evaluated_within(5)  # its first pass, at start
+        # Offered first (an unchecked action: "done" completes it and records its event).
+        owner = await user_id(hub.db, OWNER)
+        shown = await nba.next_best_actions(
+            hub.db,
+            Requester(owner, "partner_owner", Segment(tier="Gold")),
+            {"fund_claims_expiring": 1},
+            now=utcnow(),
+        )
+        assert "claim-expiring-funds" in [a.slug for a in shown]
         response = await http.post(
-            "/engagement/actions/submit-rebate-invoice",
+            "/engagement/actions/claim-expiring-funds",
             json={"step": "done"},
             headers={"X-CSRF-Token": token},
         )

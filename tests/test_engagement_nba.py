@@ -28,6 +28,8 @@ RULES: dict[str, dict[str, Any]] = {
         "priority": 2,
         "personas": ["sales_rep", "partner_owner"],
         "when": {"fact": "deals_registered_this_month", "op": "eq", "value": 0},
+        "confirm": {"fact": "deals_registered_this_month", "op": "gt", "value": 0},
+        "self_report_points": 5,
     },
     "claim-funds": {
         "title": "Claim your expiring funds",
@@ -100,20 +102,33 @@ async def test_done_dismiss_snooze_and_the_funnel(seeded: Hub) -> None:
     await act_on_action(
         seeded.db, seeded.store, subject, slug="register-deal", step="clicked", now=NOW
     )
-    for _ in range(2):
+    await act_on_action(
+        seeded.db, seeded.store, subject, slug="register-deal", step="done", now=NOW
+    )
+    with pytest.raises(EngagementError) as again:
         await act_on_action(
             seeded.db, seeded.store, subject, slug="register-deal", step="done", now=NOW
         )
+    assert again.value.http_status == 409
     await act_on_action(
         seeded.db, seeded.store, subject, slug="claim-funds", step="snoozed", now=NOW
     )
     await act_on_action(
         seeded.db, seeded.store, subject, slug="finish-certification", step="dismissed", now=NOW
     )
-    assert await next_best_actions(seeded.db, subject, FACTS, now=NOW) == []
+    waiting = await next_best_actions(seeded.db, subject, FACTS, now=NOW)
+    assert [(a.slug, a.status) for a in waiting] == [("register-deal", "reported")]
+    async with seeded.db.session() as session:
+        # Their word pays only the rule's self-report points, and no completion yet.
+        assert await ledger.balance(session, ledger.user_account(rep)) == 5
+    registered = {**FACTS, "deals_registered_this_month": 1}
+    for _ in range(2):
+        confirmed = await next_best_actions(seeded.db, subject, registered, now=NOW)
+        assert [(a.slug, a.status) for a in confirmed] == [("register-deal", "confirmed")]
     later = await next_best_actions(seeded.db, subject, FACTS, now=NOW + timedelta(days=8))
     assert [a.slug for a in later] == ["claim-funds"]
     async with seeded.db.session() as session:
+        # Confirmed from the facts: the full bonus once, the self-report counted in it.
         assert await ledger.balance(session, ledger.user_account(rep)) == 50
     funnel = {line.slug: line for line in await nba.action_funnel(seeded.db)}
     assert (funnel["register-deal"].shown, funnel["register-deal"].clicked) == (1, 1)
@@ -156,3 +171,28 @@ async def test_ranking_is_fast_when_warm(seeded: Hub) -> None:
     for _ in range(10):
         await next_best_actions(seeded.db, subject, FACTS, now=NOW)
     assert (time.perf_counter() - started) / 10 < 0.1  # generous here; the benchmark measures
+
+
+async def test_confirmation_needs_the_action_shown_and_the_fact(seeded: Hub) -> None:
+    await _rules(seeded)
+    owner = await user_id(seeded.db, "owner@globex.example")
+    subject = Requester(owner, "partner_owner", Segment(tier="Silver"))
+    registered = {**FACTS, "deals_registered_this_month": 1}
+    # Never shown: a deal already registered confirms nothing and pays nothing.
+    assert await next_best_actions(seeded.db, subject, registered, now=NOW, limit=0) == []
+    with pytest.raises(EngagementError) as unseen:
+        await act_on_action(
+            seeded.db, seeded.store, subject, slug="register-deal", step="done", now=NOW
+        )
+    assert unseen.value.code == "not_found"
+    shown = await next_best_actions(seeded.db, subject, FACTS, now=NOW)
+    assert ("register-deal", "offered") in [(a.slug, a.status) for a in shown]
+    # Shown, but the facts do not show a deal yet: still offered, nothing paid.
+    again = await next_best_actions(seeded.db, subject, FACTS, now=NOW)
+    assert ("register-deal", "offered") in [(a.slug, a.status) for a in again]
+    async with seeded.db.session() as session:
+        assert await ledger.balance(session, ledger.user_account(owner)) == 0
+    confirmed = await next_best_actions(seeded.db, subject, registered, now=NOW)
+    assert (confirmed[0].slug, confirmed[0].status) == ("register-deal", "confirmed")
+    async with seeded.db.session() as session:
+        assert await ledger.balance(session, ledger.user_account(owner)) == 50

@@ -9,9 +9,11 @@ import httpx
 import pytest
 
 from hub.app import create_app
+from hub.db.types import utcnow
+from hub.personas.audience import Requester, Segment
 from hub.resources import Hub
 from hub.services.activity import Activity
-from hub.services.engagement import credentials
+from hub.services.engagement import credentials, nba
 from hub.services.engagement.processing import ingest, process_pending
 from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
@@ -97,10 +99,29 @@ async def test_dismissing_an_action_and_answering_the_pulse_survey(
     headers = {"X-CSRF-Token": token}
     await process_pending(seeded.db, seeded.store)
     before = (await web.get("/api/engagement/me")).json()["points"]
+    unseen = await web.post(
+        "/engagement/actions/register-deal", data={"step": "done"}, headers=headers
+    )
+    assert unseen.status_code == 404  # never offered to them: nothing to report
+    rep = await user_id(seeded.db, "rep@acme.example")
+    shown = await nba.next_best_actions(
+        seeded.db,
+        Requester(rep, "sales_rep", Segment(tier="Gold")),
+        {"deals_registered_this_month": 0},
+        now=utcnow(),
+    )
+    assert "register-deal" in [a.slug for a in shown]
+    no_csrf = await web.post("/engagement/actions/register-deal", data={"step": "done"})
+    assert no_csrf.status_code == 403
     done = await web.post(
         "/engagement/actions/register-deal", data={"step": "done"}, headers=headers
     )
-    assert done.json() == {"slug": "register-deal", "step": "done"}
+    assert done.status_code == 202
+    assert done.json() == {"slug": "register-deal", "step": "done", "status": "reported"}
+    replay = await web.post(
+        "/engagement/actions/register-deal", data={"step": "done"}, headers=headers
+    )
+    assert (replay.status_code, replay.json()["code"]) == (409, "already_done")
     missing = await web.post(
         "/engagement/actions/no-such", data={"step": "dismissed"}, headers=headers
     )
@@ -121,10 +142,10 @@ async def test_dismissing_an_action_and_answering_the_pulse_survey(
     assert (await web.get("/api/engagement/surveys/due")).json() is None
     await process_pending(seeded.db, seeded.store)  # what the worker does within seconds
     me = (await web.get("/api/engagement/me")).json()
-    # The action's bonus, the Go-getter badge (its action_completed event is recorded
-    # through JSON as through the form) and the survey's points.
-    assert me["points"] == before + 50 + 10 + 10
-    assert "go-getter" in {b["slug"] for b in me["badges"] if b["earned_at"]}
+    # A deal is checkable: their word alone pays nothing and earns no Go-getter badge
+    # until Salesforce shows the deal; the survey pays its points.
+    assert me["points"] == before + 10
+    assert "go-getter" not in {b["slug"] for b in me["badges"] if b["earned_at"]}
     forbidden = await web.get("/api/engagement/surveys/hub-pulse/results")
     assert forbidden.status_code == 403
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hub.connectors.records import Kind
+from hub.connectors.records import Kind, Money, Rebate
 from hub.db import Database
 from hub.db.engagement import ActionState, Recognition, SurveyResponse
 from hub.services.engagement import ledger, nba
@@ -87,20 +89,31 @@ async def test_a_failing_backend_hides_only_the_actions_that_need_its_facts(
     assert "Adopt the implementation checklist" not in without.text
 
 
-async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) -> None:
+async def test_a_reported_action_pays_when_the_backend_confirms_it(rig: HomeRig) -> None:
     token = await rig.sign_in(OWNER)
-    await rig.widget("next_best_action")
+    shown = await rig.widget("next_best_action")
+    # The link that does it is the primary button; "I did this" is the quiet one.
+    assert 'class="button button-small" href="/engagement/actions/submit-rebate-invoice/go"' in (
+        shown.text
+    )
     before = await balance(rig, OWNER)
     path = "/engagement/actions/submit-rebate-invoice"
     first = await post(rig, path, token, {"step": "done"})
     assert first.status_code == 200, first.text
-    assert "Well done! Your points are on their way." in first.text
-    assert first.headers["HX-Trigger"] == "hub-points-changed"
-    assert "Nothing to suggest right now" in first.text or "<li" in first.text
-    assert "Submit your rebate invoice" not in first.text
+    assert "The points are credited when the portal shows it is done." in first.text
+    assert "credit the points when" in first.text  # the action waits, said honestly
     again = await post(rig, path, token, {"step": "done"})
-    assert again.status_code == 200
+    assert again.status_code == 409
+    assert await balance(rig, OWNER) == before  # their word alone pays nothing here
+    invoiced = Rebate(
+        "R1", "Q rebate", Money(Decimal(1234), "USD"), "invoiced", date(2026, 11, 30), True
+    )
+    rig.connectors[Kind.PRM].given["rebates"] = {"acme": [invoiced]}
+    confirmed = await rig.widget("next_best_action")
+    assert "Confirmed in" in confirmed.text, confirmed.text
     assert await balance(rig, OWNER) == before + 20 + 10  # the bonus, and the badge's points
+    await rig.widget("next_best_action")
+    assert await balance(rig, OWNER) == before + 30  # once
     points = await rig.widget("points_badges")
     assert f">{before + 30}<" in points.text
     assert "Go-getter" in points.text
@@ -110,6 +123,8 @@ async def test_doing_an_action_pays_its_bonus_once_and_removes_it(rig: HomeRig) 
     assert "Earned" in gallery.text
     assert "Not yet earned" in gallery.text
     assert "/api/engagement/badges/go-getter/credential" in gallery.text
+    await rig.sign_in("owner@globex.example")  # another org's owner confirms nothing
+    assert "Confirmed in" not in (await rig.widget("next_best_action")).text
     assert (await rig.widget("points_badges", view="wall")).status_code == 400
     funnel = {line.slug: line for line in await nba.action_funnel(rig.hub.db)}
     assert funnel["submit-rebate-invoice"].completed == 1
@@ -179,7 +194,8 @@ async def test_the_leaderboard_switches_period_and_scope_and_refuses_others(
     rig: HomeRig,
 ) -> None:
     token = await rig.sign_in(REP)
-    await post(rig, "/engagement/actions/register-deal", token, {"step": "done"})
+    await rig.widget("next_best_action")  # offered first: only then may it be reported
+    await post(rig, "/engagement/actions/earn-spiff", token, {"step": "done"})
     week = await rig.widget("leaderboard", period="week", scope="org")
     assert week.status_code == 200
     assert '<option value="week" selected>' in week.text
@@ -192,7 +208,8 @@ async def test_the_leaderboard_switches_period_and_scope_and_refuses_others(
 
 async def test_opting_out_takes_the_user_off_the_board(rig: HomeRig) -> None:
     token = await rig.sign_in(REP)
-    await post(rig, "/engagement/actions/register-deal", token, {"step": "done"})
+    await rig.widget("next_best_action")  # offered first: only then may it be reported
+    await post(rig, "/engagement/actions/earn-spiff", token, {"step": "done"})
     out = await post(
         rig, "/engagement/leaderboard/opt-out", token, {"opt_out": "1", "period": "month"}
     )

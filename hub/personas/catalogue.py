@@ -107,7 +107,13 @@ def default_personas() -> list[Persona]:
                 *MARKETING_WIDGETS,
                 *SERVICE_WIDGETS,
             ),
-            fact_reads=("deals", "fund_claims", "rebates", "certifications"),
+            fact_reads=(
+                "partner_account",
+                "deals",
+                "fund_claims",
+                "rebates",
+                "certifications",
+            ),
             news="funds_and_deals",
         ),
         Persona(

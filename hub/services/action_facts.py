@@ -23,6 +23,7 @@ from hub.connectors.records import (
     Completion,
     Deal,
     FundClaim,
+    PartnerAccount,
     PartnerRef,
     PersonRef,
     Rebate,
@@ -67,6 +68,12 @@ async def gather_facts(
     found = {operation.name: value for operation, value in zip(wanted, values, strict=True)}
     facts: dict[str, Any] = {}
     today = now.date()
+    if found.get("partner_account") is not None:
+        account: PartnerAccount = found["partner_account"]
+        ends = account.agreement_end
+        facts["agreement_expired"] = (ends is not None and ends < today) or (
+            account.agreement_status.lower() == "expired"
+        )
     if found.get("deals") is not None:
         deals: list[Deal] = found["deals"]
         month_start = today.replace(day=1)

@@ -78,7 +78,9 @@ class HomepageServices:
                 facts["partner_identity_providers"] = await session.scalar(
                     select(func.count()).select_from(IdentityProvider)
                 )
-        return await nba.next_best_actions(self.db, subject, facts, now=now, limit=limit)
+        return await nba.next_best_actions(
+            self.db, subject, facts, now=now, limit=limit, store=self.store
+        )
 
     async def standing(self, user_id: int, now: datetime) -> Standing:
         return await engagement_home.standing(self.db, user_id, now)

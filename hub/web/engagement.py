@@ -75,6 +75,7 @@ REFUSALS: Mapping[str, str] = {
     "invalid_board": N_("That choice is not available for this widget."),
     "invalid_choice": N_("That choice is not available for this widget."),
     "invalid_step": N_("That action cannot be done here."),
+    "already_done": N_("You have already reported this. Nothing was counted twice."),
     "invalid_request": N_("That request could not be understood."),
     "no_recipient": N_("Choose whom to thank from the list."),
     "invalid_points": N_("Points must be a whole number."),
@@ -305,7 +306,7 @@ def routes(hub: Hub, book: PersonaBook, renderer: WidgetRenderer) -> list[BaseRo
         step = str(asked.fields.get("step", ""))
         if step not in nba.STEPS:
             raise EngagementError("invalid_step", f"step: one of {', '.join(nba.STEPS)}")
-        await nba.act_on_action(
+        action = await nba.act_on_action(
             hub.db,
             hub.store,
             asked.viewer.requester,
@@ -314,9 +315,17 @@ def routes(hub: Hub, book: PersonaBook, renderer: WidgetRenderer) -> list[BaseRo
             now=utcnow(),
             snooze_days=whole(asked.fields.get("days"), "days") or None,
         )
+        if step == "done" and action.confirm is not None:
+            return Done(
+                {"slug": slug, "step": step, "status": "reported"},
+                N_("Noted. The points are credited when the portal shows it is done."),
+                status=202,
+            )
         said = {
             "clicked": "",
-            "done": N_("Well done! Your points are on their way."),
+            "done": N_("Well done! Your points are on their way.")
+            if action.self_report_points
+            else N_("Well done! Marked as done."),
             "dismissed": N_("Dismissed. It will not be suggested again."),
             "snoozed": N_("Snoozed. It comes back in a week."),
         }

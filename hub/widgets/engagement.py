@@ -32,8 +32,10 @@ async def load_next_best_action(context: WidgetContext) -> WidgetView:
         now=context.now,
         limit=ACTIONS_SHOWN,
     )
+    # The product each backend kind is known by, to say where a confirmation comes from.
+    products = {c.config.kind.value: c.config.product for c in context.backends.all()}
     # Never "empty": after the last one is done, the body still says so (and thanks).
-    return WidgetView(figures={"actions": actions})
+    return WidgetView(figures={"actions": actions, "products": products})
 
 
 async def load_points_badges(context: WidgetContext) -> WidgetView:

@@ -26,6 +26,7 @@ class EngagementError(ValueError):
 STATUS = {
     "duplicate": 409,
     "in_use": 409,
+    "already_done": 409,
     "rate_limited": 429,
     "not_found": 404,
     "forbidden": 403,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database
-from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState
+from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState, PointsTransfer
 from hub.db.types import utcnow
 from hub.db.writes import insert_ignoring_duplicates
 from hub.personas.audience import Requester, reaches
@@ -36,6 +36,7 @@ from hub.store import KeyValueStore
 Step = Literal["clicked", "done", "dismissed", "snoozed"]
 STEPS: tuple[Step, ...] = ("clicked", "done", "dismissed", "snoozed")
 FUNNEL_STEPS = ("shown", "clicked", "completed")
+CONFIRMED_SHOWN_FOR = timedelta(days=3)
 
 
 class ActionDefinition(BaseModel):
@@ -54,6 +55,12 @@ class ActionDefinition(BaseModel):
     partner_types: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     when: Condition | None = None
+    # A condition on the same facts that shows the action was done (a deal registered,
+    # the invoice submitted); a rule with one is "checkable" and pays on confirmation.
+    confirm: Condition | None = None
+    # What "I did this" pays: on a checkable rule, before (and counted against) the
+    # confirmed bonus, and never the badge; on another rule, all it ever pays.
+    self_report_points: int = Field(default=0, ge=0, le=10_000)
     snooze_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("link")
@@ -84,6 +91,15 @@ class SuggestedAction:
     link: str
     points_bonus: int
     score: float
+    checkable: bool = False
+    status: Literal["offered", "reported", "confirmed"] = "offered"
+
+    @property
+    def system(self) -> str:
+        """The backend kind the link opens (``prm`` for ``/go/prm/…``), else ``""``."""
+        if not self.link.startswith("/go/"):
+            return ""
+        return self.link.removeprefix("/go/").partition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -134,8 +150,14 @@ async def next_best_actions(
     now: datetime,
     limit: int = 3,
     record_shown: bool = True,
+    store: KeyValueStore | None = None,
 ) -> list[SuggestedAction]:
-    """The best ``limit`` actions for ``subject`` given ``facts``; recorded as shown."""
+    """The best ``limit`` actions for ``subject`` given ``facts``; recorded as shown.
+
+    First come the actions the facts now confirm (a checkable rule shown to them whose
+    ``confirm`` holds): each is paid its bonus once and listed as ``confirmed`` for
+    ``CONFIRMED_SHOWN_FOR``. A self-reported checkable action stays listed as ``reported``.
+    """
     async with db.session() as session:
         rules = (await session.scalars(select(ActionRule).where(ActionRule.active))).all()
         states = {
@@ -146,13 +168,38 @@ async def next_best_actions(
                 )
             ).all()
         }
+        shown = set(
+            (
+                await session.scalars(
+                    select(ActionFunnelStep.rule_id).where(
+                        ActionFunnelStep.user_id == subject.user_id,
+                        ActionFunnelStep.step == "shown",
+                    )
+                )
+            ).all()
+        )
     ranked: list[tuple[float, str, int, SuggestedAction]] = []
+    confirmed: list[SuggestedAction] = []
+    newly_confirmed: list[tuple[ActionRule, ActionDefinition]] = []
     for rule in rules:
         try:
             action = parse_action(rule.definition)
         except EngagementError:
             continue
         state = states.get(rule.id)
+        if state is not None and state.status == "confirmed":
+            if state.updated_at and _aware(state.updated_at) > now - CONFIRMED_SHOWN_FOR:
+                confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed"))
+            continue
+        if (
+            action.confirm is not None
+            and rule.id in shown
+            and (state is None or state.status != "dismissed")
+            and action.confirm.holds(facts)
+        ):
+            newly_confirmed.append((rule, action))
+            confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed"))
+            continue
         if state is not None and (
             state.status in ("done", "dismissed")
             or (state.status == "snoozed" and state.snoozed_until and state.snoozed_until > now)
@@ -161,9 +208,9 @@ async def next_best_actions(
         if not reaches(action, subject) or (action.when and not action.when.holds(facts)):
             continue
         score = action.value * action.priority
-        reason = action.reason.format_map(_Facts(facts))
-        suggestion = SuggestedAction(
-            rule.slug, action.title, reason, action.link, action.points_bonus, score
+        reported = state is not None and state.status == "reported"
+        suggestion = _suggest(
+            rule.slug, action, facts, score, "reported" if reported else "offered"
         )
         ranked.append((-score, rule.slug, rule.id, suggestion))
     ranked.sort(key=lambda item: (item[0], item[1]))
@@ -184,7 +231,120 @@ async def next_best_actions(
                 ],
                 unique=["rule_id", "user_id", "step"],
             )
-    return [suggestion for *_, suggestion in chosen]
+    if newly_confirmed:
+        await _confirm(db, store, subject, newly_confirmed, now)
+    return confirmed + [suggestion for *_, suggestion in chosen]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _suggest(
+    slug: str, action: ActionDefinition, facts: Mapping[str, Any], score: float, status: str
+) -> SuggestedAction:
+    return SuggestedAction(
+        slug,
+        action.title,
+        action.reason.format_map(_Facts(facts)),
+        action.link,
+        # What it can earn them: the confirmed bonus, or all that their word pays.
+        action.points_bonus if action.confirm is not None else action.self_report_points,
+        score,
+        checkable=action.confirm is not None,
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+async def _confirm(
+    db: Database,
+    store: KeyValueStore | None,
+    subject: Requester,
+    found: list[tuple[ActionRule, ActionDefinition]],
+    now: datetime,
+) -> None:
+    """Mark actions the facts show were done as confirmed and pay them, each once."""
+    credits: list[Credit] = []
+    async with db.transaction() as session:
+        for rule, action in found:
+            state = await session.scalar(
+                select(ActionState).where(
+                    ActionState.rule_id == rule.id, ActionState.user_id == subject.user_id
+                )
+            )
+            if state is not None and state.status in ("confirmed", "dismissed"):
+                continue  # another request confirmed it meanwhile
+            await _complete(session, rule, action, subject, now)
+            if state is None:
+                session.add(
+                    ActionState(
+                        rule_id=rule.id, user_id=subject.user_id, status="confirmed", updated_at=now
+                    )
+                )
+            else:
+                state.status, state.updated_at, state.snoozed_until = "confirmed", now, None
+            paid = action.points_bonus - (
+                action.self_report_points if await _reported(session, rule, subject) else 0
+            )
+            posted = await ledger.post_awards(
+                session,
+                [
+                    ledger.Award(
+                        subject.user_id,
+                        max(0, paid),
+                        "action_bonus",
+                        f"action:{rule.id}:{subject.user_id}",
+                        now,
+                    )
+                ],
+            )
+            credits += [Credit(a.user_id, a.points, a.occurred_at) for a in posted]
+        where = await placements(session, {credit.user_id for credit in credits})
+    if store is not None:
+        await record_credits(store, credits, where)
+
+
+async def _reported(session: AsyncSession, rule: ActionRule, subject: Requester) -> bool:
+    key = f"action:{rule.id}:{subject.user_id}:reported"
+    return bool(
+        await session.scalar(select(func.count()).where(PointsTransfer.idempotency_key == key))
+    )
+
+
+async def _complete(
+    session: AsyncSession,
+    rule: ActionRule,
+    action: ActionDefinition,
+    requester: Requester,
+    now: datetime,
+) -> None:
+    """The completed step of the funnel and the ``action_completed`` event badges read."""
+    await insert_ignoring_duplicates(
+        session,
+        ActionFunnelStep,
+        [
+            {
+                "rule_id": rule.id,
+                "user_id": requester.user_id,
+                "step": "completed",
+                "occurred_at": now,
+            }
+        ],
+        unique=["rule_id", "user_id", "step"],
+    )
+    await activity.record_all(
+        session,
+        [
+            Activity(
+                key=f"action:{rule.slug}:{requester.user_id}:done",
+                kind="action_completed",
+                occurred_at=now,
+                user_id=requester.user_id,
+                partner_org_id=requester.partner_org_id,
+                object=f"action:{rule.slug}",
+            )
+        ],
+    )
 
 
 async def action_for(
@@ -210,11 +370,14 @@ async def act_on_action(
     now: datetime,
     snooze_days: int | None = None,
 ) -> ActionDefinition:
-    """Record a click, completion, dismissal or snooze of an action meant for ``requester``.
+    """Record a click, a self-reported completion, a dismissal or a snooze.
 
     An action that is inactive or not meant for them is ``not_found``, the same answer as
-    one that does not exist. Completing pays the points bonus once and records an
-    ``action_completed`` event (badges can ask for it) for the worker to evaluate.
+    one that does not exist, and so is "done" on one never shown to them. "Done" is their
+    word only: it pays ``self_report_points``; on a rule without ``confirm`` it also
+    completes the action (``action_completed``, which badges may ask for), while a
+    checkable rule waits as ``reported`` until the facts confirm it. A second "done" is
+    ``already_done``, with nothing paid twice.
     """
     if step not in STEPS:
         raise EngagementError("invalid_action", f"step: one of {', '.join(STEPS)}")
@@ -225,35 +388,31 @@ async def act_on_action(
         if found is None:
             raise EngagementError("not_found", f"no action {slug!r} for you")
         rule, action = found
-        funnel = {"clicked": "clicked", "done": "completed"}.get(step)
-        if funnel:
+        if step == "done":
+            await _check_reportable(session, rule, user_id)
+        if step == "clicked":
             await insert_ignoring_duplicates(
                 session,
                 ActionFunnelStep,
-                [{"rule_id": rule.id, "user_id": user_id, "step": funnel, "occurred_at": now}],
+                [{"rule_id": rule.id, "user_id": user_id, "step": "clicked", "occurred_at": now}],
                 unique=["rule_id", "user_id", "step"],
             )
-        if step != "clicked":
+        else:
+            status: str = step
+            if step == "done" and action.confirm is not None:
+                status = "reported"
             await _set_state(
-                session, rule.id, user_id, step, now, snooze_days or action.snooze_days
+                session, rule.id, user_id, status, now, snooze_days or action.snooze_days
             )
-        if step == "done":
-            await activity.record_all(
-                session,
-                [
-                    Activity(
-                        key=f"action:{slug}:{user_id}:done",
-                        kind="action_completed",
-                        occurred_at=now,
-                        user_id=user_id,
-                        partner_org_id=requester.partner_org_id,
-                        object=f"action:{slug}",
-                    )
-                ],
-            )
-        if step == "done" and action.points_bonus:
+        if step == "done" and action.confirm is None:
+            await _complete(session, rule, action, requester, now)
+        if step == "done" and action.self_report_points:
             award = ledger.Award(
-                user_id, action.points_bonus, "action_bonus", f"action:{rule.id}:{user_id}", now
+                user_id,
+                action.self_report_points,
+                "action_bonus",
+                f"action:{rule.id}:{user_id}:reported",
+                now,
             )
             posted = await ledger.post_awards(session, [award])
             credits = [Credit(a.user_id, a.points, a.occurred_at) for a in posted]
@@ -262,8 +421,28 @@ async def act_on_action(
     return action
 
 
+async def _check_reportable(session: AsyncSession, rule: ActionRule, user_id: int) -> None:
+    """Only an action offered to this person, and not yet reported or done, can be reported."""
+    shown = await session.scalar(
+        select(func.count()).where(
+            ActionFunnelStep.rule_id == rule.id,
+            ActionFunnelStep.user_id == user_id,
+            ActionFunnelStep.step == "shown",
+        )
+    )
+    if not shown:
+        raise EngagementError("not_found", f"action {rule.slug!r} was not offered to you")
+    state = await session.scalar(
+        select(ActionState.status).where(
+            ActionState.rule_id == rule.id, ActionState.user_id == user_id
+        )
+    )
+    if state in ("done", "reported", "confirmed"):
+        raise EngagementError("already_done", f"action {rule.slug!r} is already {state}")
+
+
 async def _set_state(
-    session: AsyncSession, rule_id: int, user_id: int, step: Step, now: datetime, days: int
+    session: AsyncSession, rule_id: int, user_id: int, step: str, now: datetime, days: int
 ) -> None:
     if step == "snoozed" and not 1 <= days <= 365:
         raise EngagementError("invalid_action", "snooze for 1–365 days")
@@ -273,8 +452,10 @@ async def _set_state(
     if state is None:
         state = ActionState(rule_id=rule_id, user_id=user_id, status=step)
         session.add(state)
-    if state.status == "done" and step != "done":
+    if state.status in ("done", "confirmed"):
         return  # done stays done
+    if state.status == "reported" and step != "dismissed":
+        return  # waiting for confirmation; only dismissing gives it up
     state.status, state.updated_at = step, now
     state.snoozed_until = now + timedelta(days=days) if step == "snoozed" else None
 

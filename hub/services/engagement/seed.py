@@ -59,6 +59,15 @@ BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
 
 PARTNERS = ("partner_owner", "sales_rep", "marketer", "support")
 ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "renew-agreement": {
+        "title": "Renew your partner agreement",
+        "reason": "because your partner agreement has expired",
+        "link": "/go/prm/agreements/renew",
+        "points_bonus": 50, "value": 100, "priority": 3,
+        "personas": ["partner_owner"],
+        "when": {"fact": "agreement_expired", "op": "truthy"},
+        "confirm": {"fact": "agreement_expired", "op": "falsy"},
+    },
     "register-deal": {
         "title": "Register a deal",
         "reason": "because you have not registered a deal this month",
@@ -66,6 +75,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "points_bonus": 50, "value": 40, "priority": 2,
         "personas": ["sales_rep", "partner_owner"],
         "when": {"fact": "deals_registered_this_month", "op": "eq", "value": 0},
+        "confirm": {"fact": "deals_registered_this_month", "op": "gt", "value": 0},
     },
     "claim-expiring-funds": {
         "title": "Claim your expiring funds",
@@ -82,6 +92,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "points_bonus": 30, "value": 30,
         "personas": ["marketer"],
         "when": {"fact": "campaigns_not_redistributed", "op": "gt", "value": 0},
+        "self_report_points": 30,
     },
     "finish-certification": {
         "title": "Finish your certification",
@@ -93,6 +104,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
             {"fact": "certification_unlocks_next_tier", "op": "truthy"},
             {"not": {"fact": "certification_complete", "op": "truthy"}},
         ]},
+        "confirm": {"fact": "certification_complete", "op": "truthy"},
     },
     "submit-rebate-invoice": {
         "title": "Submit your rebate invoice",
@@ -101,6 +113,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "points_bonus": 20, "value": 45,
         "personas": ["partner_owner"],
         "when": {"fact": "rebate_invoice_missing", "op": "truthy"},
+        "confirm": {"fact": "rebate_invoice_missing", "op": "falsy"},
     },
     "adopt-checklist": {
         "title": "Adopt the implementation checklist",
@@ -117,6 +130,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "points_bonus": 40, "value": 45, "priority": 2,
         "personas": ["sales_rep"],
         "when": {"fact": "spiffs_to_finish", "op": "gt", "value": 0},
+        "self_report_points": 20,
     },
     "approve-kudos": {
         "title": "Approve the awards waiting for you",
