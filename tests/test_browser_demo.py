@@ -28,6 +28,7 @@ def test_demo_person_signs_in_and_sees_their_homepage(
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     assert page.url.rstrip("/") == demo_server.base_url
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.locator(".profile-menu summary").click()  # sign-out lives in the profile menu
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("heading", name="Sign in to Partner Hub")).to_be_visible()
     context.close()

@@ -49,6 +49,11 @@ def test_portals_and_profile_menus_open_by_keyboard(
     panel.get_by_role("button", name="Change language").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator(".notifications-link")).to_contain_text("Benachrichtigungen")
+    # The choice is kept in the profile: put it back for the other tests of this demo.
+    page.locator(".profile-menu summary").click()
+    page.select_option("#language-choice", "en")
+    page.locator(".profile-menu .language-form button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_on_a_phone_the_frame_takes_one_line(demo_server: DemoServer, browser: Browser) -> None:

@@ -46,7 +46,7 @@ def test_overview_filter_export_and_one_partner(demo_server: DemoServer, browser
     needs = page.get_by_role("region", name="Who needs you this week")
     expect(needs.locator("tbody tr").first).to_contain_text("Dormant")
     expect(needs).to_contain_text("No meaningful activity")
-    expect(needs).to_contain_text("Through-channel marketing")
+    expect(needs).to_contain_text("Mautic")
     # The charts are real SVG with their data as a table beside them.
     assert page.locator("svg").count() >= 3
     assert not [e for e in errors if "Content Security Policy" in e], errors

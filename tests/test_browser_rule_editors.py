@@ -41,7 +41,9 @@ def test_an_admin_edits_a_suggestion_in_its_form_and_marketers_get_it(
     admin.goto(own_demo.base_url + "/admin/rules")
     admin.get_by_role("link", name="Share the new product campaign").click()
     admin.get_by_label("Title", exact=True).fill(NEW_TITLE)
-    admin.get_by_label("Bonus points when done", exact=True).fill("45")
+    admin.get_by_label("Bonus points when confirmed from the data", exact=True).fill("45")
+    # Nothing confirms a shared campaign from the data: what "I did this" pays is shown.
+    admin.get_by_label("Points for “I did this”", exact=True).fill("45")
     admin.get_by_role("button", name="Preview who gets it").click()
     preview = admin.locator("#rule-preview")
     expect(preview).to_contain_text("Preview: nothing is saved yet")

@@ -88,7 +88,16 @@ class ConditionRow:
 
 ACTION_FIELDS = schema_fields(
     ActionDefinition,
-    ("title", "reason", "link", "points_bonus", "value", "priority", "snooze_days"),
+    (
+        "title",
+        "reason",
+        "link",
+        "points_bonus",
+        "self_report_points",
+        "value",
+        "priority",
+        "snooze_days",
+    ),
 )
 AUDIENCE_FIELDS = ("personas", "tiers", "partner_types", "regions")
 
@@ -130,6 +139,12 @@ class ActionForm:
     rows: list[ConditionRow] = field(default_factory=list)
     when_json: str = ""  # a condition too deep for the rows, kept as it was
     active: bool = True
+    confirm_json: str = ""  # what confirms the action from the data, kept as it was
+
+    @staticmethod
+    def _confirm_of(definition: Mapping[str, Any]) -> str:
+        confirm = definition.get("confirm")
+        return json.dumps(confirm) if confirm is not None else ""
 
     @classmethod
     def of(cls, slug: str, definition: Mapping[str, Any], *, active: bool) -> ActionForm:
@@ -146,8 +161,18 @@ class ActionForm:
                 audience,
                 when_json=json.dumps(definition.get("when")),
                 active=active,
+                confirm_json=cls._confirm_of(definition),
             )
-        return cls(slug, False, raw, audience, rows[0], rows[1], active=active)
+        return cls(
+            slug,
+            False,
+            raw,
+            audience,
+            rows[0],
+            rows[1],
+            active=active,
+            confirm_json=cls._confirm_of(definition),
+        )
 
     @classmethod
     def blank(cls) -> ActionForm:
@@ -183,6 +208,7 @@ class ActionForm:
             rows=rows,
             when_json=form_text(form, "when_json"),
             active=form.get("active") == "on",
+            confirm_json=form_text(form, "confirm_json"),
         )
 
     def definition(self) -> tuple[dict[str, Any], dict[str, str]]:
@@ -204,6 +230,11 @@ class ActionForm:
                         problems.setdefault(f"when-{index}-{field_of(key)}", message)
                 comparisons.append(row.condition())
             values["when"] = comparisons[0] if len(comparisons) == 1 else {self.match: comparisons}
+        if self.confirm_json:
+            try:
+                values["confirm"] = json.loads(self.confirm_json)
+            except json.JSONDecodeError:
+                problems["confirm"] = N_("The confirmation kept from before is not JSON any more.")
         try:
             parse_action(values)
         except EngagementError as error:

@@ -97,6 +97,7 @@ def test_a_person_signs_in_through_the_provider_and_out_again(
             me = context.request.get(hub.base_url + "/api/me").json()
             assert me["email"] == PEOPLE[person]["email"]
             assert me["roles"] == PEOPLE[person]["roles"]
+            page.locator(".profile-menu summary").click()  # sign-out lives in the profile menu
             page.get_by_role("button", name="Sign out", exact=True).click()
             expect(page.get_by_role("heading", name="Sign in to Partner Hub")).to_be_visible()
             assert context.request.get(hub.base_url + "/api/me").status == 401
