@@ -232,6 +232,12 @@ async def test_a_rule_is_deleted_only_after_confirmation(
     admin: tuple[httpx.AsyncClient, str], seeded: Hub
 ) -> None:
     http, token = admin
+    page = await http.get("/admin/rules/actions/earn-spiff")
+    assert 'action="/admin/rules/actions/earn-spiff/delete"' in page.text
+    assert (
+        'action="/admin/rules/actions/new/delete"'
+        not in (await http.get("/admin/rules/actions/new")).text
+    )
     asked = await http.post("/admin/rules/actions/earn-spiff/delete", data={"csrf_token": token})
     assert asked.status_code == 200
     assert 'name="confirm" value="yes"' in asked.text

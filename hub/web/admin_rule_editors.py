@@ -10,7 +10,7 @@ editor block back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from jinja2_fragments.starlette import Jinja2Blocks
@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin
 from hub.connectors.records import Kind
+from hub.db import Database
 from hub.i18n import N_, translate
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
@@ -148,21 +149,43 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         await hub.audit.record(request, actor=actor, action="action_rule_saved", target=slug)
         return RedirectResponse(f"/admin/rules#action-{slug}", status_code=303)
 
-    async def delete_action(request: Request) -> Response:
+    async def confirmed_delete(
+        request: Request,
+        kind: str,
+        title_of: Callable[[str], Awaitable[str | None]],
+        remove: Callable[[Database, str], Awaitable[bool]],
+    ) -> Response:
+        """Delete a rule of ``kind`` after the admin confirmed it; a refusal is said on the page."""
         principal = require_admin(request)
         slug = request.path_params["slug"]
-        found = await admin_rules.action_rule(hub.db, slug)
-        if found is None:
+        title = await title_of(slug)
+        if title is None:
             raise HTTPException(404)
         posted = await request.form()
+        context: dict[str, Any] = {"kind": kind, "slug": slug, "title": title}
         if posted.get("confirm") != "yes":
-            context = {"kind": "actions", "slug": slug, "title": found[0].get("title", slug)}
             return templates.TemplateResponse(request, "admin_rule_delete.html", context)
-        await admin_rules.delete_action(hub.db, slug)
-        await hub.audit.record(
-            request, actor=principal.email, action="action_rule_deleted", target=slug
-        )
-        return RedirectResponse("/admin/rules#actions-title", status_code=303)
+        try:
+            await remove(hub.db, slug)
+        except EngagementError as exc:
+            context["problem"] = translate(locale_of(request), BADGE_EARNED)
+            return templates.TemplateResponse(
+                request, "admin_rule_delete.html", context, status_code=exc.http_status
+            )
+        action = {"actions": "action_rule_deleted", "badges": "badge_rule_deleted"}[kind]
+        await hub.audit.record(request, actor=principal.email, action=action, target=slug)
+        return RedirectResponse(f"/admin/rules#{kind}-title", status_code=303)
+
+    async def action_title(slug: str) -> str | None:
+        found = await admin_rules.action_rule(hub.db, slug)
+        return str(found[0].get("title", slug)) if found is not None else None
+
+    async def badge_title(slug: str) -> str | None:
+        rule = await admin_rules.badge_rule(hub.db, slug)
+        return rule.name if rule is not None else None
+
+    async def delete_action(request: Request) -> Response:
+        return await confirmed_delete(request, "actions", action_title, admin_rules.delete_action)
 
     async def badge_page(
         request: Request,
@@ -263,26 +286,8 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         return RedirectResponse(f"/admin/rules#badge-{form.slug}", status_code=303)
 
     async def delete_badge(request: Request) -> Response:
-        principal = require_admin(request)
-        slug = request.path_params["slug"]
-        rule = await admin_rules.badge_rule(hub.db, slug)
-        if rule is None:
-            raise HTTPException(404)
-        posted = await request.form()
-        context: dict[str, Any] = {"kind": "badges", "slug": slug, "title": rule.name}
-        if posted.get("confirm") != "yes":
-            return templates.TemplateResponse(request, "admin_rule_delete.html", context)
-        try:
-            await admin_rules.delete_badge(hub.db, slug)
-        except EngagementError as exc:
-            context["problem"] = translate(locale_of(request), BADGE_EARNED)
-            return templates.TemplateResponse(
-                request, "admin_rule_delete.html", context, status_code=exc.http_status
-            )
-        await hub.audit.record(
-            request, actor=principal.email, action="badge_rule_deleted", target=slug
-        )
-        return RedirectResponse("/admin/rules#badges-title", status_code=303)
+        # Only a badge can be refused (someone earned it): BADGE_EARNED says so.
+        return await confirmed_delete(request, "badges", badge_title, admin_rules.delete_badge)
 
     return [
         Route("/admin/rules/actions", save_action, methods=["POST"]),
