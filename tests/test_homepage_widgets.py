@@ -96,8 +96,9 @@ EXPECTED = {
     "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
     "field_team": ["Casey Morgan", "mailto:cam@vendor.example", "tel:+15550100", "Partner support"],
     "whats_new": ["New"],  # per persona: SPIFs, campaigns, allocations and won deals, courses
-    "my_partners": ["Acme Corporation", "Globex", "Initech", "At risk"],
-    "quiet_partners": ["Initech", "never active in the hub"],
+    # The rig's orgs joined just now: recruited recently, so nobody is flagged yet.
+    "my_partners": ["Acme Corporation", "Globex", "Initech", "Recruited recently"],
+    "quiet_partners": ["None of your partners is dormant"],
     "connector_health": [
         "Partner relationship management",
         "Partner portal (PRM)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -107,6 +108,35 @@ async def test_the_channel_manager_finds_initech_first_with_its_reasons(
     assert (await web.get("/program/partners/initech")).status_code == 200
 
 
+def counts_of(text: str) -> dict[str, int]:
+    """The overview's counts ("17 dormant") or the My Partners widget's tags ("Dormant: 17")."""
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+    found = {}
+    for state, words in {"dormant": "dormant", "at_risk": "at risk", "active": "active"}.items():
+        tag = re.search(rf"{words}: (\d+)", plain, re.IGNORECASE)
+        count = re.search(rf"(\d+) {words}\b", plain)
+        if tag or count:
+            found[state] = int((tag or count).group(1))  # type: ignore[union-attr]
+    return found
+
+
+async def test_the_homepage_widgets_count_what_the_program_pages_count(
+    web: httpx.AsyncClient,
+) -> None:
+    await demo_sign_in(web, "cam@vendor.example")
+    overview = counts_of((await web.get("/program")).text.split('id="needs-title"')[0])
+    mine = await web.get("/widgets/my_partners", headers={"HX-Request": "true"})
+    assert counts_of(mine.text) == overview == {"dormant": 1, "at_risk": 0, "active": 2}
+    assert mine.text.index("Initech") < mine.text.index("Acme Corporation")
+    assert "No meaningful activity for 190 days" in mine.text
+    assert 'href="/program/partners/initech"' in mine.text
+    dormant = await web.get("/widgets/quiet_partners", headers={"HX-Request": "true"})
+    assert "Initech" in dormant.text
+    assert "No meaningful activity for 190 days" in dormant.text
+    assert "Acme" not in dormant.text
+    assert "Globex" not in dormant.text
+
+
 async def test_the_csv_is_exactly_the_filtered_list(web: httpx.AsyncClient) -> None:
     await demo_sign_in(web, "cam@vendor.example")
     dormant = rows_of((await web.get("/program/partners?status=dormant&format=csv")).text)
@@ -147,6 +177,10 @@ async def test_a_manager_sees_only_their_own_partners(web: httpx.AsyncClient, se
     for other in ("globex", "initech", "no-such-partner"):
         assert (await web.get(f"/program/partners/{other}")).status_code == 404
     assert "Initech" not in (await web.get("/program")).text
+    for widget in ("my_partners", "quiet_partners"):
+        shown = await web.get(f"/widgets/{widget}", headers={"HX-Request": "true"})
+        assert "Initech" not in shown.text, widget
+        assert "Globex" not in shown.text, widget
     await demo_sign_in(web, "admin@vendor.example")
     everyone = rows_of((await web.get("/program/partners?format=csv")).text)
     assert len(everyone) == 3

@@ -23,10 +23,10 @@ from hub.services.engagement.recognition import Recipient
 from hub.services.engagement.surveys import DueSurvey
 from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
-from hub.services.partner_activity import ActivityItem, PartnerActivity
+from hub.services.partner_activity import ActivityItem
+from hub.services.program import views
+from hub.services.program.views import Program
 from hub.store import KeyValueStore
-
-DORMANT_DAYS = 60
 
 
 class HomepageServices:
@@ -37,13 +37,8 @@ class HomepageServices:
         self.store = store
         self.backends = backends
 
-    async def partner_activity(self, now: datetime) -> list[PartnerActivity]:
-        async with self.db.session() as session:
-            return await partner_activity.partner_activity(session, now)
-
-    async def quiet_partners(self, now: datetime, days: int) -> list[PartnerActivity]:
-        async with self.db.session() as session:
-            return await partner_activity.quiet_partners(session, now, days)
+    async def program(self, user_id: int, now: datetime) -> Program:
+        return await views.program(self.db, user_id, now)
 
     async def field_team(self, partner_org_id: int | None) -> list[Contact]:
         async with self.db.session() as session:
@@ -67,7 +62,9 @@ class HomepageServices:
             self.backends, reads=reads, partner=partner, person=person, tier=subject.tier, now=now
         )
         if "dormant_partners" in reads:
-            facts["dormant_partners"] = len(await self.quiet_partners(now, DORMANT_DAYS))
+            facts["dormant_partners"] = (await self.program(subject.user_id, now)).counts()[
+                "dormant"
+            ]
         if "giving_budget" in reads:
             budget = await budgets.budget_status(self.db, subject.user_id, now=now)
             facts["budget_available"] = budget.available

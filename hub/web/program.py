@@ -23,8 +23,6 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin, require_principal
 from hub.charts import Series, bar_chart, line_chart, row_chart
-from hub.connectors.backends import Backends
-from hub.connectors.records import Kind
 from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
 from hub.personas.catalogue import roles
@@ -39,7 +37,16 @@ from hub.services.program.config import (
 )
 from hub.services.program.views import PartnerInsight, Program
 from hub.web.viewer import Viewer, load_viewer, locale_of
-from hub.widgets.connector_words import kind_products
+from hub.widgets.program_words import (
+    METRIC_NAMES,
+    SPARED_NAMES,
+    STAGE_NAMES,
+    STATUS_NAMES,
+    STATUS_ORDER,
+    label,
+    reason_text,
+    source_name,
+)
 
 PAGE_SIZE = 50
 STATUSES = ("dormant", "at_risk", "active")
@@ -50,74 +57,6 @@ SORTS: Mapping[str, Callable[[PartnerInsight], Any]] = {
     "since": lambda p: p.dormancy.since.timestamp() if p.dormancy.since else 0.0,
     "name": lambda p: p.org.name.lower(),
 }
-# Dormant first, then at risk, each by value at risk: who needs the manager this week.
-STATUS_ORDER = {"dormant": 0, "at_risk": 1, "active": 2}
-
-STAGE_NAMES = {
-    "recruited": N_("Recruited"),
-    "onboarded": N_("Onboarding done"),
-    "trained": N_("Training passed"),
-    "first_deal_registered": N_("First deal registered"),
-    "first_deal_won": N_("First deal won"),
-    "repeat_business": N_("Repeat business"),
-}
-METRIC_NAMES = {
-    "marketing": N_("Marketing activities"),
-    "leads": N_("Lead generation"),
-    "selling": N_("Selling activity"),
-    "meetings": N_("Partner meetings"),
-    "sign_ins": N_("Sign-ins"),
-    "content": N_("Content and training use"),
-}
-SOURCE_NAMES = {
-    "hub": N_("Partner Hub"),
-    "activity log": N_("Activity across every backend"),
-}
-STATUS_NAMES = {"dormant": N_("Dormant"), "at_risk": N_("At risk"), "active": N_("Active")}
-SPARED_NAMES = {
-    "new": N_("Recruited recently: not flagged yet"),
-    "seasonal": N_("Quiet at this time last year too, then came back: a seasonal pause"),
-    "snoozed": N_("Snoozed"),
-}
-
-
-def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
-    """One piece of dormancy evidence in words, with its figure."""
-    texts = {
-        "no_meaningful_activity": N_("No meaningful activity for %(days)s days"),
-        "onboarding_incomplete": N_("Onboarding not done, %(days)s days after joining"),
-        "training_stalled": N_("No course or quiz passed for %(days)s days"),
-        "no_deal": N_("No deal registered for %(days)s days"),
-        "deals_falling": N_("Deals registered last quarter against its usual quarter: %(detail)s"),
-        "goals_behind_pace": N_(
-            "Incentive goals behind pace: %(first)s of target reached, %(second)s of the period gone"
-        ),
-        "vendor_emails_unopened": N_(
-            "None of the %(second)s vendor emails sent to its people in %(days)s days was opened"
-        ),
-    }
-    first, _, second = detail.partition("/")
-    if code == "goals_behind_pace":  # two shares, in the reader's number format
-        first, second = (format_percent(float(share), locale) for share in (first, second))
-    return translate(
-        locale,
-        texts[code],
-        days=days if days is not None else "",
-        detail=detail,
-        first=first,
-        second=second,
-    )
-
-
-def source_name(backends: Backends, locale: str, key: str) -> str:
-    """Where a figure comes from: the configured products of a backend kind, by name."""
-    if key in {kind.value for kind in Kind}:
-        return kind_products(backends, Kind(key), locale)
-    return label(locale, SOURCE_NAMES, key)
-
-
-def label(locale: str, names: Mapping[str, str], key: str) -> str:
-    return translate(locale, names[key]) if key in names else key
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from hub.services.engagement.recognition import Recipient
 from hub.services.engagement.surveys import DueSurvey
 from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
-from hub.services.partner_activity import ActivityItem, PartnerActivity
+from hub.services.partner_activity import ActivityItem
+from hub.services.program.views import Program
 
 # Whom a widget is for; which personas may have it is the persona catalogue's to say.
 PARTNER = frozenset({Audience.PARTNER})
@@ -65,12 +66,8 @@ class HubServices(Protocol):
     widget needs is added here and to its implementation in ``hub.services``.
     """
 
-    async def partner_activity(self, now: datetime) -> list[PartnerActivity]:
-        """Every partner org with its latest activity."""
-        ...
-
-    async def quiet_partners(self, now: datetime, days: int) -> list[PartnerActivity]:
-        """Orgs without activity for ``days`` days."""
+    async def program(self, user_id: int, now: datetime) -> Program:
+        """The program insight as ``user_id`` may see it (their partners; all for an admin)."""
         ...
 
     async def field_team(self, partner_org_id: int | None) -> list[Contact]:

@@ -1,102 +1,135 @@
-"""The channel manager's widgets: partner health at a glance and partners gone quiet."""
+"""The channel manager's widgets: their partners' state at a glance and the dormant ones.
+
+Both read the program insight the ``/program`` pages read (the same summaries, the same
+scope: a channel manager's own partners, every partner for an administrator), so a
+partner is dormant or at risk here for exactly the reasons, and in the numbers, the
+program pages give.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
 
-from hub.connectors.records import Fetched, Kind, PartnerAccount
 from hub.i18n import N_
-from hub.services.partner_activity import PartnerActivity
-from hub.widgets.base import VENDOR, Setting, Size, Widget, WidgetContext, WidgetView
+from hub.services.program.views import PartnerInsight, Program
+from hub.widgets.base import VENDOR, Size, Widget, WidgetContext, WidgetView
+from hub.widgets.program_words import (
+    SPARED_NAMES,
+    STATUS_NAMES,
+    STATUS_ORDER,
+    label,
+    reason_text,
+    source_name,
+)
 
-QUIET_DAYS = Setting("days", N_("Days without activity"), 30, minimum=7, maximum=365)
-WATCH_DAYS = 14
-RENEWAL_WATCH_DAYS = 60
-MAX_PARTNERS = 12
-HEALTH_ORDER = {"at_risk": 0, "watch": 1, "healthy": 2}
+MAX_PARTNERS = 10
+MAX_DORMANT = 6
+
+
+def needs_you_first(found: Program) -> list[PartnerInsight]:
+    """Dormant first, then at risk, then active, each by value at risk (the list's order)."""
+    return sorted(
+        found.partners,
+        key=lambda p: (STATUS_ORDER[p.dormancy.status], -p.value.at_risk, p.org.name),
+    )
 
 
 @dataclass(frozen=True)
-class PartnerHealth:
-    activity: PartnerActivity
-    account: PartnerAccount | None
-    health: str  # healthy | watch | at_risk
-    days_quiet: int | None
+class Row:
+    """One partner as the widgets show it, its words already in the reader's language."""
+
+    slug: str
+    name: str
+    tier: str
+    region: str
+    status: str
+    state: str  # the status in words
+    spared: str  # why a partner with evidence is not flagged, in words ("" when flagged)
+    reason: str  # the first reason with its figure and source ("" when none)
+    more_reasons: int
+    since: datetime | None  # dormant or at risk since
+    value_at_risk: Decimal
+    star: bool
 
 
-def health_of(
-    activity: PartnerActivity, account: PartnerAccount | None, context: WidgetContext, days: int
-) -> str:
-    """At risk when quiet for ``days`` or the agreement lapsed; watch when slipping."""
-    quiet = activity.days_quiet(context.now)
-    agreement_ok = account is None or account.agreement_status.lower() in ("active", "signed")
-    if quiet is None or quiet >= days or not agreement_ok or activity.status == "dormant":
-        return "at_risk"
-    renewal_near = (
-        account is not None
-        and account.agreement_end is not None
-        and (account.agreement_end - context.today).days <= RENEWAL_WATCH_DAYS
+def row_of(partner: PartnerInsight, context: WidgetContext) -> Row:
+    dormancy = partner.dormancy
+    reasons = () if dormancy.spared else dormancy.reasons
+    first = reasons[0] if reasons else None
+    reason = (
+        f"{reason_text(context.locale, first.code, first.days, first.detail)} "
+        f"({source_name(context.backends, context.locale, first.source)})"
+        if first
+        else ""
     )
-    if quiet >= WATCH_DAYS or renewal_near:
-        return "watch"
-    return "healthy"
+    return Row(
+        partner.slug,
+        partner.org.name,
+        partner.org.tier,
+        partner.org.region,
+        dormancy.status,
+        label(context.locale, STATUS_NAMES, dormancy.status),
+        label(context.locale, SPARED_NAMES, dormancy.spared) if dormancy.spared else "",
+        reason,
+        max(0, len(reasons) - 1),
+        dormancy.since if dormancy.status != "active" else None,
+        partner.value.at_risk,
+        partner.star,
+    )
 
 
 async def load_my_partners(context: WidgetContext) -> WidgetView:
-    days = int(context.settings.get("days", QUIET_DAYS.default))
-    orgs = await context.services.partner_activity(context.now)
-    reads: list[Fetched[Any] | None] = list(
-        await asyncio.gather(
-            *(context.backends.prm.partner_account.optional(org.partner) for org in orgs)
-        )
-    )
-    rows = [
-        PartnerHealth(
-            activity=org,
-            account=fetched.value if fetched else None,
-            health=health_of(org, fetched.value if fetched else None, context, days),
-            days_quiet=org.days_quiet(context.now),
-        )
-        for org, fetched in zip(orgs, reads, strict=True)
-    ]
-    rows.sort(key=lambda row: (HEALTH_ORDER[row.health], row.activity.name))
-    counts = {health: sum(1 for r in rows if r.health == health) for health in HEALTH_ORDER}
-    return WidgetView.of(
-        reads,
-        {"partners": rows[:MAX_PARTNERS], "more": max(0, len(rows) - MAX_PARTNERS), **counts},
+    found = await context.services.program(context.principal.id, context.now)
+    rows = needs_you_first(found)
+    return WidgetView(
+        figures={
+            "partners": [row_of(p, context) for p in rows[:MAX_PARTNERS]],
+            "more": max(0, len(rows) - MAX_PARTNERS),
+            "counts": found.counts(),
+            "currency": found.config.reporting_currency,
+        },
         empty=not rows,
     )
 
 
 async def load_quiet_partners(context: WidgetContext) -> WidgetView:
-    days = int(context.settings.get("days", QUIET_DAYS.default))
-    quiet = await context.services.quiet_partners(context.now, days)
-    rows = [(org, org.days_quiet(context.now)) for org in quiet]
-    return WidgetView(figures={"partners": rows, "days": days}, empty=not rows)
+    found = await context.services.program(context.principal.id, context.now)
+    dormant = [p for p in needs_you_first(found) if p.dormancy.status == "dormant"]
+    return WidgetView(
+        figures={
+            "partners": [row_of(p, context) for p in dormant[:MAX_DORMANT]],
+            "more": max(0, len(dormant) - MAX_DORMANT),
+            "currency": found.config.reporting_currency,
+        },
+        empty=not dormant,
+    )
 
 
 WIDGETS = (
     Widget(
         name="my_partners",
         title=N_("My Partners"),
-        description=N_("Each partner's health at a glance, from the PRM and hub activity."),
+        description=N_(
+            "Your partners by state (dormant, at risk, active) with the first reason and "
+            "the value at risk, as the program pages count them."
+        ),
         audiences=VENDOR,
         loader=load_my_partners,
-        empty_hint=N_("No partner orgs yet. Partners appear once their people sign in."),
-        source=Kind.PRM,
+        empty_hint=N_(
+            "No partners are assigned to you yet. An administrator names you as a "
+            "partner's channel manager."
+        ),
         size=Size.LARGE,
-        settings=(QUIET_DAYS,),
     ),
     Widget(
         name="quiet_partners",
-        title=N_("Partners Gone Quiet"),
-        description=N_("Partners with no activity for a while: the ones to call."),
+        title=N_("Dormant Partners"),
+        description=N_("Your dormant partners with the reason and since when: the ones to call."),
         audiences=VENDOR,
         loader=load_quiet_partners,
-        empty_hint=N_("Every partner has been active lately. Nobody to chase today."),
+        empty_hint=N_("None of your partners is dormant. Nobody to chase today."),
         size=Size.MEDIUM,
-        settings=(QUIET_DAYS,),
     ),
 )

@@ -150,8 +150,8 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "call-dormant-partners": {
         "title": "Call your dormant partners",
-        "reason": "because {dormant_partners} partners have not been active for 60 days",
-        "link": "/#widget-quiet_partners",
+        "reason": "because {dormant_partners} of your partners are dormant",
+        "link": "/program/partners?status=dormant",
         "value": 50, "priority": 2,
         "personas": ["channel_manager"],
         "when": {"fact": "dormant_partners", "op": "gt", "value": 0},
