@@ -17,7 +17,7 @@ PERSONAS = {
     "rep@acme.example": ("Progress to Goal", "$"),
     "marketer@globex.example": ("MDF Available", "available to request"),
     "support@acme.example": ("Certification Level", "Updated"),
-    "cam@vendor.example": ("My Partners", "Acme Corporation"),
+    "cam@vendor.example": ("My Partners", "No meaningful activity for"),
     "admin@vendor.example": ("Connector Health", "Salesforce"),
 }
 # PRM widgets whose reads the demo's start-up sync does not warm (it reads deals),
