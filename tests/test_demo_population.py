@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.connectors.demo import demo_setup
 from hub.connectors.registry import adapters, build_backends
-from hub.db import Database, User
+from hub.db import ActivityEvent, Database, User
 from hub.demo.cast import ORGS, USERS
 from hub.demo.population import Channel, Story, intensity, moments, names, population
 from hub.demo.seed import seed_demo
@@ -78,6 +78,9 @@ async def test_each_story_reaches_the_program_pages_through_the_connectors(
     assert report.recorded > 10_000
     await summaries.refresh(db, now=now, full=True)
     async with db.session() as session:
+        latest = await session.scalar(select(func.max(ActivityEvent.occurred_at)))
+        assert latest is not None
+        assert latest.replace(tzinfo=latest.tzinfo or UTC) <= now  # nothing in the future
         admin = await session.scalar(select(User).where(User.email == "admin@vendor.example"))
     assert admin is not None
     found = await views.program(db, admin.id, now)

@@ -190,6 +190,13 @@ def intensity(plan: Plan, channel: Channel, day: date, today: date) -> float:
     return plan.scale * ramp_in
 
 
+def history_end(today: date) -> datetime:
+    """Where the sandboxes' histories end: the start of ``today`` (UTC). The same for a
+    whole day, so the data is deterministic, and never later than the moment the demo
+    starts, so nothing a sandbox holds lies in the future."""
+    return datetime.combine(today, time(0), UTC)
+
+
 def moments(
     plan: Plan, channel: Channel, today: date, draw: random.Random, rate: float | None = None
 ) -> list[datetime]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from hub.demo.population import (
     Story,
     all_orgs,
     all_users,
+    history_end,
     inactive,
     moments,
     quiet_for,
@@ -89,7 +90,7 @@ class Programme:
 
 def seed(today: date) -> Programme:
     """The demo programme; the same figures for the same ``today``."""
-    now = datetime.combine(today, time(12, 0), UTC)
+    now = history_end(today)
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarter_end = _quarter_end(quarter_start)
     orgs = {org.slug: org for org in all_orgs(today)}

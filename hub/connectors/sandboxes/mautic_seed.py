@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hub.demo.cast import ORGS, USERS, DemoOrg, DemoUser
@@ -21,6 +21,7 @@ from hub.demo.population import (
     Story,
     all_orgs,
     all_users,
+    history_end,
     intensity,
     moments,
     population,
@@ -118,7 +119,7 @@ class Seed:
 
 def seed(today: date) -> Seed:
     """The demo instance's entities; deterministic for a given ``today``."""
-    now = datetime.combine(today, time(10, 0), UTC)
+    now = history_end(today)
     draw = random.Random("mautic")  # noqa: S311 - seeded demo figures
     campaigns = {}
     for number in range(1, 37):
@@ -270,7 +271,9 @@ def _partner_newsletters(
                 continue  # not a partner yet
             draw = random.Random(f"mautic:read:{user.email}:{issue}")  # noqa: S311
             read = draw.random() < _read_rate(org, sent.date(), today)
-            opened = sent + timedelta(hours=draw.randint(1, 72))
+            # Opened within three days, and never later than now (the newest issue is a day old).
+            hours_since = int((now - sent).total_seconds() // 3600)
+            opened = sent + timedelta(hours=min(draw.randint(1, 72), max(1, hours_since - 1)))
             stats.append(
                 {
                     "id": str(len(stats) + 1),

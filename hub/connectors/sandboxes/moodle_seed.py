@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from hub.demo.cast import ORGS, USERS, DemoOrg, DemoUser
-from hub.demo.population import Channel, Story, moments, population
+from hub.demo.population import Channel, Story, history_end, moments, population
 
 COURSES = (
     (2, "PF101", "Product Fundamentals"),
@@ -56,7 +56,7 @@ class Learner:
 
 def learners(today: date) -> dict[str, Learner]:
     """Every partner person's learning record, keyed by email."""
-    now = datetime.combine(today, time(9, 0), UTC)
+    now = history_end(today)
     dormant = {org.slug for org in ORGS if org.dormant}
     people = {}
     for index, user in enumerate(u for u in USERS if u.org is not None):

@@ -12,7 +12,7 @@ stories.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hub.demo.cast import DemoOrg
@@ -21,6 +21,7 @@ from hub.demo.population import (
     Story,
     all_orgs,
     all_users,
+    history_end,
     inactive,
     intensity,
     moments,
@@ -56,7 +57,7 @@ def sf_datetime(moment: datetime) -> str:
 
 def seed_org(today: date) -> dict[str, list[Row]]:
     """Every object's rows, keyed by sObject name."""
-    now = datetime.combine(today, time(12), tzinfo=UTC)
+    now = history_end(today)
     objects: dict[str, list[Row]] = {
         name: []
         for name in (
@@ -235,7 +236,9 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "AccountId": account_id,
                     "CreatedDate": sf_datetime(opened),
                     "IsClosed": closed_case,
-                    "ClosedDate": sf_datetime(opened + timedelta(hours=draw.randint(2, 96)))
+                    "ClosedDate": sf_datetime(
+                        min(opened + timedelta(hours=draw.randint(2, 96)), now)
+                    )
                     if closed_case
                     else None,
                     "Satisfied__c": (draw.random() < 0.85) if closed_case else None,

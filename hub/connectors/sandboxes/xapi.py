@@ -16,7 +16,7 @@ import binascii
 import json
 import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
 from hub.demo.cast import ORGS, USERS
-from hub.demo.population import RATES, Channel, Story, moments, population
+from hub.demo.population import RATES, Channel, Story, history_end, moments, population
 
 DEMO_KEY = "sandbox-lrs-key"
 DEMO_SECRET = "sandbox-lrs-secret"  # noqa: S105 - a public demo credential
@@ -59,7 +59,7 @@ CERTIFICATIONS = (
 
 def statements(today: date) -> list[dict[str, Any]]:
     """Every statement in the store, newest ``stored`` first."""
-    now = datetime.combine(today, time(17, 0), UTC)
+    now = history_end(today)
     dormant = {org.slug for org in ORGS if org.dormant}
     store: list[dict[str, Any]] = []
     for user in (u for u in USERS if u.org is not None):
