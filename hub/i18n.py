@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -112,6 +113,13 @@ def translate(locale: str, message: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+def translate_data(text: str, locale: str) -> str:
+    """A text that is data (a rule's title, a survey question, a level's name) in
+    ``locale`` when the catalogue has it, as written otherwise: the program's own texts
+    come translated, and what an administrator writes shows as they wrote it."""
+    return translations(locale).gettext(text) if text else text
+
+
 def _locale_of(context: Context) -> str:
     value = context.get("locale")
     return value if isinstance(value, str) and value in SUPPORTED_LOCALES else DEFAULT_LOCALE
@@ -130,8 +138,12 @@ def format_names(names: Sequence[str], locale: str) -> str:
     return lists.format_list(list(names), locale=_babel_locale(locale)) if names else ""
 
 
+# From this amount up, money is shown in whole units: nobody reads the cents of $172,260.
+WHOLE_UNITS_FROM = Decimal(10_000)
+
+
 def format_money(money: Money, locale: str) -> str:
-    return numbers.format_currency(money.amount, money.currency, locale=_babel_locale(locale))
+    return format_amount(money.amount, locale, money.currency)
 
 
 def format_number(value: int | float | Decimal, locale: str, digits: int = 0) -> str:
@@ -140,8 +152,17 @@ def format_number(value: int | float | Decimal, locale: str, digits: int = 0) ->
 
 
 def format_amount(amount: Decimal, locale: str, currency: str) -> str:
-    """A bare amount in ``currency`` (goals carry their unit separately)."""
-    return numbers.format_currency(amount, currency, locale=_babel_locale(locale))
+    """An amount of ``currency`` in the reader's format: with its cents where it has
+    them, in whole units when it is whole or reaches ``WHOLE_UNITS_FROM``."""
+    where = _babel_locale(locale)
+    amount = Decimal(amount)
+    if amount != amount.to_integral_value() and abs(amount) < WHOLE_UNITS_FROM:
+        return numbers.format_currency(amount, currency, locale=where)
+    pattern = where.currency_formats["standard"].pattern
+    whole = re.sub(r"(?<=0)\.0+", "", pattern)  # "¤#,##0.00" -> "¤#,##0"
+    return numbers.format_currency(
+        amount.quantize(Decimal(1)), currency, format=whole, locale=where, currency_digits=False
+    )
 
 
 def format_percent(share: float | Decimal, locale: str) -> str:
@@ -242,4 +263,5 @@ def install(env: Environment) -> None:
         age=bind(format_age),
         stale_age=bind(format_stale_age),
         moment=bind(format_moment),
+        translated=bind(translate_data),
     )

@@ -63,28 +63,28 @@ EXPECTED = {
     "program_status": [
         "Silver",
         "To reach Gold this year",
-        "$440,000.00 more closed-won revenue",
+        "$440,000 more closed-won revenue",
         "12 more won deals",
         "45 days left",
     ],
-    "dollars_spent": ["$60,000.00", "3 won deals", "$90,000.00"],
+    "dollars_spent": ["$60,000", "3 won deals", "$90,000"],
     "rebates_earned": [
-        "$2,000.00",
-        "Paid out: $766.00",
-        "Waiting for your invoice: $1,234.00 (1 rebate)",
-        "Not earned yet: $400.00 accruing until",
+        "$2,000",
+        "Paid out: $766",
+        "Waiting for your invoice: $1,234 (1 rebate)",
+        "Not earned yet: $400 accruing until",
     ],
-    "coop_earned": ["$8,000.00", "Claimed: $2,500.00", "Left to claim: $5,500.00"],
-    "mdf_spent": ["$3,000.00", "spent in 1 approved claim"],
-    "mdf_available": ["$15,000.00", "Allocated: $20,000.00"],
+    "coop_earned": ["$8,000", "Claimed: $2,500", "Left to claim: $5,500"],
+    "mdf_spent": ["$3,000", "spent in 1 approved claim"],
+    "mdf_available": ["$15,000", "Allocated: $20,000"],
     "progress_to_goal": [
         "Goal of {email}",
         'class="chart chart-target"',
-        "$64,000.00 of $100,000.00",
+        "$64,000 of $100,000",
         "Ahead of pace",
         "34% of the period gone",
     ],
-    "spiff_eligibility": ["SPIF for {email}", "$500.00"],
+    "spiff_eligibility": ["SPIF for {email}", "$500"],
     "requirements_to_earn": ["Register 2 deals", "Finish the course"],
     "claim_status": ["In review: 1", "Paid: 1", "Claim of {email}"],
     "leads_earned": [">7<", "leads in the last 90 days", "ACME campaign 0: 7"],
@@ -186,7 +186,7 @@ async def test_rebates_earned_are_the_sum_of_their_parts(rig: HomeRig) -> None:
     # What the widget calls earned is what it says was paid plus what waits for the
     # invoice; what still accrues is shown apart, as not earned yet.
     def amount(pattern: str) -> Decimal:
-        found = re.search(pattern + r"\$([\d,]+\.\d\d)", text)
+        found = re.search(pattern + r"\$([\d,]+(?:\.\d\d)?)", text)
         assert found, pattern
         return Decimal(found.group(1).replace(",", ""))
 
@@ -274,7 +274,7 @@ async def test_without_htmx_a_widget_is_a_whole_page(rig: HomeRig) -> None:
     response = await rig.client.get("/widgets/dollars_spent")
     assert response.status_code == 200
     assert "<html" in response.text
-    assert "$60,000.00" in response.text
+    assert "$60,000" in response.text
     assert "Back to your homepage" in response.text
 
 
@@ -294,11 +294,11 @@ async def test_a_failing_backend_degrades_only_its_widgets(rig: HomeRig) -> None
 async def test_a_failing_backend_shows_the_last_good_value_with_its_age(rig: HomeRig) -> None:
     await rig.sign_in(PARTNER_OWNER)
     good = await rig.widget("rebates_earned")
-    assert "$2,000.00" in good.text
+    assert "$2,000" in good.text
     rig.connectors[Kind.PRM].fail = True
     stale = await rig.widget("rebates_earned")
     assert stale.status_code == 200
-    assert "$2,000.00" in stale.text
+    assert "$2,000" in stale.text
     assert "Out of date" in stale.text
     assert re.search(r"Figures from \d+ \w+ ago", stale.text)
     assert "just now" not in stale.text
@@ -323,7 +323,7 @@ async def test_a_vendor_user_sees_every_partner(rig: HomeRig) -> None:
 async def test_a_german_user_gets_german_figures(rig: HomeRig) -> None:
     await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
     response = await rig.widget("dollars_spent")
-    assert "60.000,00" in response.text
+    assert "60.000" in response.text
     assert "Aktualisiert" in response.text
 
 
