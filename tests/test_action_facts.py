@@ -45,7 +45,7 @@ def test_an_earned_rebate_without_invoice_is_missing_its_invoice() -> None:
     usd = Money(Decimal("4200.00"), "USD")
     assert rebate_facts([Rebate("r", "Q3", usd, "earned", TODAY)]) == {
         "rebate_invoice_missing": True,
-        "rebate_amount": "USD 4,200",
+        "rebate_amount": usd,
     }
     invoiced = Rebate("r", "Q3", usd, "earned", TODAY, invoice_submitted=True)
     assert rebate_facts([invoiced, Rebate("a", "Q4", usd, "accrued", TODAY)]) == {
@@ -94,8 +94,8 @@ def test_open_spiffs_the_person_qualifies_for_richest_first() -> None:
     assert facts == {
         "spiffs_to_finish": 2,
         "spiff_name": "Big",
-        "spiff_reward": "EUR 900",
-        "spiff_ends": (TODAY + timedelta(days=20)).isoformat(),
+        "spiff_reward": Money(Decimal("900"), "EUR"),
+        "spiff_ends": TODAY + timedelta(days=20),
     }
     assert spiff_facts([spiff("Done already", 3000, progress="1")], TODAY) == {
         "spiffs_to_finish": 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
@@ -68,7 +69,7 @@ async def test_the_next_best_action_shows_its_reason_bonus_and_buttons(rig: Home
     response = await rig.widget("next_best_action")
     assert response.status_code == 200
     assert "Submit your rebate invoice" in response.text
-    assert "because your rebate of USD" in response.text
+    assert re.search(r"because your rebate of \$[\d,]+ is waiting", response.text)
     assert "+20 points" in response.text
     for step in ("done", "dismissed", "snoozed"):
         assert f'value="{step}"' in response.text
@@ -466,3 +467,20 @@ def test_every_persona_starts_with_its_engagement_widgets() -> None:
 
 def widgets_include(widgets: tuple[str, ...], *names: str) -> bool:
     return all(name in widgets for name in names)
+
+
+async def test_a_german_reader_gets_the_programs_own_texts_in_german(rig: HomeRig) -> None:
+    await rig.sign_in("owner@globex.example")  # the demo gives Greta the "de" locale
+    action = (await rig.widget("next_best_action")).text
+    assert "Reichen Sie Ihre Rabattrechnung ein" in action
+    assert re.search(r"denn Ihr Rabatt von [\d.]+(,\d\d)?\xa0[€$] wartet auf Ihre Rechnung", action)
+    assert "because" not in action
+    survey = (await rig.widget("pulse_survey")).text
+    assert "Wie gut hilft Ihnen der Hub?" in survey
+    assert "Was hilft Ihnen am meisten?" in survey
+    # The answer keeps its key; only what the reader sees is German.
+    assert re.search(r'value="Next best action"[^>]*> Nächster Schritt', survey)
+    standing = (await rig.widget("points_badges")).text
+    assert re.search(r"Stufe 1: Neuling|Stufe \d: (Mitwirkende|Leistungsträger)", standing)
+    status = (await rig.widget("program_status")).text
+    assert "<dd>Aktiv</dd>" in status

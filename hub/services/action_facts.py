@@ -129,7 +129,7 @@ def rebate_facts(rebates: list[Rebate]) -> dict[str, Any]:
     amount = waiting[0].amount
     return {
         "rebate_invoice_missing": True,
-        "rebate_amount": f"{amount.currency} {amount.amount:,.0f}",
+        "rebate_amount": amount,
     }
 
 
@@ -146,8 +146,8 @@ def spiff_facts(spiffs: list[Spiff], today: date) -> dict[str, Any]:
     return {
         "spiffs_to_finish": len(open_),
         "spiff_name": best.name,
-        "spiff_reward": f"{best.reward.currency} {best.reward.amount:,.0f}",
-        "spiff_ends": best.ends.isoformat(),
+        "spiff_reward": best.reward,
+        "spiff_ends": best.ends,
     }
 
 

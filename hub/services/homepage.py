@@ -57,6 +57,7 @@ class HomepageServices:
         person: PersonRef,
         now: datetime,
         limit: int,
+        locale: str,
     ) -> list[SuggestedAction]:
         facts = await gather_facts(
             self.backends, reads=reads, partner=partner, person=person, tier=subject.tier, now=now
@@ -76,7 +77,7 @@ class HomepageServices:
                     select(func.count()).select_from(IdentityProvider)
                 )
         return await nba.next_best_actions(
-            self.db, subject, facts, now=now, limit=limit, store=self.store
+            self.db, subject, facts, now=now, limit=limit, store=self.store, locale=locale
         )
 
     async def standing(self, user_id: int, now: datetime) -> Standing:

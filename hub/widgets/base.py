@@ -87,6 +87,7 @@ class HubServices(Protocol):
         person: PersonRef,
         now: datetime,
         limit: int,
+        locale: str,
     ) -> list[SuggestedAction]:
         """The best next actions for the subject, from facts gathered from the connectors."""
         ...

@@ -31,6 +31,7 @@ async def load_next_best_action(context: WidgetContext) -> WidgetView:
         person=context.person,
         now=context.now,
         limit=ACTIONS_SHOWN,
+        locale=context.locale,
     )
     # The product each backend kind is known by, to say where a confirmation comes from.
     products = {c.config.kind.value: c.config.product for c in context.backends.all()}

@@ -11,6 +11,24 @@ from hub.i18n import N_, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView, with_optional
 from hub.widgets.figures import in_year, or_zero, totals
 
+# The agreement states a PRM commonly reports, in words; another shows as the PRM says it.
+AGREEMENT_WORDS = {
+    "active": N_("Active"),
+    "signed": N_("Signed"),
+    "expired": N_("Expired"),
+    "pending": N_("Pending signature"),
+    "draft": N_("Draft"),
+    "in_renewal": N_("In renewal"),
+    "terminated": N_("Terminated"),
+    "suspended": N_("Suspended"),
+}
+
+
+def agreement_words(status: str, locale: str) -> str:
+    key = status.strip().lower().replace(" ", "_")
+    return translate(locale, AGREEMENT_WORDS[key]) if key in AGREEMENT_WORDS else status
+
+
 EARNED_REBATE = frozenset({"earned", "invoiced", "paid"})
 
 
@@ -126,6 +144,7 @@ async def load_program_status(context: WidgetContext) -> WidgetView:
         [account_read, deals_read],
         {
             "account": account,
+            "agreement": agreement_words(account.agreement_status, context.locale),
             "renewal": renewal,
             "expired": renewal is not None and renewal < context.today,
             "renewal_soon": renewal is not None and 0 <= (renewal - context.today).days <= 90,

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_currency
+
 from hub.demo.population import (
     Channel,
     Plan,
@@ -190,7 +192,10 @@ def _spiffs(
             {
                 "id": number,
                 "name": name,
-                "summary": f"Earn {reward} {currency} per qualifying deal.",
+                # As the program's (English-writing) vendor words it in the backend.
+                "summary": "Earn "
+                + format_currency(reward, currency, "¤#,##0", locale="en_US", currency_digits=False)
+                + " per qualifying deal.",
                 "eligibility": {"eligible": not reasons, "reasons": reasons},
                 "payout": {"amount": f"{reward}.00", "currency": currency},
                 "requirements": [{"text": text} for text in requirements],

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.i18n import N_
+
 # (name, points needed): the program's ladder.
 LADDER: tuple[tuple[str, int], ...] = (
-    ("Newcomer", 0),
-    ("Contributor", 250),
-    ("Achiever", 1_000),
-    ("Champion", 2_500),
-    ("Legend", 5_000),
+    (N_("Newcomer"), 0),
+    (N_("Contributor"), 250),
+    (N_("Achiever"), 1_000),
+    (N_("Champion"), 2_500),
+    (N_("Legend"), 5_000),
 )
 
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.connectors.records import Money
 from hub.db import Database
 from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState, PointsTransfer
 from hub.db.types import utcnow
 from hub.db.writes import insert_ignoring_duplicates
+from hub.i18n import DEFAULT_LOCALE, format_date, format_money, format_number, translate_data
 from hub.personas.audience import Requester, reaches
 from hub.services import activity
 from hub.services.activity import Activity
@@ -137,9 +140,25 @@ async def save_action_rule(
     return rule
 
 
-class _Facts(dict[str, Any]):
+class _Shown(dict[str, str]):
+    """The facts as a reason shows them, in the reader's format; an unknown one as typed."""
+
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+    @classmethod
+    def of(cls, facts: Mapping[str, Any], locale: str) -> _Shown:
+        return cls({name: _shown(value, locale) for name, value in facts.items()})
+
+
+def _shown(value: Any, locale: str) -> str:
+    if isinstance(value, Money):
+        return format_money(value, locale)
+    if isinstance(value, date):
+        return format_date(value, locale)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    return format_number(value, locale, 0 if value == int(value) else 1)
 
 
 async def next_best_actions(
@@ -151,8 +170,10 @@ async def next_best_actions(
     limit: int = 3,
     record_shown: bool = True,
     store: KeyValueStore | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> list[SuggestedAction]:
-    """The best ``limit`` actions for ``subject`` given ``facts``; recorded as shown.
+    """The best ``limit`` actions for ``subject`` given ``facts``, worded in ``locale``;
+    recorded as shown.
 
     First come the actions the facts now confirm (a checkable rule shown to them whose
     ``confirm`` holds): each is paid its bonus once and listed as ``confirmed`` for
@@ -189,7 +210,7 @@ async def next_best_actions(
         state = states.get(rule.id)
         if state is not None and state.status == "confirmed":
             if state.updated_at and _aware(state.updated_at) > now - CONFIRMED_SHOWN_FOR:
-                confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed"))
+                confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed", locale))
             continue
         if (
             action.confirm is not None
@@ -198,7 +219,7 @@ async def next_best_actions(
             and action.confirm.holds(facts)
         ):
             newly_confirmed.append((rule, action))
-            confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed"))
+            confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed", locale))
             continue
         if state is not None and (
             state.status in ("done", "dismissed")
@@ -210,7 +231,7 @@ async def next_best_actions(
         score = action.value * action.priority
         reported = state is not None and state.status == "reported"
         suggestion = _suggest(
-            rule.slug, action, facts, score, "reported" if reported else "offered"
+            rule.slug, action, facts, score, "reported" if reported else "offered", locale
         )
         ranked.append((-score, rule.slug, rule.id, suggestion))
     ranked.sort(key=lambda item: (item[0], item[1]))
@@ -241,12 +262,17 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _suggest(
-    slug: str, action: ActionDefinition, facts: Mapping[str, Any], score: float, status: str
+    slug: str,
+    action: ActionDefinition,
+    facts: Mapping[str, Any],
+    score: float,
+    status: str,
+    locale: str = DEFAULT_LOCALE,
 ) -> SuggestedAction:
     return SuggestedAction(
         slug,
-        action.title,
-        action.reason.format_map(_Facts(facts)),
+        translate_data(action.title, locale),
+        translate_data(action.reason, locale).format_map(_Shown.of(facts, locale)),
         action.link,
         # What it can earn them: the confirmed bonus, or all that their word pays.
         action.points_bonus if action.confirm is not None else action.self_report_points,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hub.db import Database, User
 from hub.db.engagement import PulseSurvey
 from hub.db.types import utcnow
+from hub.i18n import N_
 from hub.services.engagement import badges, budgets, nba, surveys
 
 POINTS: Mapping[str, int] = MappingProxyType(
@@ -37,31 +38,31 @@ POINTS: Mapping[str, int] = MappingProxyType(
 )
 
 BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
-    ("five-day-streak", "Five-day streak", "Signed in five working days running", 25,
+    ("five-day-streak", N_("Five-day streak"), N_("Signed in five working days running"), 25,
      {"kind": "streak", "event": "sign_in", "days": 5, "freeze_days": 2}),
-    ("avid-reader", "Avid reader", "Viewed ten different sales assets", 25,
+    ("avid-reader", N_("Avid reader"), N_("Viewed ten different sales assets"), 25,
      {"kind": "count", "event": "asset_viewed", "count": 10, "distinct_objects": True}),
-    ("certified-seller", "Certified seller", "Completed the seller track within 90 days", 100,
+    ("certified-seller", N_("Certified seller"), N_("Completed the seller track within 90 days"), 100,
      {"kind": "courses", "courses": ["sales-essentials", "product-fundamentals"], "within_days": 90}),
-    ("first-deal", "First deal", "Registered a first deal", 50,
+    ("first-deal", N_("First deal"), N_("Registered a first deal"), 50,
      {"kind": "first", "event": "deal_registered"}),
-    ("personal-best", "Personal best", "Won a deal bigger than any before", 50,
+    ("personal-best", N_("Personal best"), N_("Won a deal bigger than any before"), 50,
      {"kind": "personal_best", "event": "deal_won", "field": "amount"}),
-    ("quiz-ace", "Quiz ace", "Passed a quiz with a perfect score", 20,
+    ("quiz-ace", N_("Quiz ace"), N_("Passed a quiz with a perfect score"), 20,
      {"kind": "quiz_aced", "min_score": 100}),
-    ("amplifier", "Amplifier", "Redistributed three vendor campaigns", 30,
+    ("amplifier", N_("Amplifier"), N_("Redistributed three vendor campaigns"), 30,
      {"kind": "count", "event": "campaign_redistributed", "count": 3}),
-    ("team-player", "Team player", "Thanked colleagues five times", 20,
+    ("team-player", N_("Team player"), N_("Thanked colleagues five times"), 20,
      {"kind": "count", "event": "recognition_given", "count": 5}),
-    ("go-getter", "Go-getter", "Did a suggested next best action", 10,
+    ("go-getter", N_("Go-getter"), N_("Did a suggested next best action"), 10,
      {"kind": "first", "event": "action_completed"}),
 )  # fmt: skip
 
 PARTNERS = ("partner_owner", "sales_rep", "marketer", "support")
 ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "renew-agreement": {
-        "title": "Renew your partner agreement",
-        "reason": "because your partner agreement has expired",
+        "title": N_("Renew your partner agreement"),
+        "reason": N_("because your partner agreement has expired"),
         "link": "/go/prm/agreements/renew",
         "points_bonus": 50, "value": 100, "priority": 3,
         "personas": ["partner_owner"],
@@ -69,8 +70,8 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "confirm": {"fact": "agreement_expired", "op": "falsy"},
     },
     "register-deal": {
-        "title": "Register a deal",
-        "reason": "because you have not registered a deal this month",
+        "title": N_("Register a deal"),
+        "reason": N_("because you have not registered a deal this month"),
         "link": "/go/prm/deals/new",
         "points_bonus": 50, "value": 40, "priority": 2,
         "personas": ["sales_rep", "partner_owner"],
@@ -78,16 +79,16 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "confirm": {"fact": "deals_registered_this_month", "op": "gt", "value": 0},
     },
     "claim-expiring-funds": {
-        "title": "Claim your expiring funds",
-        "reason": "because {fund_claims_expiring} approved fund claims expire within 14 days",
+        "title": N_("Claim your expiring funds"),
+        "reason": N_("because {fund_claims_expiring} approved fund claims expire within 14 days"),
         "link": "/go/prm/funds/claims",
         "points_bonus": 30, "value": 60, "priority": 2,
         "personas": ["partner_owner", "marketer"],
         "when": {"fact": "fund_claims_expiring", "op": "gt", "value": 0},
     },
     "redistribute-campaign": {
-        "title": "Share the new product campaign",
-        "reason": "because {campaigns_not_redistributed} new campaigns are ready to send as your own",
+        "title": N_("Share the new product campaign"),
+        "reason": N_("because {campaigns_not_redistributed} new campaigns are ready to send as your own"),
         "link": "/go/tcma/campaigns",
         "points_bonus": 30, "value": 30,
         "personas": ["marketer"],
@@ -95,8 +96,8 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "self_report_points": 30,
     },
     "finish-certification": {
-        "title": "Finish your certification",
-        "reason": "because it unlocks the next partner tier",
+        "title": N_("Finish your certification"),
+        "reason": N_("because it unlocks the next partner tier"),
         "link": "/go/lms/certifications",
         "points_bonus": 100, "value": 50, "priority": 1.5,
         "personas": ["sales_rep", "support", "partner_owner"],
@@ -107,8 +108,8 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "confirm": {"fact": "certification_complete", "op": "truthy"},
     },
     "submit-rebate-invoice": {
-        "title": "Submit your rebate invoice",
-        "reason": "because your rebate of {rebate_amount} is waiting for its invoice",
+        "title": N_("Submit your rebate invoice"),
+        "reason": N_("because your rebate of {rebate_amount} is waiting for its invoice"),
         "link": "/go/prm/rebates",
         "points_bonus": 20, "value": 45,
         "personas": ["partner_owner"],
@@ -116,16 +117,16 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "confirm": {"fact": "rebate_invoice_missing", "op": "falsy"},
     },
     "adopt-checklist": {
-        "title": "Adopt the implementation checklist",
-        "reason": "because customers onboarded with it renew more often",
+        "title": N_("Adopt the implementation checklist"),
+        "reason": N_("because customers onboarded with it renew more often"),
         "link": "/go/lms/checklists/implementation",
         "points_bonus": 20, "value": 20,
         "personas": ["support"],
         "when": {"fact": "implementation_checklist_adopted", "op": "falsy"},
     },
     "earn-spiff": {
-        "title": "Finish a SPIF you qualify for",
-        "reason": "because {spiff_name} pays {spiff_reward} and ends on {spiff_ends}",
+        "title": N_("Finish a SPIF you qualify for"),
+        "reason": N_("because {spiff_name} pays {spiff_reward} and ends on {spiff_ends}"),
         "link": "/go/incentives/spiffs",
         "points_bonus": 40, "value": 45, "priority": 2,
         "personas": ["sales_rep"],
@@ -133,32 +134,32 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "self_report_points": 20,
     },
     "approve-kudos": {
-        "title": "Approve the awards waiting for you",
-        "reason": "because {kudos_awaiting_approval} awards above the threshold wait for approval",
+        "title": N_("Approve the awards waiting for you"),
+        "reason": N_("because {kudos_awaiting_approval} awards above the threshold wait for approval"),
         "link": "/admin#approvals",
         "value": 60, "priority": 2,
         "personas": ["admin"],
         "when": {"fact": "kudos_awaiting_approval", "op": "gt", "value": 0},
     },
     "partner-sso": {
-        "title": "Let partners sign in with their own accounts",
-        "reason": "because no partner organisation has its own identity provider yet",
+        "title": N_("Let partners sign in with their own accounts"),
+        "reason": N_("because no partner organisation has its own identity provider yet"),
         "link": "/admin/identity-providers",
         "value": 30,
         "personas": ["admin"],
         "when": {"fact": "partner_identity_providers", "op": "eq", "value": 0},
     },
     "call-dormant-partners": {
-        "title": "Call your dormant partners",
-        "reason": "because {dormant_partners} of your partners are dormant",
+        "title": N_("Call your dormant partners"),
+        "reason": N_("because {dormant_partners} of your partners are dormant"),
         "link": "/program/partners?status=dormant",
         "value": 50, "priority": 2,
         "personas": ["channel_manager"],
         "when": {"fact": "dormant_partners", "op": "gt", "value": 0},
     },
     "thank-a-partner": {
-        "title": "Reward a partner from your budget",
-        "reason": "because you still have {budget_available} points to give before they lapse",
+        "title": N_("Reward a partner from your budget"),
+        "reason": N_("because you still have {budget_available} points to give before they lapse"),
         "link": "/#widget-recognition_budget",
         "value": 20,
         "personas": ["channel_manager"],
@@ -167,11 +168,11 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
 })  # fmt: skip
 
 SURVEY_QUESTIONS: tuple[dict[str, Any], ...] = (
-    {"id": "relevance", "kind": "scale", "prompt": "How relevant is your homepage to your work?",
+    {"id": "relevance", "kind": "scale", "prompt": N_("How relevant is your homepage to your work?"),
      "scale_min": 1, "scale_max": 5},
-    {"id": "most_useful", "kind": "choice", "prompt": "What helps you most?",
-     "choices": ["Next best action", "Deals and funds", "Training", "Recognition"]},
-    {"id": "wish", "kind": "text", "prompt": "One thing we should add?", "required": False},
+    {"id": "most_useful", "kind": "choice", "prompt": N_("What helps you most?"),
+     "choices": [N_("Next best action"), N_("Deals and funds"), N_("Training"), N_("Recognition")]},
+    {"id": "wish", "kind": "text", "prompt": N_("One thing we should add?"), "required": False},
 )  # fmt: skip
 
 FIELD_TEAM_BUDGET = 1_000
@@ -200,7 +201,7 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
         await surveys.create_survey(
             db,
             slug="hub-pulse",
-            title="How is the hub working for you?",
+            title=N_("How is the hub working for you?"),
             questions=list(SURVEY_QUESTIONS),
             audience={"personas": list(PARTNERS), "cool_off_days": 14},
             opens_at=now - timedelta(days=1),

@@ -7,8 +7,12 @@ dict from live connector data (deals this month, fund claims expiring …).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+
+from hub.connectors.records import Money
 
 DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
     {
@@ -18,12 +22,12 @@ DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
         "certification_unlocks_next_tier": True,
         "certification_complete": False,
         "rebate_invoice_missing": True,
-        "rebate_amount": "USD 4,200",
+        "rebate_amount": Money(Decimal("4200"), "USD"),
         "implementation_checklist_adopted": False,
         "spiffs_to_finish": 2,
         "spiff_name": "Cloud Migration Accelerator",
-        "spiff_reward": "USD 750",
-        "spiff_ends": "2026-12-22",
+        "spiff_reward": Money(Decimal("750"), "USD"),
+        "spiff_ends": date(2026, 12, 22),
         "kudos_awaiting_approval": 0,
         "partner_identity_providers": 0,
         "dormant_partners": 1,
