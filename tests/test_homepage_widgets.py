@@ -91,7 +91,7 @@ EXPECTED = {
     "campaigns_to_redistribute": ["ACME campaign 0", "ACME campaign 2"],
     "satisfaction_rates": ["87%", "120 survey answers"],
     "velocity": ["7.5 h", "310 cases closed"],
-    "retention": ["92%"],
+    "retention": ["92%", "23 of 25 renewals due were renewed"],
     "certification_level": ["Professional", "Certified {email}", "expires"],
     "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
     "field_team": ["Casey Morgan", "mailto:cam@vendor.example", "tel:+15550100", "Partner support"],

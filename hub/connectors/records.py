@@ -185,6 +185,10 @@ class ServiceMetrics:
     median_resolution_hours: Decimal  # velocity
     retention: Decimal  # 0..1, share of renewals due that renewed
     cases_closed: int
+    # What the retention share is of: renewals due (closed) in the period, and renewed.
+    # ``None`` where a backend reports only the share.
+    renewals_due: int | None = None
+    renewals_won: int | None = None
 
 
 # --- LMS ---------------------------------------------------------------------

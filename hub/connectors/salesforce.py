@@ -367,6 +367,8 @@ class SalesforceConnector:
             else Decimal(0),
             retention=_share(won, len(renewals)),
             cases_closed=len(hours),
+            renewals_due=len(renewals),
+            renewals_won=won,
         )
 
     async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:

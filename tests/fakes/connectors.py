@@ -217,6 +217,8 @@ class FakePRM(FakeBase):
             median_resolution_hours=Decimal("7.5"),
             retention=Decimal("0.92"),
             cases_closed=310,
+            renewals_due=25,
+            renewals_won=23,
         )
 
     async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
