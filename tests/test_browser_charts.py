@@ -60,6 +60,12 @@ def test_widget_charts_show_and_fit_their_cards(
             assert box is not None
             assert box["height"] > 20
             expect(figure.first.locator("summary")).to_have_text(table_summary)
+            # Labels are plain text: no stroke leaks into them from the shapes' styles.
+            outlined = figure.first.evaluate(
+                "f => [...f.querySelectorAll('text')].filter("
+                "t => getComputedStyle(t).stroke !== 'none').map(t => t.textContent)"
+            )
+            assert outlined == [], (name, outlined)
         assert overflowing_cards(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -79,7 +79,7 @@ EXPECTED = {
     "mdf_available": ["$15,000", "Allocated: $20,000"],
     "progress_to_goal": [
         "Goal of {email}",
-        'class="chart chart-target"',
+        'class="chart chart-kind-target"',
         "$64,000 of $100,000",
         "Ahead of pace",
         "34% of the period gone",

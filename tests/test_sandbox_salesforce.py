@@ -108,9 +108,7 @@ async def test_the_adapter_reads_every_prm_figure_over_a_socket(live: Live) -> N
     assert metrics.renewals_won is not None
     assert 0 <= metrics.renewals_won <= metrics.renewals_due
     if metrics.renewals_due:
-        assert metrics.retention == round(
-            Decimal(metrics.renewals_won) / metrics.renewals_due, 3
-        )
+        assert metrics.retention == round(Decimal(metrics.renewals_won) / metrics.renewals_due, 3)
     initech = await salesforce.partner_account(PartnerRef("initech"))
     assert initech is not None
     assert (initech.tier, initech.agreement_status) == ("Registered", "Expired")
