@@ -139,3 +139,24 @@ def test_connector_words_in_german() -> None:
     assert outage_notice(config, stood_in, "de", now) == (
         "Prämien antwortet nicht; die Zahlen daraus stammen von vor 14 Minuten."
     )
+
+
+async def test_figures_past_their_time_from_an_answering_backend_are_not_called_out_of_date(
+    rig: HomeRig,
+) -> None:
+    await rig.sign_in(REP)
+    assert "Updated just now" in (await rig.widget("spiff_eligibility")).text
+    await asyncio.sleep(0.05)
+    # Past the cache's lifetime: the cached copy is shown while a fresh one is fetched.
+    again = (await rig.widget("spiff_eligibility")).text.split('id="backend-notices"')[0]
+    assert "Out of date" not in again
+    assert re.search(r"Updated (just now|\d+ seconds? ago)", again)
+    assert 'hx-trigger="load delay:3s"' in again  # asks again once the copy is here
+    await asyncio.sleep(0.2)
+    fresh = (await rig.widget("spiff_eligibility")).text
+    assert "Out of date" not in fresh
+    # With the backend failing, the same figures are called out of date.
+    await _incentives_stop_answering(rig)
+    failed = (await rig.widget("spiff_eligibility")).text
+    assert "Out of date" in failed
+    assert 'hx-trigger="load delay:3s"' not in failed

@@ -21,7 +21,15 @@ from typing import Any, Generic, TypeVar
 from hub.connectors import operations as ops
 from hub.connectors.base import BackendError, Connector, PRMConnector
 from hub.connectors.operations import Operation
-from hub.connectors.records import Deal, DealRegistration, Fetched, Kind, PartnerRef, PersonRef
+from hub.connectors.records import (
+    Deal,
+    DealRegistration,
+    Fetched,
+    Kind,
+    PartnerRef,
+    PersonRef,
+    only_refreshing,
+)
 
 log = logging.getLogger("hub.connectors")
 
@@ -165,6 +173,7 @@ class Backends:
             stale=any(answer.stale for answer in answers),
             sources=tuple(source for answer in answers for source in answer.sources),
             errors=tuple(errors),
+            refreshing=only_refreshing(answers),
         )
 
 

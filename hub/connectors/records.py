@@ -7,11 +7,12 @@ cached (see ``codec``) and shared between widgets without copies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -342,10 +343,19 @@ class Lead:
 
 @dataclass(frozen=True, slots=True)
 class Fetched(Generic[T]):
-    """A value from a backend with how fresh it is; ``stale`` when served after a failure."""
+    """A value from a backend with how fresh it is; ``stale`` when served past its time to
+    live or after a failure, ``refreshing`` when stale only because a fresh copy is on
+    its way from a backend that is answering."""
 
     value: T
     fetched_at: datetime
     stale: bool = False
     sources: tuple[str, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    refreshing: bool = False
+
+
+def only_refreshing(reads: Sequence[Fetched[Any]]) -> bool:
+    """Whether some reads are stale and every stale one is only waiting for its refresh."""
+    stale = [read for read in reads if read.stale]
+    return bool(stale) and all(read.refreshing for read in stale)

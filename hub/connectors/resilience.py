@@ -134,7 +134,13 @@ class Resilience:
                 self._refreshes.add(refresh)
                 served = cached.fetched_at
                 refresh.add_done_callback(lambda done: self._refresh_done(name, served, done))
-            return Fetched(cached.value, cached.fetched_at, stale=True, sources=(name,))
+            return Fetched(
+                cached.value,
+                cached.fetched_at,
+                stale=True,
+                sources=(name,),
+                refreshing=self._standings.of(name).answering,
+            )
         try:
             return await asyncio.shield(self._fetch_once(connector, operation, subject, key))
         except BackendError as exc:

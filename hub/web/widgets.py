@@ -166,9 +166,15 @@ class WidgetRenderer:
             return Rendered("", "empty")
         if body and remember:
             await self._remember(viewer, widget, locale, body, view)
-        # Figures a backend could not refresh (or left out) are never passed off as fresh.
-        degraded = view.stale or bool(view.errors)
-        state = "empty" if view.empty else ("stale" if degraded else "ok")
+        # Figures a backend could not refresh (or left out) are never passed off as fresh;
+        # figures past their time whose fresh copy is on its way say their age, and the
+        # frame asks for the widget again in a moment (not kept meanwhile).
+        degraded = (view.stale and not view.refreshing) or bool(view.errors)
+        state = (
+            "empty"
+            if view.empty
+            else ("stale" if degraded else ("refreshing" if view.refreshing else "ok"))
+        )
         html = self._frame(
             {**frame, "view": view, "state": state, "body": Markup(body)}  # noqa: S704 - our template's output
         )

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from hub.auth.principal import Principal
 from hub.connectors.backends import Backends
-from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef
+from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef, only_refreshing
 from hub.personas.audience import Audience, OrgProfile, Requester
 from hub.personas.catalogue import Persona
 from hub.services.engagement.budgets import BudgetStatus
@@ -164,6 +164,8 @@ class WidgetView:
     sources: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     empty: bool = False
+    # Stale only because fresh copies are on their way from backends that answer.
+    refreshing: bool = False
 
     @classmethod
     def of(
@@ -178,6 +180,7 @@ class WidgetView:
             sources=tuple(dict.fromkeys(s for f in used for s in f.sources)),
             errors=tuple(dict.fromkeys(e for f in used for e in f.errors)),
             empty=empty,
+            refreshing=only_refreshing(used),
         )
 
 
