@@ -95,6 +95,12 @@ async def test_each_story_reaches_the_program_pages_through_the_connectors(
     def reasons(partner: views.PartnerInsight) -> set[str]:
         return {reason.code for reason in partner.dormancy.reasons}
 
+    initech = next(p for p in found.partners if p.slug == "initech")
+    assert initech.dormancy.status == "dormant"
+    lapsed = [r for r in initech.dormancy.reasons if r.code == "agreement_lapsed"]
+    assert [r.source for r in lapsed] == ["prm"]  # from the PRM's agreement, with its days
+    assert lapsed[0].days is not None
+    assert lapsed[0].days > 0
     for partner in seen[Story.QUIET]:
         assert partner.dormancy.status == "dormant"
         assert {"no_meaningful_activity", "vendor_emails_unopened"} <= reasons(partner)

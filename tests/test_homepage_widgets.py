@@ -15,6 +15,8 @@ from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
 from hub.personas.audience import Audience
 from hub.personas.catalogue import PersonaBook, default_personas
+from hub.services import activity
+from hub.services.activity import Activity
 from hub.settings import Settings
 from hub.store import KeyValueStore
 from hub.widgets.catalogue import build_registry
@@ -312,6 +314,27 @@ async def test_a_slow_backend_times_the_widget_out(
         response = await slow.widget("dollars_spent")  # the fake connector's timeout is 2 s
         assert response.status_code == 200
         assert "cannot be loaded right now" in response.text
+
+
+async def test_what_is_new_for_the_vendor_leaves_out_states_that_are_not_activity(
+    rig: HomeRig, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        initech = await session.scalar(select(PartnerOrg.id).where(PartnerOrg.slug == "initech"))
+        await activity.record_all(
+            session,
+            [
+                Activity("s1", "agreement_state", now, partner_org_id=initech),
+                Activity("s2", "goal_progress", now, partner_org_id=initech),
+                Activity("d1", "deal_registered", now - timedelta(hours=1), partner_org_id=initech),
+            ],
+        )
+    await rig.sign_in("cam@vendor.example")
+    news = (await rig.widget("whats_new")).text
+    assert "registered a deal" in news
+    assert "agreement state" not in news
+    assert "goal progress" not in news
 
 
 async def test_a_vendor_user_sees_every_partner(rig: HomeRig) -> None:

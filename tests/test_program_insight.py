@@ -17,7 +17,7 @@ from hub.services.program.config import (
     ProgramConfig,
     parse_config,
 )
-from hub.services.program.insight import Event, GoalPace, History, Snooze
+from hub.services.program.insight import Agreement, Event, GoalPace, History, Snooze
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CONFIG = ProgramConfig()
@@ -237,6 +237,34 @@ def test_goals_well_behind_the_time_gone_put_a_partner_at_risk() -> None:
     assert insight.dormancy(with_goals((0.5, 0.7)), CONFIG, NOW).status == "active"
     assert insight.dormancy(with_goals((0.0, 0.2)), CONFIG, NOW).status == "active"
     assert insight.dormancy(with_goals((0.1, 0.7), (3.0, 0.7)), CONFIG, NOW).status == "active"
+
+
+def test_a_lapsed_or_ending_agreement_puts_a_partner_at_risk() -> None:
+    busy = partner(400, ("sign_in", 300), ("quiz_passed", 20), ("deal_registered", 10))
+
+    def under(status: str, ends_in: int | None) -> insight.Dormancy:
+        ends = NOW.date() + timedelta(days=ends_in) if ends_in is not None else None
+        return insight.dormancy(replace(busy, agreement=Agreement(status, ends)), CONFIG, NOW)
+
+    lapsed = under("Expired", -30)
+    assert lapsed.status == "at_risk"
+    assert [(r.code, r.days, r.source) for r in lapsed.reasons] == [("agreement_lapsed", 30, "prm")]
+    # Past its end though the PRM still says active; or expired with no end recorded.
+    assert [(r.code, r.days) for r in under("Active", -1).reasons] == [("agreement_lapsed", 1)]
+    assert [(r.code, r.days) for r in under("expired", None).reasons] == [
+        ("agreement_lapsed", None)
+    ]
+    ending = under("Active", 45)
+    assert [(r.code, r.days) for r in ending.reasons] == [("agreement_ends_soon", 45)]
+    assert under("Active", 61).status == "active"  # beyond the 60 days the program watches
+    assert under("Active", None).status == "active"
+    assert insight.dormancy(busy, CONFIG, NOW).status == "active"  # no snapshot: no claim
+    # A quiet partner whose agreement lapsed is dormant, with both reasons.
+    quiet = replace(partner(400, ("quiz_passed", 200)), agreement=Agreement("Expired", None))
+    found = insight.dormancy(quiet, CONFIG, NOW)
+    assert found.status == "dormant"
+    assert [r.code for r in found.reasons][:1] == ["no_meaningful_activity"]
+    assert "agreement_lapsed" in {r.code for r in found.reasons}
 
 
 def test_vendor_emails_nobody_opens_put_a_partner_at_risk() -> None:

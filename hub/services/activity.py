@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.db import ActivityEvent
 from hub.db.writes import insert_ignoring_duplicates
 
+# Events that record how something stands on a day (a goal's progress, the partner
+# agreement), not something anyone did: never shown or counted as activity.
+STATE_KINDS = frozenset({"goal_progress", "agreement_state"})
+
 
 @dataclass(frozen=True)
 class Activity:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.connectors.records import PartnerRef
 from hub.db.models import ActivityEvent, PartnerOrg
+from hub.services.activity import STATE_KINDS
 
 
 class OrgFields(Protocol):
@@ -61,6 +62,7 @@ async def recent_activity(session: AsyncSession, limit: int) -> list[ActivityIte
         await session.execute(
             select(ActivityEvent.kind, ActivityEvent.occurred_at, PartnerOrg.name)
             .join(PartnerOrg, PartnerOrg.id == ActivityEvent.partner_org_id)
+            .where(ActivityEvent.kind.not_in(sorted(STATE_KINDS)))
             .order_by(ActivityEvent.occurred_at.desc())
             .limit(limit)
         )

@@ -101,6 +101,8 @@ async def _org_events(
     account = await _read_value(backends.prm.partner_account, partner, report)
     if account is not None and account.agreement_start is not None:
         events.append(_joined_event(account, org))
+    if account is not None:
+        events.append(_agreement_snapshot(account, org, datetime.now(UTC).date()))
     for deal in await _read(backends.prm.deals, partner, report):
         events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
     for sale in await _read(backends.prm.sales_activities, partner, report):
@@ -173,6 +175,21 @@ def _joined_event(account: PartnerAccount, org: PartnerOrg) -> Activity:
         object=account.id,
         source="sync",
         payload={"agreement_status": account.agreement_status},
+    )
+
+
+def _agreement_snapshot(account: PartnerAccount, org: PartnerOrg, today: date) -> Activity:
+    """How the partner agreement stands in the PRM today (one snapshot a day): its status
+    and end, for "agreement lapsed" and "agreement ends soon"."""
+    end = account.agreement_end
+    return Activity(
+        key=f"agreement_state:{account.id}:{today.isoformat()}",
+        kind="agreement_state",
+        occurred_at=datetime.combine(today, time(), UTC),
+        partner_org_id=org.id,
+        object=account.id,
+        source="sync",
+        payload={"status": account.agreement_status, "end": end.isoformat() if end else None},
     )
 
 

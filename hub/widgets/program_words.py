@@ -55,6 +55,8 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
         "goals_behind_pace": N_(
             "Incentive goals behind pace: %(first)s of target reached, %(second)s of the period gone"
         ),
+        "agreement_lapsed": N_("Partner agreement expired %(days)s days ago"),
+        "agreement_ends_soon": N_("Partner agreement ends in %(days)s days"),
         "vendor_emails_unopened": N_(
             "None of the %(second)s vendor emails sent to its people in %(days)s days was opened"
         ),

@@ -94,6 +94,8 @@ class Dormancy(BaseModel):
         "vendor_email_opened",
     )
     quiet_days: int = Field(default=45, ge=1, le=3650)
+    # A partner agreement ending within this many days puts the partner at risk.
+    renewal_days: int = Field(default=60, ge=0, le=365)
     no_deal_days: int = Field(default=120, ge=1, le=3650)
     training_days: int = Field(default=180, ge=1, le=3650)
     # Newly recruited partners are not flagged until this many days after joining.

@@ -12,7 +12,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
@@ -54,6 +54,14 @@ class GoalPace:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """The partner agreement as the PRM last reported it."""
+
+    status: str
+    ends: date | None
+
+
+@dataclass(frozen=True)
 class History:
     """A partner org, when it joined, and its events oldest first."""
 
@@ -66,6 +74,7 @@ class History:
     joined_at: datetime
     events: tuple[Event, ...] = ()
     goals: tuple[GoalPace, ...] = ()  # its people's current goals, from the latest snapshot
+    agreement: Agreement | None = None  # from the latest snapshot
 
     def of(self, kinds: Iterable[str]) -> list[Event]:
         """Its events of ``kinds``, oldest first."""
@@ -467,7 +476,12 @@ def dormancy(
     last_deal = deals[-1].at if deals else None
     if _days(now, last_deal, history.joined_at) >= rules.no_deal_days:
         reasons.append(Reason("no_deal", _days(now, last_deal, history.joined_at), "prm"))
-    evidence = (_falling_deals(deals, now), _behind_pace(history.goals), _unread(history, now))
+    evidence = (
+        _agreement(history.agreement, now, rules.renewal_days),
+        _falling_deals(deals, now),
+        _behind_pace(history.goals),
+        _unread(history, now),
+    )
     for found_reason in evidence:
         if found_reason is not None:
             reasons.append(found_reason)
@@ -481,6 +495,22 @@ def dormancy(
     if status == "dormant" and _seasonal(history, meaningful, now, rules.quiet_days):
         found = Dormancy("active", found.reasons, since, "seasonal")
     return with_snooze(found, snooze, now)
+
+
+def _agreement(agreement: Agreement | None, now: datetime, renewal_days: int) -> Reason | None:
+    """The partner agreement has lapsed (its status says so, or its end is past), or it
+    ends within ``renewal_days``."""
+    if agreement is None:
+        return None
+    today = now.date()
+    if agreement.status.strip().lower() == "expired" or (
+        agreement.ends is not None and agreement.ends < today
+    ):
+        days = (today - agreement.ends).days if agreement.ends is not None else None
+        return Reason("agreement_lapsed", days, "prm")
+    if agreement.ends is not None and (agreement.ends - today).days <= renewal_days:
+        return Reason("agreement_ends_soon", (agreement.ends - today).days, "prm")
+    return None
 
 
 def _unread(history: History, now: datetime) -> Reason | None:

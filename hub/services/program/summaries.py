@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.db import ActivityEvent, Database, PartnerOrg
 from hub.db.engagement import ProgramSetting
 from hub.db.program import ProgramSummary
+from hub.services.activity import STATE_KINDS
 from hub.services.program import insight
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.insight import Event, GoalPace, History, Summary
+from hub.services.program.insight import Agreement, Event, GoalPace, History, Summary
 
 log = logging.getLogger("hub.program")
 
@@ -42,8 +43,9 @@ MAX_AGE = timedelta(days=1)
 OVERLAP = timedelta(minutes=5)
 BATCH = 200
 GOAL_SNAPSHOT = "goal_progress"
-# A goal's snapshot older than this says nothing about its pace today.
-GOAL_SNAPSHOT_AGE = timedelta(days=3)
+AGREEMENT_SNAPSHOT = "agreement_state"
+# A snapshot older than this says nothing about how things stand today.
+SNAPSHOT_AGE = timedelta(days=3)
 
 SUMMARY: TypeAdapter[Summary] = TypeAdapter(Summary)
 
@@ -57,6 +59,13 @@ def config_digest(config: ProgramConfig) -> str:
 def _pace(goal: str, share: str | None, elapsed: str | None) -> GoalPace | None:
     try:
         return GoalPace(goal, float(share or ""), float(elapsed or ""))
+    except ValueError:
+        return None
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
     except ValueError:
         return None
 
@@ -90,7 +99,7 @@ async def histories(
             ActivityEvent.partner_org_id.is_not(None),
             ActivityEvent.occurred_at > now - timedelta(days=HISTORY_DAYS),
             ActivityEvent.occurred_at <= now,
-            ActivityEvent.kind != GOAL_SNAPSHOT,
+            ActivityEvent.kind.not_in(sorted(STATE_KINDS)),
         )
         .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
     )
@@ -105,7 +114,21 @@ async def histories(
         )
         .where(
             ActivityEvent.kind == GOAL_SNAPSHOT,
-            ActivityEvent.occurred_at > now - GOAL_SNAPSHOT_AGE,
+            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
+            ActivityEvent.occurred_at <= now,
+        )
+        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
+    )
+    # The agreement as last reported: the latest snapshot of the last few days.
+    agreements_query = (
+        select(
+            ActivityEvent.partner_org_id,
+            ActivityEvent.payload["status"].as_string(),
+            ActivityEvent.payload["end"].as_string(),
+        )
+        .where(
+            ActivityEvent.kind == AGREEMENT_SNAPSHOT,
+            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
             ActivityEvent.occurred_at <= now,
         )
         .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
@@ -122,6 +145,7 @@ async def histories(
         events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
         joined_query = joined_query.where(ActivityEvent.partner_org_id.in_(wanted))
         goals_query = goals_query.where(ActivityEvent.partner_org_id.in_(wanted))
+        agreements_query = agreements_query.where(ActivityEvent.partner_org_id.in_(wanted))
     orgs = (await session.scalars(orgs_query)).all()
     joined = {org_id: at for org_id, at in (await session.execute(joined_query)).all() if org_id}
     events: dict[int, list[Event]] = {}
@@ -136,6 +160,10 @@ async def histories(
         pace = _pace(f"{user_id}:{goal}", share, elapsed)  # one person's goal
         if org_id is not None and pace is not None:
             goals.setdefault(int(org_id), {})[pace.goal] = pace  # the later snapshot wins
+    agreements: dict[int, Agreement] = {}
+    for org_id, status, end in (await session.execute(agreements_query)).all():
+        if org_id is not None and status is not None:  # the later snapshot wins
+            agreements[int(org_id)] = Agreement(status, _day(end))
     # Joined: its agreement's start, or when any backend first saw the partner, or when the
     # hub did, whichever is earliest.
     return [
@@ -155,6 +183,7 @@ async def histories(
             ),
             tuple(events.get(org.id, ())),
             tuple(goals.get(org.id, {}).values()),
+            agreements.get(org.id),
         )
         for org in orgs
     ]
