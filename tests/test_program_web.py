@@ -22,6 +22,7 @@ from hub.resources import Hub
 from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.program import summaries, views
+from hub.services.program.config import program_config
 from hub.settings import Settings
 from tests.conftest import BASE_URL
 from tests.helpers import demo_sign_in
@@ -318,3 +319,18 @@ async def test_a_partners_page_scores_each_person_from_their_own_events(
     assert float(row["Raj Patel"][0]) > 0  # his own three deals
     assert row["Alice Archer"][0] == "0.0"  # nothing of her own
     assert row["Raj Patel"][1] == "3"
+
+
+async def test_an_administrator_sets_how_early_an_ending_agreement_counts(
+    web: httpx.AsyncClient, seeded: Hub
+) -> None:
+    token = await demo_sign_in(web, "admin@vendor.example")
+    assert 'name="renewal_days"' in (await web.get("/admin/program")).text
+    too_far = await web.post("/admin/program", data={"renewal_days": "400", "csrf_token": token})
+    assert too_far.status_code == 422
+    async with seeded.db.session() as session:
+        assert await session.get(ProgramSetting, "program_insight") is None
+    saved = await web.post("/admin/program", data={"renewal_days": "90", "csrf_token": token})
+    assert saved.status_code == 303
+    async with seeded.db.session() as session:
+        assert (await program_config(session)).dormancy.renewal_days == 90

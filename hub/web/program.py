@@ -436,7 +436,7 @@ def settings_from_form(current: ProgramConfig, fields: Mapping[str, str]) -> dic
         if value is not None:
             activation[name] = value
     activation["within_days"] = number("activation_within_days")
-    for name in ("quiet_days", "no_deal_days", "training_days", "grace_days"):
+    for name in ("quiet_days", "no_deal_days", "training_days", "grace_days", "renewal_days"):
         value = number(name)
         if value is not None:
             document["dormancy"][name] = value
