@@ -110,3 +110,47 @@ def test_a_reloaded_page_comes_whole_and_its_forms_still_work(
     )
     assert not [e for e in errors if "Content Security Policy" in e], errors
     context.close()
+
+
+def test_customising_keeps_the_widgets_in_view_and_a_reset_can_be_undone(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(demo_server.base_url + "/auth/demo")
+    page.locator(f'button[data-email="{PERSON}"]').click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sam Okafor")
+    try:
+        expect(page.locator('.widget-grid [aria-busy="true"]')).to_have_count(0, timeout=15_000)
+        page.locator(".layout-editor summary").click()
+        panel = page.locator(".layout-panel")
+        box = panel.bounding_box()
+        grid = page.locator(".widget-grid").bounding_box()
+        assert box is not None
+        assert grid is not None
+        # The panel sits at the side, beside the widgets, not above them.
+        assert box["x"] >= grid["x"] + grid["width"] - 1
+        assert grid["y"] < 900
+        # A widget added lands at the end of the page and is brought into view.
+        page.locator("#add-widget").select_option(index=0)
+        added = page.locator("#add-widget").input_value()
+        page.locator('.layout-add button[value="add"]').click()
+        section = page.locator(f"#widget-{added}")
+        expect(section).to_have_attribute("data-just-added", "")
+        expect(section).to_be_in_viewport(timeout=5_000)
+        order = widget_order(page)
+        # Reset, then undo: the page is back as it was.
+        page.get_by_role("button", name="Reset to default").click()
+        undo = page.get_by_role("button", name="Undo")
+        expect(undo).to_be_focused()
+        assert added not in widget_order(page)
+        undo.click()
+        expect(page.locator("#live-region")).to_contain_text("Your own layout is back.")
+        assert widget_order(page) == order
+        page.get_by_role("button", name="Done").click()
+        expect(panel).to_be_hidden()
+    finally:
+        page.evaluate("document.querySelector('.layout-editor').open = true")
+        page.get_by_role("button", name="Reset to default").click()
+        page.wait_for_timeout(300)
+        context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -99,6 +100,63 @@ async def test_moving_adding_removing_and_resetting(rig: HomeRig, db: Database) 
     assert saved.version == 1
     assert await change(rig, token, "reset") == 200
     assert await page_widgets(rig) == default
+
+
+async def test_a_reset_can_be_undone_and_undo_takes_only_a_valid_layout(
+    rig: HomeRig, db: Database
+) -> None:
+    token = await rig.sign_in(OWNER)
+    default = list(BOOK["partner_owner"].widgets)
+    assert await change(rig, token, "remove", "pulse_survey") == 200
+    assert await change(rig, token, "down", "next_best_action") == 200
+    own = await page_widgets(rig)
+    reset = await rig.client.post(
+        "/home/layout",
+        data={"action": "reset", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    assert await page_widgets(rig) == default
+    undo = re.search(r'<form[^>]*class="layout-undo.*?</form>', reset.text, re.S)
+    assert undo is not None
+    assert re.findall(r'name="widgets" value="(\w+)"', undo.group(0)) == own
+    assert re.search(r'value="restore"[^>]*data-autofocus', undo.group(0))
+
+    def restore(names: list[str], csrf: str = token) -> Any:
+        return rig.client.post(
+            "/home/layout",
+            data={"action": "restore", "widgets": names, "csrf_token": csrf},
+            headers={"HX-Request": "true"},
+        )
+
+    # What an attacker or a stale tab might post back: refused, nothing changes.
+    for bad in (
+        [],
+        ["program_status", "program_status"],
+        ["program_status", "my_partners"],  # a channel manager's widget
+        ["<script>"],
+        ["quick_links"] * 31,
+    ):
+        refused = await restore(bad)
+        assert refused.status_code == 422, bad
+        assert "<script>" not in refused.text
+        assert await page_widgets(rig) == default
+    assert (await restore(own, csrf="forged")).status_code == 403
+    back = await restore(own)
+    assert back.status_code == 200
+    assert "Your own layout is back." in back.text
+    assert await page_widgets(rig) == own
+    # Resetting the default itself offers nothing to undo.
+    await rig.client.post(
+        "/home/layout",
+        data={"action": "reset", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    again = await rig.client.post(
+        "/home/layout",
+        data={"action": "reset", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    assert 'class="layout-undo' not in again.text
 
 
 async def test_a_layout_change_without_javascript_redirects_home(rig: HomeRig) -> None:

@@ -114,6 +114,14 @@ def resolve(
     return Layout(persona, default, origin, fell_back=True)
 
 
+def restored(book: PersonaBook, persona: str, widgets: list[str]) -> tuple[str, ...]:
+    """The layout a person had before a reset, posted back by "Undo"; a
+    :class:`LayoutError` when it is not a valid layout for ``persona``."""
+    if not widgets or len(widgets) > MAX_WIDGETS or layout_problems(persona, widgets, book):
+        raise LayoutError(422, N_("That layout cannot be restored on this homepage."))
+    return tuple(widgets)
+
+
 def edit(book: PersonaBook, layout: Layout, action: str, name: str) -> tuple[str, ...]:
     """``layout`` after one change; raises :class:`LayoutError` for a change that is not valid."""
     widgets = list(layout.widgets)

@@ -26,7 +26,7 @@ from hub.i18n import N_, translate
 from hub.middleware.csrf import csrf_token
 from hub.middleware.sessions import session_of
 from hub.personas.catalogue import PersonaBook
-from hub.personas.layouts import Layout, LayoutError, edit, resolve
+from hub.personas.layouts import MAX_WIDGETS, Layout, LayoutError, edit, resolve, restored
 from hub.resources import Hub
 from hub.services import layouts as layout_store
 from hub.web.page_cache import Epochs, Kept
@@ -63,6 +63,7 @@ def routes(
         editing: bool = False,
         focus: str = "",
         said: str = "",
+        undo: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         persona = book[layout.persona]
         on_page = [book.registry[name] for name in layout.widgets]
@@ -81,6 +82,7 @@ def routes(
             "editing": editing,
             "focus": focus,
             "said": said,
+            "undo": undo,
             "notices": page_notices(hub.backends, locale, datetime.now(UTC)),
         }
 
@@ -121,13 +123,21 @@ def routes(
         return bytes(response.body).decode()
 
     async def layout_block(
-        request: Request, viewer: Viewer, epochs: Epochs, *, focus: str, said: str
+        request: Request,
+        viewer: Viewer,
+        epochs: Epochs,
+        *,
+        focus: str,
+        said: str,
+        undo: tuple[str, ...] = (),
     ) -> Response:
         """The page's ``layout`` block after a change, its widgets' kept frames in place."""
         layout = await current_layout(hub, book, viewer)
         principal, locale = viewer.principal, locale_of(request)
         frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
-        context = page_context(viewer, layout, frames, locale, editing=True, focus=focus, said=said)
+        context = page_context(
+            viewer, layout, frames, locale, editing=True, focus=focus, said=said, undo=undo
+        )
         html = render(request, context, "layout")
         return HTMLResponse(pages.fill(html, csrf_token(request)), headers=no_store)
 
@@ -140,10 +150,18 @@ def routes(
         # Read before the change: the kept widget frames are still right after a layout edit.
         epochs = await pages.epochs(principal)
         layout = await current_layout(hub, book, viewer)
+        undo: tuple[str, ...] = ()
         try:
             if action == "reset":
                 await layout_store.reset_layout(hub.db, principal.id, principal.persona)
                 said = translate(locale, N_("Your page is back to its default layout."))
+                # Undo puts back what the person had, if it was their own.
+                undo = layout.widgets if layout.origin == "own" else ()
+            elif action == "restore":
+                names = [str(n)[:MAX_FIELD] for n in form.getlist("widgets")][: MAX_WIDGETS + 1]
+                widgets = restored(book, principal.persona, names)
+                await layout_store.save_layout(hub.db, principal.id, principal.persona, widgets)
+                said = translate(locale, N_("Your own layout is back."))
             else:
                 widgets = edit(book, layout, action, name)
                 await layout_store.save_layout(hub.db, principal.id, principal.persona, widgets)
@@ -155,7 +173,9 @@ def routes(
             raise HTTPException(exc.status, message) from None
         if not _is_htmx(request):
             return RedirectResponse("/", status_code=303)
-        return await layout_block(request, viewer, epochs, focus=f"{action}:{name}", said=said)
+        return await layout_block(
+            request, viewer, epochs, focus=f"{action}:{name}", said=said, undo=undo
+        )
 
     async def switch_persona(request: Request) -> Response:
         principal = require_principal(request)

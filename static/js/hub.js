@@ -24,6 +24,21 @@
     if (!target) return;
     if (target.classList.contains("widget")) target.setAttribute("aria-busy", "false");
   });
+  // "Done" closes the customise panel (a script's button: hidden without one).
+  function showCloseButtons(root) {
+    root.querySelectorAll("[data-close-details]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCloseButtons(document); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-close-details]");
+    var details = button && button.closest("details");
+    if (!details) return;
+    details.open = false;
+    var summary = details.querySelector("summary");
+    if (summary) summary.focus();
+  });
   // After a layout change, put focus back where the keyboard user was and say what changed.
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = document.getElementById("layout");
@@ -34,6 +49,10 @@
     if (said) announce(said.textContent);
     var focus = root.querySelector("[data-autofocus]");
     if (focus) focus.focus();
+    showCloseButtons(root);
+    // A widget just added lands at the end of the page: bring it into view.
+    var added = root.querySelector("[data-just-added]");
+    if (added) added.scrollIntoView({ behavior: "smooth", block: "nearest" });
   });
   // A widget or layout request refused (4xx/5xx): show the message instead of spinning.
   document.addEventListener("htmx:responseError", function (event) {
