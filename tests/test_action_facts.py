@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hub.connectors.records import (
     Campaign,
+    Deal,
     FundClaim,
     FundType,
     Money,
@@ -15,6 +16,7 @@ from hub.connectors.records import (
     Spiff,
 )
 from hub.services.action_facts import (
+    deal_facts,
     expiring_claims,
     not_redistributed,
     rebate_facts,
@@ -100,3 +102,21 @@ def test_open_spiffs_the_person_qualifies_for_richest_first() -> None:
     assert spiff_facts([spiff("Done already", 3000, progress="1")], TODAY) == {
         "spiffs_to_finish": 0
     }
+
+
+def test_this_months_deals_are_the_persons_own_and_the_orgs() -> None:
+    def deal(owner: str | None, days_ago: int) -> Deal:
+        registered = NOW - timedelta(days=days_ago)
+        return Deal(
+            "d", "Deal", "Customer", Money(Decimal(1000), "USD"), "Prospecting",
+            False, False, registered, None, "acct", owner_email=owner,
+        )  # fmt: skip
+
+    deals = [deal("Rep@Acme.example", 3), deal("colleague@acme.example", 1), deal(None, 2)]
+    deals.append(deal("rep@acme.example", 30))  # last month
+    assert deal_facts(deals, "rep@acme.example", TODAY) == {
+        "deals_registered_this_month": 1,
+        "org_deals_registered_this_month": 3,
+    }
+    # A colleague's deal does not confirm "register a deal" for the person.
+    assert deal_facts(deals[1:3], "rep@acme.example", TODAY)["deals_registered_this_month"] == 0

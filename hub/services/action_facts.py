@@ -75,11 +75,7 @@ async def gather_facts(
             account.agreement_status.lower() == "expired"
         )
     if found.get("deals") is not None:
-        deals: list[Deal] = found["deals"]
-        month_start = today.replace(day=1)
-        facts["deals_registered_this_month"] = sum(
-            1 for deal in deals if deal.registered_at.date() >= month_start
-        )
+        facts.update(deal_facts(found["deals"], person.email, today))
     if found.get("fund_claims") is not None:
         facts["fund_claims_expiring"] = expiring_claims(found["fund_claims"], today)
     if found.get("rebates") is not None:
@@ -115,6 +111,19 @@ def expiring_claims(claims: list[FundClaim], today: date) -> int:
         and claim.claim_deadline is not None
         and today <= claim.claim_deadline <= until
     )
+
+
+def deal_facts(deals: list[Deal], email: str, today: date) -> dict[str, int]:
+    """Deals registered this month: the person's own ("you have not registered a deal" is
+    not answered by a colleague's deal), and the whole org's."""
+    this_month = [deal for deal in deals if deal.registered_at.date() >= today.replace(day=1)]
+    mine = email.lower()
+    return {
+        "deals_registered_this_month": sum(
+            1 for deal in this_month if (deal.owner_email or "").lower() == mine
+        ),
+        "org_deals_registered_this_month": len(this_month),
+    }
 
 
 def rebate_facts(rebates: list[Rebate]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from hub.connectors.records import Money
 DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
     {
         "deals_registered_this_month": 0,
+        "org_deals_registered_this_month": 3,
         "fund_claims_expiring": 2,
         "campaigns_not_redistributed": 1,
         "certification_unlocks_next_tier": True,
