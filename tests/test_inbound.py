@@ -254,9 +254,10 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
             "campaign_redistributed",
             "lead_shared",
             *["partner_joined"] * 3,  # each org's agreement start, from the PRM
+            *["agreement_state"] * 3,  # and how each agreement stands today
         ]
     )
-    assert first.recorded == 11
+    assert first.recorded == 14
     joined = {e.occurred_at.date() for e in await events(seeded) if e.kind == "partner_joined"}
     assert joined == {datetime.now(UTC).date() - timedelta(days=300)}
     again = await sync_activity(seeded.db, backends)
@@ -269,7 +270,7 @@ async def test_sync_records_each_fact_once(seeded: Hub) -> None:
                 .select_from(ActivityEvent)
                 .where(ActivityEvent.kind != "sign_in")
             )
-            == 11
+            == 14
         )
 
 
@@ -363,8 +364,8 @@ async def test_sync_survives_a_backend_that_is_down(seeded: Hub) -> None:
     assert report.failures == 9  # three reads per org (account, deals, activities), refused
     assert report.recorded == 0
     prm.fail = False
-    # acme's deal, and each org's agreement start
-    assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1 + 3
+    # acme's deal, and each org's agreement start and state today
+    assert (await sync_activity(seeded.db, Backends([prm]))).recorded == 1 + 3 + 3
 
 
 async def test_worker_settings_need_redis(seeded: Hub) -> None:
