@@ -80,26 +80,37 @@ async def managers_of(session: AsyncSession) -> dict[int, list[tuple[str, str]]]
 
 async def managed_by(session: AsyncSession, email: str) -> frozenset[int] | None:
     """The partner org ids ``email`` manages now; ``None`` for every partner (no override)."""
-    email = email.lower()
+    return (await portfolios(session, [email]))[email.lower()]
+
+
+async def portfolios(session: AsyncSession, emails: list[str]) -> dict[str, frozenset[int] | None]:
+    """What each of ``emails`` manages now (lower-cased keys), from one read of the tables."""
     defaults = await default_managers(session)
     changed = await overrides(session)
-    covers_all = any(e == email for e, _ in defaults.get(None, []))
-    if covers_all and not changed:
-        return None
-    if covers_all:
-        own: set[int] = set((await session.scalars(select(PartnerOrg.id))).all())
-    else:
-        own = {
-            org_id
-            for org_id, contacts in defaults.items()
-            if org_id is not None and any(e == email for e, _ in contacts)
-        }
-    for org_id, change in changed.items():
-        if change.to_email == email:
-            own.add(org_id)
+    all_ids: frozenset[int] | None = None
+    found: dict[str, frozenset[int] | None] = {}
+    for email in (e.lower() for e in emails):
+        covers_all = any(e == email for e, _ in defaults.get(None, []))
+        if covers_all and not changed:
+            found[email] = None
+            continue
+        if covers_all:
+            if all_ids is None:
+                all_ids = frozenset((await session.scalars(select(PartnerOrg.id))).all())
+            own = set(all_ids)
         else:
-            own.discard(org_id)
-    return frozenset(own)
+            own = {
+                org_id
+                for org_id, contacts in defaults.items()
+                if org_id is not None and any(e == email for e, _ in contacts)
+            }
+        for org_id, change in changed.items():
+            if change.to_email == email:
+                own.add(org_id)
+            else:
+                own.discard(org_id)
+        found[email] = frozenset(own)
+    return found
 
 
 async def channel_managers(session: AsyncSession) -> list[Manager]:
