@@ -154,9 +154,13 @@ async def compose(
     async with db.session() as session:
         owned = await assignment.portfolios(session, [r.email for r in people])
         digests = []
+        order = {p.org.id: n for n, p in enumerate(found.partners)}
         for person in people:
             visible = owned[person.email.lower()]
-            mine = [p for p in found.partners if visible is None or p.org.id in visible]
+            if visible is None:
+                mine = list(found.partners)
+            else:
+                mine = [found.partners[n] for n in sorted(order[i] for i in visible if i in order)]
             waiting = [(name, await source(session, visible)) for name, source in sources]
             digests.append(_digest(week, person, mine, previous, waiting))
     return digests

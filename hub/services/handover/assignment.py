@@ -87,23 +87,24 @@ async def portfolios(session: AsyncSession, emails: list[str]) -> dict[str, froz
     """What each of ``emails`` manages now (lower-cased keys), from one read of the tables."""
     defaults = await default_managers(session)
     changed = await overrides(session)
+    everyone = {e for e, _ in defaults.get(None, [])}
+    by_email: dict[str, set[int]] = {}
+    for org_id, contacts in defaults.items():
+        if org_id is not None:
+            for e, _ in contacts:
+                by_email.setdefault(e, set()).add(org_id)
     all_ids: frozenset[int] | None = None
     found: dict[str, frozenset[int] | None] = {}
     for email in (e.lower() for e in emails):
-        covers_all = any(e == email for e, _ in defaults.get(None, []))
-        if covers_all and not changed:
+        if email in everyone and not changed:
             found[email] = None
             continue
-        if covers_all:
+        if email in everyone:
             if all_ids is None:
                 all_ids = frozenset((await session.scalars(select(PartnerOrg.id))).all())
             own = set(all_ids)
         else:
-            own = {
-                org_id
-                for org_id, contacts in defaults.items()
-                if org_id is not None and any(e == email for e, _ in contacts)
-            }
+            own = set(by_email.get(email, ()))
         for org_id, change in changed.items():
             if change.to_email == email:
                 own.add(org_id)
