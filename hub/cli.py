@@ -177,7 +177,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         try:
             if args.preview:
                 week, _ = week_of(now, hub.settings.digest_weekday, hub.settings.digest_hour)
-                digests = await digests_for(hub.db, week, now, [args.preview])
+                digests = await digests_for(hub.db, week, now, [args.preview], record=False)
                 if not digests:
                     print(f"hub: {args.preview} is no channel manager getting the digest",
                           file=sys.stderr)  # fmt: skip

@@ -37,8 +37,11 @@ async def _every(
     job: Callable[[Hub], Awaitable[object]],
     hub: Hub,
     wake: asyncio.Event | None = None,
+    first_after: float = 0.0,
 ) -> None:
-    """Run ``job`` every ``seconds``, and at once whenever ``wake`` is set."""
+    """Run ``job`` every ``seconds`` (the first time after ``first_after``), and at once
+    whenever ``wake`` is set."""
+    await asyncio.sleep(first_after)
     while True:
         if wake is not None:
             wake.clear()
@@ -104,6 +107,9 @@ ENGAGEMENT_EVERY = 15.0
 SUMMARIES_EVERY = 60.0
 LAPSE_EVERY = 3600.0
 DIGEST_EVERY = 1800.0
+# In-process, the first digest pass waits until the first sync has filled the activity
+# log: a digest composed from an empty log would call every partner dormant.
+DIGEST_FIRST_AFTER = 600.0
 
 
 @asynccontextmanager
@@ -121,7 +127,10 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
     tasks = [
-        asyncio.create_task(_every(seconds, job, hub, wake), name=f"hub-{job.__name__}")
+        asyncio.create_task(
+            _every(seconds, job, hub, wake, DIGEST_FIRST_AFTER if job is run_digest else 0.0),
+            name=f"hub-{job.__name__}",
+        )
         for seconds, job, wake in jobs
     ]
     try:

@@ -104,14 +104,17 @@ async def recipients(session: AsyncSession) -> list[Recipient]:
     ]
 
 
-async def snapshot(db: Database, week: str, found: Program, now: datetime) -> dict[int, str]:
-    """Record this week's states once (the first worker to get here wins); the previous
-    digest week's states by partner org id, empty when there is none yet."""
+async def snapshot(
+    db: Database, week: str, found: Program, now: datetime, *, record: bool = True
+) -> dict[int, str]:
+    """Record this week's states once (the first worker to get here wins; nothing with
+    ``record`` off, for a preview); the previous digest week's states by partner org id,
+    empty when there is none yet."""
     async with db.session() as session:
         taken = await session.scalar(
             select(func.count()).select_from(DormancySnapshot).where(DormancySnapshot.week == week)
         )
-    if not taken:
+    if record and not taken:
         try:
             async with db.transaction() as session:
                 session.add_all(

@@ -135,11 +135,12 @@ async def already_sent(db: Database, week: str) -> set[int]:
 
 
 async def digests_for(
-    db: Database, week: str, now: datetime, only: Sequence[str] = ()
+    db: Database, week: str, now: datetime, only: Sequence[str] = (), *, record: bool = True
 ) -> list[compose.Digest]:
-    """This week's digests for every recipient (or only those emails), composed now."""
+    """This week's digests for every recipient (or only those emails), composed now;
+    ``record`` off leaves the week's snapshot unwritten (a preview)."""
     found = await views.whole_program(db, now)
-    previous = await compose.snapshot(db, week, found, now)
+    previous = await compose.snapshot(db, week, found, now, record=record)
     async with db.session() as session:
         people = await compose.recipients(session)
     if only:
