@@ -9,7 +9,7 @@ widget or API reads the tables they live in.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,11 +159,13 @@ def routes(hub: Hub, load: Load, render: Render) -> list[BaseRoute]:
         _, found, one = await partner_of(request)
         locale = locale_of(request)
         raw = request.query_params.get("before", "")
+        before: datetime | None
         try:
-            before = datetime.fromisoformat(raw) if raw else _far_future()
-        except ValueError:
+            given = datetime.fromisoformat(raw) if raw else _far_future()
+            before = given.astimezone(UTC) if given.tzinfo else None
+        except (ValueError, OverflowError):
             before = None
-        if before is None or before.tzinfo is None:
+        if before is None:
             raise HTTPException(
                 400,
                 translate(locale, N_("before: a moment with its time zone, as the page gives it")),

@@ -142,7 +142,7 @@ async def reassign(
     ``may_see`` is whether ``by`` sees the partner now (its current manager); an
     administrator may reassign any partner. The note is required.
     """
-    note = note.strip()
+    note = note.replace("\x00", "").strip()
     if not note:
         raise AssignmentRefused("note_missing", "a hand-over note is required")
     if len(note) > NOTE_MAX:

@@ -17,6 +17,11 @@ class NoteRefused(ValueError):
     """An empty or over-long note."""
 
 
+def clean_text(text: str) -> str:
+    """Text as stored: trimmed, without NUL characters (PostgreSQL refuses them)."""
+    return text.replace("\x00", "").strip()
+
+
 @dataclass(frozen=True)
 class Note:
     author: str
@@ -29,7 +34,7 @@ async def add_note(
     db: Database, org_id: int, body: str, *, author_email: str, author_name: str, now: datetime
 ) -> Note:
     """Store a note on ``org_id``; the caller has checked that ``author`` manages it."""
-    body = body.strip()
+    body = clean_text(body)
     if not body:
         raise NoteRefused("empty")
     if len(body) > NOTE_MAX:
