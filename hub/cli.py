@@ -162,6 +162,46 @@ def cmd_program_recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from hub.digest_delivery import digest_pass
+    from hub.resources import Hub
+    from hub.services.digest import render
+    from hub.services.digest.compose import week_of
+    from hub.services.digest.send import digests_for
+
+    async def run() -> int:
+        hub = Hub.from_settings(_settings())
+        now = datetime.now(UTC)
+        try:
+            if args.preview:
+                week, _ = week_of(now, hub.settings.digest_weekday, hub.settings.digest_hour)
+                digests = await digests_for(hub.db, week, now, [args.preview], record=False)
+                if not digests:
+                    print(f"hub: {args.preview} is no channel manager getting the digest",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
+                message = render.email(
+                    digests[0], base_url=hub.settings.base_url, sender=hub.settings.smtp_from
+                )
+                print(message.as_string())
+                return 0
+            report = await digest_pass(hub, now, only=tuple(args.to or ()))
+        finally:
+            await hub.close()
+        if report is None:
+            print("hub: no SMTP server configured (HUB_SMTP_HOST); try --preview", file=sys.stderr)
+            return 2
+        print(
+            f"weekly digest {report.week}: {report.sent} sent, {report.already} already sent,"
+            f" {report.failed} failed (retried on the next pass)"
+        )
+        return 1 if report.failed else 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Partner Hub")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--changed", action="store_true", help="only what changed since the last run"
     )
     recompute.set_defaults(run=cmd_program_recompute)
+    digest = commands.add_parser(
+        "digest",
+        help="send this week's digest to the channel managers now (each once per week)",
+    )
+    digest.add_argument(
+        "--preview", metavar="EMAIL", help="print one manager's digest; send nothing"
+    )
+    digest.add_argument("--to", action="append", metavar="EMAIL", help="only to this manager")
+    digest.set_defaults(run=cmd_digest)
     idp_cli.register(commands)
     sandbox = commands.add_parser(
         "sandbox", help="run one backend sandbox standalone (for benchmarks and trying adapters)"

@@ -1,9 +1,11 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Four jobs: evaluating recorded activity for points, badges and streaks
+Five jobs: evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
-pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``) and lapsing
-closed giving budgets (hourly). Without Redis there is one
+pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``), lapsing
+closed giving budgets (hourly) and the channel managers' weekly digest (a pass
+every 30 minutes sends what is due and not sent yet, recorded in the database,
+so a restart or a second worker sends nothing twice). Without Redis there is one
 process, so it runs them itself. With Redis the app processes run nothing in
 the background: `hub worker` processes take the cron jobs from Redis (arq),
 and any number of them can run side by side since arq runs each cron slot
@@ -19,6 +21,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.digest_delivery import digest_pass
 from hub.resources import Hub
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
@@ -34,8 +37,11 @@ async def _every(
     job: Callable[[Hub], Awaitable[object]],
     hub: Hub,
     wake: asyncio.Event | None = None,
+    first_after: float = 0.0,
 ) -> None:
-    """Run ``job`` every ``seconds``, and at once whenever ``wake`` is set."""
+    """Run ``job`` every ``seconds`` (the first time after ``first_after``), and at once
+    whenever ``wake`` is set."""
+    await asyncio.sleep(first_after)
     while True:
         if wake is not None:
             wake.clear()
@@ -90,10 +96,20 @@ async def run_lapse(hub: Hub) -> int:
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
 
 
+async def run_digest(hub: Hub) -> int:
+    """Send this week's digests once they are due; how many went out."""
+    report = await digest_pass(hub, datetime.now(UTC))
+    return report.sent if report else 0
+
+
 # (job, seconds between runs in-process); the sync interval comes from the settings.
 ENGAGEMENT_EVERY = 15.0
 SUMMARIES_EVERY = 60.0
 LAPSE_EVERY = 3600.0
+DIGEST_EVERY = 1800.0
+# In-process, the first digest pass waits until the first sync has filled the activity
+# log: a digest composed from an empty log would call every partner dormant.
+DIGEST_FIRST_AFTER = 600.0
 
 
 @asynccontextmanager
@@ -106,11 +122,15 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (ENGAGEMENT_EVERY, run_engagement, hub.evaluation_wanted),
         (SUMMARIES_EVERY, run_summaries, hub.summaries_wanted),
         (LAPSE_EVERY, run_lapse, None),
+        (DIGEST_EVERY, run_digest, None),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
     tasks = [
-        asyncio.create_task(_every(seconds, job, hub, wake), name=f"hub-{job.__name__}")
+        asyncio.create_task(
+            _every(seconds, job, hub, wake, DIGEST_FIRST_AFTER if job is run_digest else 0.0),
+            name=f"hub-{job.__name__}",
+        )
         for seconds, job, wake in jobs
     ]
     try:
@@ -147,6 +167,11 @@ async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     return await run_lapse(ctx["hub"])
 
 
+async def weekly_digest(ctx: dict[str, Any]) -> int:
+    """The arq job: send the weekly digests that are due."""
+    return await run_digest(ctx["hub"])
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """arq's worker settings for ``hub worker``; needs HUB_REDIS_URL."""
     from arq import cron
@@ -166,13 +191,20 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(evaluate_engagement, second={0, 15, 30, 45}),
         cron(lapse_giving_budgets, minute={5}),
         cron(refresh_summaries, second={30}),
+        cron(weekly_digest, minute={20, 50}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
     elif minutes:
         cron_jobs.append(cron(sync_backends, hour={0}, minute={0}))
     return {
-        "functions": [sync_backends, evaluate_engagement, refresh_summaries, lapse_giving_budgets],
+        "functions": [
+            sync_backends,
+            evaluate_engagement,
+            refresh_summaries,
+            lapse_giving_budgets,
+            weekly_digest,
+        ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -123,6 +123,33 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level for the structured logs."
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server the hub sends email through (the weekly digest); none: no email.",
+    )
+    smtp_port: Annotated[int, Field(gt=0, lt=65536)] = Field(
+        default=587, description="Port of the SMTP server."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How to secure the SMTP connection: STARTTLS, TLS from the start, or none.",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="Partner Hub <partner-hub@localhost>",
+        description="Sender address of the hub's email.",
+    )
+    digest_weekday: Annotated[int, Field(ge=0, le=6)] = Field(
+        default=0, description="Weekday the weekly digest goes out (0 Monday … 6 Sunday)."
+    )
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = Field(
+        default=7, description="Hour (UTC) from which the weekly digest goes out that day."
+    )
+    digest_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Chat webhook (Slack-compatible JSON POST) that also gets each digest.",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -76,3 +76,19 @@ def test_demo_refuses_a_public_address(
     monkeypatch.setenv("HUB_BASE_URL", "https://partners.example.com")
     assert main(["demo"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def test_digest_previews_without_sending_and_refuses_without_smtp(
+    demo_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["seed-demo"]) == 0
+    capsys.readouterr()
+    assert main(["digest", "--preview", "dana@vendor.example"]) == 0
+    preview = capsys.readouterr().out
+    assert "Subject: Ihre Partner diese Woche" in preview
+    assert "multipart/alternative" in preview
+    assert main(["digest", "--preview", "owner@acme.example"]) == 1
+    assert "no channel manager" in capsys.readouterr().err
+    assert main(["digest"]) == 2
+    assert "no SMTP server configured" in capsys.readouterr().err

@@ -382,5 +382,6 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
         "evaluate_engagement",
         "refresh_summaries",
         "lapse_giving_budgets",
+        "weekly_digest",
     }
-    assert len(options["cron_jobs"]) == 4
+    assert len(options["cron_jobs"]) == 5

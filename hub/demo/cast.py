@@ -71,6 +71,14 @@ USERS = (
         None,
         title="Channel Account Manager",
     ),
+    DemoUser(
+        "dana@vendor.example",
+        "Dana Weber",
+        ("channel_manager",),
+        None,
+        locale="de",
+        title="Channel Account Manager, DACH",
+    ),
     DemoUser("admin@vendor.example", "Ada Admin", ("admin",), None, title="Program Admin"),
 )
 

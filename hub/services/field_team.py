@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import FieldContact, User
+from hub.services.handover.assignment import overrides
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ async def field_team(session: AsyncSession, partner_org_id: int | None) -> list[
             .order_by(FieldContact.partner_org_id.is_(None), FieldContact.role, FieldContact.name)
         )
     ).all()
+    handed = (await overrides(session)).get(partner_org_id) if partner_org_id else None
+    if handed is not None:  # reassigned in the hub: the new manager (never the note)
+        manager = Contact("channel_manager", handed.to_name or handed.to_email, handed.to_email, "")
+        return [manager] + [
+            Contact(r.role, r.name, r.email, r.phone) for r in rows if r.role != "channel_manager"
+        ]
     if rows:
         return [Contact(r.role, r.name, r.email, r.phone) for r in rows]
     vendor_staff = (

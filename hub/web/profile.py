@@ -26,6 +26,7 @@ from hub.i18n import N_, SUPPORTED_LOCALES, translate
 from hub.middleware.sessions import session_of
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
+from hub.services.digest import compose as digest
 from hub.services.engagement import leaderboards, notifications, recognition
 from hub.web.viewer import locale_of
 
@@ -70,6 +71,8 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         context: dict[str, Any] = {
             "on_boards": on_boards(principal),
             "opted_out": opted_out,
+            "gets_digest": gets_digest(principal),
+            "digest_off": gets_digest(principal) and await digest.opted_out(hub.db, principal.id),
             "said": said(request),
             "roles": [book[role] for role in principal.roles if role in book],
         }
@@ -88,6 +91,22 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             )
         await leaderboards.set_opt_out(hub.db, hub.store, principal.id, choice)
         return RedirectResponse(f"/profile?said={'hidden' if choice else 'shown'}", status_code=303)
+
+    async def choose_digest(request: Request) -> Response:
+        principal = require_principal(request)
+        locale = locale_of(request)
+        if not gets_digest(principal):
+            raise HTTPException(
+                403, translate(locale, N_("The weekly digest is for channel managers."))
+            )
+        form = await request.form()
+        choice = {"off": True, "on": False}.get(str(form.get("digest") or ""))
+        if choice is None:
+            raise HTTPException(400, translate(locale, N_("Choose to get the digest or not.")))
+        await digest.set_opt_out(hub.db, principal.id, choice, utcnow())
+        return RedirectResponse(
+            f"/profile?said={'digest_off' if choice else 'digest_on'}#digest", status_code=303
+        )
 
     async def notices(request: Request) -> Response:
         principal = require_principal(request)
@@ -123,6 +142,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         Route("/profile", profile, methods=["GET"], name="profile"),
         Route("/profile/language", choose_language, methods=["POST"], name="profile_language"),
         Route("/profile/leaderboard", choose_visibility, methods=["POST"]),
+        Route("/profile/digest", choose_digest, methods=["POST"]),
         Route("/notifications", notices, methods=["GET"], name="notifications"),
         Route("/notifications/count", count, methods=["GET"]),
         Route("/notifications/read", read_all, methods=["POST"]),
@@ -132,7 +152,14 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
 SAID = {
     "hidden": N_("You are off the leaderboards."),
     "shown": N_("You are back on the leaderboards."),
+    "digest_off": N_("The weekly digest is off. You can turn it back on here at any time."),
+    "digest_on": N_("You get the weekly digest again."),
 }
+
+
+def gets_digest(principal: Principal) -> bool:
+    """Channel managers get the weekly digest about their partners."""
+    return principal.partner_org_id is None and "channel_manager" in principal.roles
 
 
 def said(request: Request) -> str:

@@ -21,11 +21,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import require_admin, require_principal
+from hub.auth.principal import require_admin
 from hub.charts import Series, bar_chart, line_chart, row_chart
 from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
-from hub.personas.catalogue import roles
 from hub.resources import Hub
 from hub.services.program import summaries, views
 from hub.services.program.config import (
@@ -36,7 +35,9 @@ from hub.services.program.config import (
     save_program_config,
 )
 from hub.services.program.views import PartnerInsight, Program
-from hub.web.viewer import Viewer, load_viewer, locale_of
+from hub.web import handover
+from hub.web.program_access import load_program, partner_or_404
+from hub.web.viewer import Viewer, locale_of
 from hub.widgets.program_words import (
     METRIC_NAMES,
     SPARED_NAMES,
@@ -132,42 +133,52 @@ def ordered(partners: Sequence[PartnerInsight], filters: Filters) -> list[Partne
     return sorted(shown, key=lambda p: (STATUS_ORDER[p.dormancy.status], -p.value.at_risk))
 
 
-def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
-    async def vendor(request: Request) -> Viewer:
-        principal = require_principal(request)
-        locale = locale_of(request)
-        if principal.persona not in roles().vendor:
-            raise HTTPException(
-                403, translate(locale, N_("Program insight is for the vendor's staff."))
-            )
-        return await load_viewer(hub.db, principal, locale)
+def render_program(
+    hub: Hub,
+    templates: Jinja2Blocks,
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    block: str | None = None,
+) -> Response:
+    """A program page (or one named block of it, for htmx), with the words its templates use."""
+    locale = locale_of(request)
+    helpers = {
+        "stage_name": lambda key: label(locale, STAGE_NAMES, key),
+        "metric_name": lambda key: label(locale, METRIC_NAMES, key),
+        "source_name": lambda key: source_name(hub.backends, locale, key),
+        "status_name": lambda key: label(locale, STATUS_NAMES, key),
+        "spared_name": lambda key: label(locale, SPARED_NAMES, key),
+        "reason_text": lambda r: reason_text(locale, r.code, r.days, r.detail),
+    }
+    return templates.TemplateResponse(
+        request,
+        name,
+        {**helpers, **context},
+        status_code=status,
+        headers={"Cache-Control": "private, no-store"},
+        block_name=block,
+    )
 
+
+def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def load(request: Request) -> tuple[Viewer, Program]:
-        viewer = await vendor(request)
-        return viewer, await views.program(hub.db, viewer.principal.id, utcnow())
+        return await load_program(hub, request)
 
     def render(
-        request: Request, name: str, context: dict[str, Any], *, status: int = 200
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        *,
+        status: int = 200,
+        block: str | None = None,
     ) -> Response:
-        locale = locale_of(request)
-        helpers = {
-            "stage_name": lambda key: label(locale, STAGE_NAMES, key),
-            "metric_name": lambda key: label(locale, METRIC_NAMES, key),
-            "source_name": lambda key: source_name(hub.backends, locale, key),
-            "status_name": lambda key: label(locale, STATUS_NAMES, key),
-            "spared_name": lambda key: label(locale, SPARED_NAMES, key),
-            "reason_text": lambda r: reason_text(locale, r.code, r.days, r.detail),
-        }
-        return templates.TemplateResponse(
-            request,
-            name,
-            {**helpers, **context},
-            status_code=status,
-            headers={"Cache-Control": "private, no-store"},
-        )
+        return render_program(hub, templates, request, name, context, status=status, block=block)
 
     async def overview(request: Request) -> Response:
-        _, found = await load(request)
+        viewer, found = await load(request)
         locale = locale_of(request)
         steps = found.funnel.steps
         funnel_chart = row_chart(
@@ -216,6 +227,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "down": down,
                 "dormant": dormant[:10],
                 "stars": stars,
+                "inherited": await handover.inherited(hub, viewer),
+                "said": handover.said(request),
             },
         )
 
@@ -285,15 +298,17 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
 
     async def partner(request: Request) -> Response:
-        _, found = await load(request)
+        viewer, found = await load(request)
         locale = locale_of(request)
-        try:
-            one = views.partner_of(found, request.path_params["key"])
-        except views.NotYours:
-            raise HTTPException(
-                404, translate(locale, N_("There is no such partner among yours."))
-            ) from None
+        one = partner_or_404(found, request.path_params["key"], locale)
         page = await views.partner_page(hub.db, found, one)
+        briefing = await handover.first_view(hub, viewer, one, page)
+        if briefing is not None:  # an inherited partner's first view is its briefing
+            return render(
+                request,
+                "program/briefing.html",
+                {"found": found, **handover.briefing_context(request, briefing)},
+            )
         over_time = page.over_time
         trend = line_chart(
             translate(locale, N_("Engagement score at each month's end")),
@@ -324,6 +339,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "trend": trend,
                 "breakdown": breakdown,
                 "people": page.people,
+                **await handover.partner_context(hub, request, viewer, one),
             },
         )
 
@@ -331,12 +347,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         viewer, found = await load(request)
         locale = locale_of(request)
         key = request.path_params["key"]
-        try:
-            views.partner_of(found, key)
-        except views.NotYours:
-            raise HTTPException(
-                404, translate(locale, N_("There is no such partner among yours."))
-            ) from None
+        partner_or_404(found, key, locale)
         form = await request.form()
         try:
             days = int(str(form.get("days", "")))
@@ -400,6 +411,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         Route("/program/partners", partners, name="program_partners"),
         Route("/program/partners/{key:str}", partner, name="program_partner"),
         Route("/program/partners/{key:str}/snooze", snooze, methods=["POST"]),
+        *handover.routes(hub, load, render),
     ]
 
 

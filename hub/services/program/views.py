@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database, PartnerOrg, User
 from hub.db.engagement import ProgramSetting
-from hub.db.models import FieldContact
+from hub.db.timeline import AssignmentChange
 from hub.personas.catalogue import roles
+from hub.services.handover import assignment
 from hub.services.program import insight, summaries
 from hub.services.program.config import ProgramConfig, program_config
 from hub.services.program.insight import Dormancy, History, Score, Snooze, Summary, Value
@@ -138,31 +139,15 @@ async def visible_orgs(session: AsyncSession, user_id: int) -> frozenset[int] | 
         return frozenset()
     if roles().admin.intersection(user.roles or []):
         return None
-    contacts = (
-        await session.scalars(
-            select(FieldContact.partner_org_id).where(
-                FieldContact.role == "channel_manager",
-                FieldContact.email == user.email,
-            )
-        )
-    ).all()
-    if any(org_id is None for org_id in contacts):  # the field contact of every partner
-        return None
-    return frozenset(int(org_id) for org_id in contacts if org_id is not None)
+    # The PRM's field contacts by default; a reassignment in the hub overrides them.
+    return await assignment.managed_by(session, user.email)
 
 
-async def _owners(session: AsyncSession) -> dict[int | None, list[str]]:
-    rows = (
-        await session.execute(
-            select(FieldContact.partner_org_id, FieldContact.name).where(
-                FieldContact.role == "channel_manager"
-            )
-        )
-    ).all()
-    owners: dict[int | None, list[str]] = {}
-    for org_id, name in rows:
-        owners.setdefault(org_id, []).append(name)
-    return owners
+async def _owners(session: AsyncSession) -> dict[int, list[str]]:
+    return {
+        org_id: [name for _, name in managers]
+        for org_id, managers in (await assignment.managers_of(session)).items()
+    }
 
 
 async def snoozes(session: AsyncSession) -> dict[str, Snooze]:
@@ -256,6 +241,7 @@ async def program(db: Database, user_id: int, now: datetime) -> Program:
             ),
             visible,
             json.dumps(snooze_row.value if snooze_row else {}, sort_keys=True),
+            await session.scalar(select(func.max(AssignmentChange.id))),  # owners shown
         )
         kept_program = _programs.get(key)
         if kept_program is not None and time.monotonic() < kept_program[0]:
@@ -265,6 +251,12 @@ async def program(db: Database, user_id: int, now: datetime) -> Program:
         _programs.pop(min(_programs, key=lambda k: _programs[k][0]))
     _programs[key] = (time.monotonic() + PROGRAM_REUSE_S, found_program)
     return found_program
+
+
+async def whole_program(db: Database, now: datetime) -> Program:
+    """Every partner, computed afresh (the weekly digest splits it by manager)."""
+    async with db.session() as session:
+        return await _compute(session, await program_config(session), None, now)
 
 
 async def _compute(
@@ -292,7 +284,7 @@ async def _compute(
                 insight.score(summary, config, scale),
                 insight.current_stage(summary.stage_dates),
                 insight.with_snooze(summary.dormancy, snoozed.get(row.slug), now),
-                tuple(owners.get(row.id, []) + owners.get(None, [])),
+                tuple(owners.get(row.id, [])),
             )
         )
     stars = _stars(partners)

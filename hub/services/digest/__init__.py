@@ -1,0 +1,1 @@
+"""The channel managers' weekly digest: who went dormant, who came back, what waits, who moved."""
