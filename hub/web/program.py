@@ -29,6 +29,7 @@ from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
 from hub.personas.catalogue import roles
 from hub.resources import Hub
+from hub.services.conflicts import queue as conflict_queue
 from hub.services.program import summaries, views
 from hub.services.program.config import (
     SETTING_KEY,
@@ -228,7 +229,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
 
     async def overview(request: Request) -> Response:
-        _, found = await load(request)
+        viewer, found = await load(request)
         locale = locale_of(request)
         steps = found.funnel.steps
         funnel_chart = row_chart(
@@ -264,6 +265,9 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         up, down = found.movers()
         dormant = ordered([p for p in found.partners if p.dormancy.status != "active"], Filters())
         stars = [p for p in found.partners if p.star]
+        waiting = await conflict_queue.open_count(
+            hub.db, await conflict_queue.visible_to(hub.db, viewer.principal.id)
+        )
         return render(
             request,
             "program/overview.html",
@@ -277,6 +281,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "down": down,
                 "dormant": dormant[:10],
                 "stars": stars,
+                "conflicts_waiting": waiting,
             },
         )
 

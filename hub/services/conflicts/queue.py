@@ -383,3 +383,11 @@ async def timeline_entries(
                 )
             )
     return sorted(entries, key=lambda entry: entry[0], reverse=True)
+
+
+async def visible_to(db: Database, user_id: int) -> frozenset[int] | None:
+    """The partner org ids whose conflicts ``user_id`` may see (``None``: all of them)."""
+    from hub.services.program.views import visible_orgs
+
+    async with db.session() as session:
+        return await visible_orgs(session, user_id)
