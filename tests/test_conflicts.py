@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from hub.app import create_app
+from hub.connectors.backends import Backends
 from hub.connectors.demo import demo_backends, demo_config
-from hub.connectors.records import PartnerRef
+from hub.connectors.records import Kind, PartnerRef
 from hub.connectors.registry import build_backends
 from hub.connectors.sandboxes.knobs import Knobs
 from hub.connectors.sandboxes.salesforce import SalesforceSandbox
@@ -387,3 +388,35 @@ async def test_the_administrator_sets_the_policy_and_the_queue_follows(demo: Dem
     page = await demo.client.get("/program/conflicts")
     assert "The policy leaves this to you." in page.text
     assert "within 30 days" in page.text
+
+
+async def test_a_deal_registered_webhook_is_checked_for_conflicts(seeded: Hub) -> None:
+    from tests.fakes.connectors import FakePRM, config
+    from tests.test_inbound import SECRET, signed
+
+    seeded.backends = Backends([FakePRM(config("prm", Kind.PRM, webhook_secret=SECRET))])
+    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        for n, (email, customer) in enumerate(
+            (("rep@acme.example", "Umbrella Corp."), ("rep@globex.example", "Umbrella Corp Ltd")),
+            1,
+        ):
+            body, headers = signed(
+                {
+                    "type": "deal.registered",
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "data": {
+                        "email": email,
+                        "object": f"D{n}",
+                        "customer": customer,
+                        "amount": "12000",
+                        "currency": "EUR",
+                    },
+                },  # fmt: skip
+                msg_id=f"msg_{n}",
+            )
+            answer = await http.post("/webhooks/prm", content=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+    async with seeded.db.session() as session:
+        conflicts = (await session.scalars(select(DealConflict))).all()
+    assert [(c.matched_by, c.score) for c in conflicts] == [("name", 100.0)]
