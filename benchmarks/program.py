@@ -156,17 +156,17 @@ async def _registrations(db: Database, count: int) -> None:
     with the matcher's keys computed as the hub does for the names it generates."""
     statement = f"""
         WITH orgs AS (SELECT array_agg(id ORDER BY id) AS ids FROM partner_orgs),
-        g AS (SELECT i, {_NAME} AS customer FROM generate_series(1::bigint, :count) AS i)
+        g AS (SELECT i, {_NAME} AS customer FROM generate_series(1, :count) AS i)
         INSERT INTO deal_registrations (partner_org_id, source, external_id, deal_name,
             customer, name_key, block_key, domain, customer_account_id, amount, currency,
             registered_at, state, seen_at)
-        SELECT orgs.ids[1 + (i * 7919) % array_length(orgs.ids, 1)], 'salesforce',
+        SELECT orgs.ids[1 + ((i::bigint * 7919) % array_length(orgs.ids, 1))::int], 'salesforce',
             'D' || i, customer || ' - Platform', customer || ' Ltd', lower(customer),
             left(replace(lower(customer), ' ', ''), 4),
             CASE WHEN i % 10 < 7 THEN 'c' || (i % 300000) || '.example' END,
             CASE WHEN i % 10 < 5 THEN '001C' || (i % 400000) END,
             ((i % 170) * 1000 + 5000)::text, 'USD',
-            now() - make_interval(secs => (i * 104729 % (3 * 365 * 86400))),
+            now() - make_interval(secs => (i::bigint * 104729 % (3 * 365 * 86400))),
             (ARRAY['open', 'open', 'open', 'approved', 'lost', 'expired'])[1 + i % 6], now()
         FROM g, orgs
     """
