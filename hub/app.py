@@ -29,6 +29,7 @@ from hub.web import (
     admin_layouts,
     admin_rules,
     api,
+    conflicts,
     engagement,
     health,
     home,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *admin_rules.routes(hub, templates, book),
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
+        *conflicts.routes(hub, templates),
         *profile.routes(hub, templates, book),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -130,10 +130,14 @@ async def test_a_capabilitys_entries_join_the_timeline_and_a_broken_source_is_na
     orgs = await org_ids(seeded.db)
     now = utcnow()
 
-    async def playbook_entries(session: object, org_id: int) -> list[tuple[datetime, str, str]]:
+    async def playbook_entries(
+        session: object, org_id: int, locale: str = "en"
+    ) -> list[tuple[datetime, str, str]]:
         return [(now - timedelta(minutes=m), "playbook", f"step {m}") for m in (5, 1, 3)]
 
-    async def broken(session: object, org_id: int, before: object, limit: int) -> list[Entry]:
+    async def broken(
+        session: object, org_id: int, before: object, limit: int, locale: str = "en"
+    ) -> list[Entry]:
         raise RuntimeError("backend down")
 
     page = await timeline.timeline(
@@ -295,7 +299,9 @@ async def test_reassignment_moves_the_partner_and_the_new_manager_reads_a_briefi
     assert "Owner &lt;b&gt;keen&lt;/b&gt; on APAC" in first.text
     assert "Ian prefers calls on Fridays" in first.text
     assert "Ian Novak" in first.text  # the people to know
-    assert "The hub does not track playbooks or deal conflicts yet." in first.text
+    open_items = first.text.split('id="open-title"')[1].split("</section>")[0]
+    assert "Deal conflicts waiting" in open_items
+    assert "None open." in open_items  # initech has no conflict
     health = first.text.split('id="health-title"')[1].split("</section>")[0]
     assert "Health: " in health, health
     again = await web.get("/program/partners/initech")

@@ -12,7 +12,7 @@ from hub.connectors.records import PartnerRef, PersonRef
 from hub.connectors.rest_mapping import OPERATIONS as REST_OPERATIONS
 
 # Writes and the shared probe are not reads.
-NOT_READS = {"probe", "register_deal", "__init__"}
+NOT_READS = {"probe", "register_deal", "decide_registration", "__init__"}
 
 
 def protocol_reads() -> dict[str, tuple[Any, Any]]:

@@ -83,7 +83,10 @@ async def test_the_adapter_reads_every_prm_figure_over_a_socket(live: Live) -> N
         "North America",
     )
     deals = await salesforce.deals(acme)
-    assert len(deals) == 23  # more than four pages of five
+    # More than four pages of five: 23 drawn, and the Umbrella Corp. registration of the
+    # demo's conflict story.
+    assert len(deals) == 24
+    assert "Umbrella Corp." in {d.customer for d in deals}
     assert [d.registered_at for d in deals] == sorted(
         (d.registered_at for d in deals), reverse=True
     )

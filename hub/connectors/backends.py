@@ -117,6 +117,27 @@ class Backends:
             raise BackendError(f"{connector.config.name}: not a PRM connector")
         return await connector.register_deal(partner, person, registration)
 
+    async def decide_registration(
+        self, connector_name: str, partner: PartnerRef, deal_id: str, decision: str
+    ) -> None:
+        """Write a registration's status back to the PRM connector it came from.
+
+        Like :meth:`register_deal`: through the call layer's ``write`` (breaker, no retry),
+        and the partner's cached deals are dropped, so the next read shows the new status.
+        """
+        connector = self.named(connector_name)
+        if connector is None or connector.config.kind != Kind.PRM:
+            raise AllBackendsFailed(f"no prm connector named {connector_name!r} is configured")
+        write = getattr(self._call, "write", None)
+        if write is not None:
+            await write(
+                connector, "decide_registration", partner, deal_id, decision, invalidates=("deals",)
+            )
+            return
+        if not isinstance(connector, PRMConnector):
+            raise BackendError(f"{connector.config.name}: not a PRM connector")
+        await connector.decide_registration(partner, deal_id, decision)
+
     def of_kind(self, kind: Kind) -> list[Connector]:
         return [c for c in self._connectors if c.config.kind == kind]
 

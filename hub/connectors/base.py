@@ -155,6 +155,11 @@ class PRMConnector(Connector, Protocol):
         """Register a deal for the partner (the one write path)."""
         ...
 
+    async def decide_registration(self, partner: PartnerRef, deal_id: str, decision: str) -> None:
+        """Set a registration's status in the PRM: ``approved``, ``rejected`` or back to
+        ``pending``; :class:`NotConfigured` where the PRM takes no such write."""
+        ...
+
     async def rebates(self, partner: PartnerRef) -> list[Rebate]:
         """Rebates the partner accrued or earned."""
         ...

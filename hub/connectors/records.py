@@ -88,6 +88,12 @@ class Deal:
     closed_at: datetime | None
     partner_account_id: str
     owner_email: str | None = None
+    # The customer as the PRM knows it, for finding two partners' registrations of one
+    # customer: its account id there, its website's domain, and the registration's status
+    # ("pending", "approved", "rejected", "expired"; "" where the PRM keeps none).
+    customer_account_id: str | None = None
+    customer_domain: str | None = None
+    registration_status: str = ""
 
 
 @dataclass(frozen=True, slots=True)

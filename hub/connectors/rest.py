@@ -194,6 +194,9 @@ class RestConnector:
     ) -> Deal:
         raise NotConfigured(f"{self.config.name}: the REST adapter reads; it registers no deals")
 
+    async def decide_registration(self, partner: PartnerRef, deal_id: str, decision: str) -> None:
+        raise NotConfigured(f"{self.config.name}: the REST adapter reads; it takes no decisions")
+
     async def rebates(self, partner: PartnerRef) -> list[Rebate]:
         return await self._many("rebates", partner)
 

@@ -20,6 +20,7 @@ Options, all with defaults, are in :data:`DEFAULTS`; set a field option to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -70,6 +71,14 @@ DEFAULTS: Mapping[str, Any] = {
     "deal_partner_field": "PartnerAccountId",
     "deal_registration_object": "Opportunity",  # or "Lead"
     "deal_registration_stage": "Prospecting",
+    # The deal registration's status (a picklist on Opportunity), read to leave rejected and
+    # expired registrations out of conflicts and written when the vendor decides a conflict;
+    # "" where the org keeps none (then the hub cannot write decisions back).
+    "registration_status_field": "Registration_Status__c",
+    "registration_pending_value": "Submitted",
+    "registration_approved_value": "Approved",
+    "registration_rejected_value": "Rejected",
+    "registration_expired_value": "Expired",
     "rebate_object": "Rebate__c",
     "rebate_partner_field": "Partner_Account__c",
     "rebate_amount_field": "Amount__c",
@@ -85,6 +94,8 @@ DEFAULTS: Mapping[str, Any] = {
     "activity_days": 730,  # how far back Tasks and Events are read
     "activity_vendor_field": "With_Vendor__c",  # Activity checkbox: with the vendor's field team
 }
+
+_SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
 class SalesforceConnector:
@@ -155,10 +166,13 @@ class SalesforceConnector:
     async def deals(self, partner: PartnerRef) -> list[Deal]:
         account_id = await self._account_id(partner)
         partner_field = field(self._opt("deal_partner_field"))
+        status_field = self._opt("registration_status_field")
         rows = await self._salesforce.query(
-            "SELECT Id, Name, Account.Name, Amount, StageName, IsClosed, IsWon, CreatedDate,"
-            f" CloseDate, Owner.Email, {partner_field}{self._currency} FROM Opportunity"
-            f" WHERE {partner_field} = {quote(account_id)} ORDER BY CreatedDate DESC"
+            "SELECT Id, Name, AccountId, Account.Name, Account.Website, Amount, StageName,"
+            f" IsClosed, IsWon, CreatedDate, CloseDate, Owner.Email, {partner_field}"
+            f"{f', {field(status_field)}' if status_field else ''}{self._currency}"
+            f" FROM Opportunity WHERE {partner_field} = {quote(account_id)}"
+            " ORDER BY CreatedDate DESC"
         )
         deals = []
         for n, row in enumerate(rows):
@@ -180,9 +194,36 @@ class SalesforceConnector:
                     else None,
                     partner_account_id=account_id,
                     owner_email=_related_optional(row, "Owner", "Email", where),
+                    customer_account_id=shapes.optional_text(row, "AccountId", where),
+                    customer_domain=_related_optional(row, "Account", "Website", where),
+                    registration_status=self._registration_status(row, where),
                 )
             )
         return deals
+
+    async def decide_registration(self, partner: PartnerRef, deal_id: str, decision: str) -> None:
+        status_field = self._opt("registration_status_field")
+        if not status_field:
+            raise NotConfigured(f"{self.config.name}: no registration_status_field is configured")
+        if decision not in ("pending", "approved", "rejected"):
+            raise ValueError(f"not a registration decision: {decision!r}")
+        if not _SALESFORCE_ID.match(deal_id):
+            raise ValueError(f"not a Salesforce record id: {deal_id[:40]!r}")
+        await self._salesforce.update(
+            "Opportunity",
+            deal_id,
+            {field(status_field): self._opt(f"registration_{decision}_value")},
+        )
+
+    def _registration_status(self, row: Mapping[str, Any], where: str) -> str:
+        """The registration's status in the hub's words, from the org's picklist values."""
+        raw = self._text(row, "registration_status_field", where)
+        if not raw:
+            return ""
+        for state in ("approved", "rejected", "expired", "pending"):
+            if raw == self._opt(f"registration_{state}_value"):
+                return state
+        return "pending"
 
     async def register_deal(
         self, partner: PartnerRef, person: PersonRef, registration: DealRegistration

@@ -45,6 +45,10 @@ class SalesforceAPI:
         """``POST /sobjects/<sobject>/``; the create result."""
         return await self._request("POST", f"{self._api}/sobjects/{sobject}/", json=record)
 
+    async def update(self, sobject: str, record_id: str, changes: dict[str, Any]) -> None:
+        """``PATCH /sobjects/<sobject>/<id>``: Salesforce answers 204 with no body."""
+        await self._request("PATCH", f"{self._api}/sobjects/{sobject}/{record_id}", json=changes)
+
     async def query(self, soql: str) -> list[dict[str, Any]]:
         """All records ``soql`` selects, following ``nextRecordsUrl`` page by page."""
         records: list[dict[str, Any]] = []
@@ -68,6 +72,8 @@ class SalesforceAPI:
             token = await self._tokens.refresh(token)
             response = await self._send(token, method, path, **request)
         self._raise_for_error(response)
+        if response.status_code == 204:
+            return None
         return json_body(response, self.config.name)
 
     async def _send(

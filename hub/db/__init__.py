@@ -9,6 +9,7 @@ __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "Partn
 
 # The engagement engine's tables live in their own module, on this same Base, so Alembic
 # and the test fixtures see them whenever the database package is imported.
+import hub.db.conflicts
 import hub.db.engagement
 import hub.db.program
 import hub.db.timeline  # noqa: F401

@@ -25,6 +25,7 @@ from hub.connectors.records import (
     ActivityKind,
     Completion,
     Deal,
+    Fetched,
     IncentiveClaim,
     IncentiveGoal,
     Lead,
@@ -39,6 +40,8 @@ from hub.connectors.records import (
 from hub.db import Database, PartnerOrg, User
 from hub.services import activity
 from hub.services.activity import Activity
+from hub.services.conflicts.matching import Registration, record_registrations, registration_of
+from hub.services.conflicts.policy import conflict_policy
 from hub.services.partner_activity import partner_ref
 
 log = logging.getLogger("hub.sync")
@@ -55,6 +58,7 @@ class SyncReport:
     seen: int = 0
     recorded: int = 0
     failures: int = 0
+    conflicts: int = 0  # deal-registration conflicts found
 
 
 async def sync_activity(db: Database, backends: Backends) -> SyncReport:
@@ -76,9 +80,10 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
 
     async def org_pass(org: PartnerOrg) -> None:
         async with gate:
-            events = await _org_events(org, backends, people, report)
+            events, registrations = await _org_events(org, backends, people, report)
         async with writing:
             await _record(db, events, report)
+            await _record_registrations(db, registrations, report)
 
     async def person_pass(user: User) -> None:
         async with gate:
@@ -88,14 +93,17 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
 
     await asyncio.gather(*(org_pass(org) for org in orgs))
     await asyncio.gather(*(person_pass(user) for user in users if user.partner_org is not None))
-    log.info("sync pass", extra={"seen": report.seen, "recorded": report.recorded})
+    log.info(
+        "sync pass",
+        extra={"seen": report.seen, "recorded": report.recorded, "conflicts": report.conflicts},
+    )
     return report
 
 
 async def _org_events(
     org: PartnerOrg, backends: Backends, people: dict[str, User], report: SyncReport
-) -> list[Activity]:
-    """What the PRM and the TCMA say the org did."""
+) -> tuple[list[Activity], list[Registration]]:
+    """What the PRM and the TCMA say the org did, and the deals it registered."""
     partner = partner_ref(org)
     events: list[Activity] = []
     account = await _read_value(backends.prm.partner_account, partner, report)
@@ -103,15 +111,21 @@ async def _org_events(
         events.append(_joined_event(account, org))
     if account is not None:
         events.append(_agreement_snapshot(account, org, datetime.now(UTC).date()))
-    for deal in await _read(backends.prm.deals, partner, report):
+    deals = await _read_fetched(backends.prm.deals, partner, report)
+    # Conflicts need to know which PRM a deal is in: a merged answer of several cannot say.
+    source = deals.sources[0] if deals is not None and len(set(deals.sources)) == 1 else ""
+    registrations = []
+    for deal in deals.value if deals is not None else []:
         events += _deal_events(deal, org, people.get((deal.owner_email or "").lower()))
+        if source:
+            registrations.append(registration_of(deal, org.id, source))
     for sale in await _read(backends.prm.sales_activities, partner, report):
         owner = people.get((sale.owner_email or "").lower())
         events.append(_sales_activity_event(sale, org, owner))
     shared = await _read(backends.tcma.redistributions, partner, report)
     events += [_redistribution_event(item, org, people.get(item.email.lower())) for item in shared]
     leads = await _read(backends.tcma.leads, partner, report)
-    return events + [_lead_event(lead, org) for lead in leads]
+    return events + [_lead_event(lead, org) for lead in leads], registrations
 
 
 async def _person_events(user: User, backends: Backends, report: SyncReport) -> list[Activity]:
@@ -144,15 +158,32 @@ async def _read(read: Read[S, list[R]], subject: S, report: SyncReport) -> list[
 
 async def _read_value(read: Read[S, T], subject: S, report: SyncReport) -> T | None:
     """What the read returns; ``None`` (and a logged failure) if it failed."""
+    fetched = await _read_fetched(read, subject, report)
+    return None if fetched is None else fetched.value
+
+
+async def _read_fetched(read: Read[S, T], subject: S, report: SyncReport) -> Fetched[T] | None:
+    """The read's answer with its sources; ``None`` (and a logged failure) if it failed."""
     if not read.backends.has(read.operation.kind):
         return None
     try:
-        fetched = await read(subject)
+        return await read(subject)
     except BackendError as exc:  # AllBackendsFailed included
         report.failures += 1
         log.warning("sync read failed", extra={"operation": read.operation.name, "error": str(exc)})
         return None
-    return fetched.value
+
+
+async def _record_registrations(
+    db: Database, registrations: list[Registration], report: SyncReport
+) -> None:
+    """Keep the org's registrations and open a conflict for each new clash."""
+    if not registrations:
+        return
+    async with db.transaction() as session:
+        policy = await conflict_policy(session)
+        found = await record_registrations(session, registrations, policy, datetime.now(UTC))
+    report.conflicts += len(found)
 
 
 async def _record(db: Database, events: list[Activity], report: SyncReport) -> None:

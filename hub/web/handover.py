@@ -110,13 +110,13 @@ def _far_future() -> datetime:
 
 
 async def first_view(
-    hub: Hub, viewer: Viewer, one: PartnerInsight, page: PartnerPage
+    hub: Hub, viewer: Viewer, one: PartnerInsight, page: PartnerPage, locale: str
 ) -> Briefing | None:
     """The briefing, if ``one`` was handed to the caller and they have not opened it yet."""
     change = await assignment.pending_briefing(hub.db, one.org.id, viewer.principal.email)
     if change is None:
         return None
-    found = await briefing(hub.db, one, page, change)
+    found = await briefing(hub.db, one, page, change, locale=locale)
     await assignment.mark_read(hub.db, change.id, utcnow())
     return found
 
@@ -129,7 +129,9 @@ async def partner_context(
     async with hub.db.session() as session:
         managers = await assignment.channel_managers(session)
         current = (await assignment.managers_of(session)).get(one.org.id, [])
-    page = await timeline.timeline(hub.db, one.org.id, before=_far_future())
+    page = await timeline.timeline(
+        hub.db, one.org.id, before=_far_future(), locale=locale_of(request)
+    )
     return {
         "timeline": page,
         "entry_title": lambda entry: entry_title(locale, entry),
@@ -170,7 +172,7 @@ def routes(hub: Hub, load: Load, render: Render) -> list[BaseRoute]:
                 400,
                 translate(locale, N_("before: a moment with its time zone, as the page gives it")),
             )
-        page = await timeline.timeline(hub.db, one.org.id, before=before)
+        page = await timeline.timeline(hub.db, one.org.id, before=before, locale=locale_of(request))
         htmx = request.headers.get("hx-request") == "true"
         return render(
             request,
@@ -254,7 +256,10 @@ def routes(hub: Hub, load: Load, render: Render) -> list[BaseRoute]:
             "program/briefing.html",
             {
                 "found": found,
-                **briefing_context(request, await briefing(hub.db, one, page, change)),
+                **briefing_context(
+                    request,
+                    await briefing(hub.db, one, page, change, locale=locale_of(request)),
+                ),
             },
         )
 

@@ -26,6 +26,7 @@ from hub.charts import Series, bar_chart, line_chart, row_chart
 from hub.db.types import utcnow
 from hub.i18n import N_, format_percent, translate
 from hub.resources import Hub
+from hub.services.conflicts import queue as conflict_queue
 from hub.services.program import summaries, views
 from hub.services.program.config import (
     SETTING_KEY,
@@ -214,6 +215,9 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         up, down = found.movers()
         dormant = ordered([p for p in found.partners if p.dormancy.status != "active"], Filters())
         stars = [p for p in found.partners if p.star]
+        waiting = await conflict_queue.open_count(
+            hub.db, await conflict_queue.visible_to(hub.db, viewer.principal.id)
+        )
         return render(
             request,
             "program/overview.html",
@@ -229,6 +233,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "stars": stars,
                 "inherited": await handover.inherited(hub, viewer),
                 "said": handover.said(request),
+                "conflicts_waiting": waiting,
             },
         )
 
@@ -302,7 +307,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         locale = locale_of(request)
         one = partner_or_404(found, request.path_params["key"], locale)
         page = await views.partner_page(hub.db, found, one)
-        briefing = await handover.first_view(hub, viewer, one, page)
+        briefing = await handover.first_view(hub, viewer, one, page, locale_of(request))
         if briefing is not None:  # an inherited partner's first view is its briefing
             return render(
                 request,

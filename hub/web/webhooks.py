@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.resources import Hub
 from hub.services import activity
-from hub.services.inbound import record_backend_event
+from hub.services.inbound import record_backend_event, record_registration_event
 
 log = logging.getLogger("hub.webhooks")
 
@@ -106,6 +106,15 @@ def routes(hub: Hub) -> list[BaseRoute]:
                 payload=event.data.model_dump(mode="json", exclude={"email", "object"}),
             ),
         )
+        if kind == "deal_registered":
+            await record_registration_event(
+                hub.db,
+                name,
+                event.data.email,
+                event.data.object,
+                event.data.model_dump(mode="json", exclude={"email", "object", "occurred_at"}),
+                occurred_at,
+            )
         log.info("webhook", extra={"connector": name, "kind": kind, "recorded": recorded})
         return JSONResponse({"recorded": recorded, "kind": kind})
 

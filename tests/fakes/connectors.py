@@ -142,6 +142,9 @@ class FakePRM(FakeBase):
     ) -> Deal:
         raise NotImplementedError
 
+    async def decide_registration(self, partner: PartnerRef, deal_id: str, decision: str) -> None:
+        raise NotImplementedError
+
     async def rebates(self, partner: PartnerRef) -> list[Rebate]:
         await self._enter("rebates", partner.slug)
         if (given := self._given("rebates", partner.slug)) is not None:

@@ -4,7 +4,9 @@ Speaks ``POST /services/oauth2/token`` (client credentials, and the JWT
 bearer grant when given the connected app's public key),
 ``GET /services/data/vNN.N/query?q=`` with a SOQL subset and paging through
 ``nextRecordsUrl`` (small pages, so paging happens), ``GET`` of the next
-page, and ``POST /services/data/vNN.N/sobjects/<Object>/``. Errors use
+page, ``POST /services/data/vNN.N/sobjects/<Object>/`` and ``PATCH
+/services/data/vNN.N/sobjects/Opportunity/<Id>`` (a deal registration's status, a
+restricted picklist; 204 and no body, as Salesforce answers). Errors use
 Salesforce's shapes: an array of ``{"message", "errorCode"}`` for the API,
 ``{"error", "error_description"}`` for OAuth.
 """
@@ -33,6 +35,7 @@ CLIENT_SECRET = "sandbox-salesforce-secret"  # noqa: S105 - a public demo creden
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PAGE_SIZE = 5
 _CREATE_PREFIX = {"Opportunity": "006", "Lead": "00Q"}
+REGISTRATION_STATUSES = ("Submitted", "Approved", "Rejected", "Expired")
 
 
 def api_error(status: int, code: str, message: str) -> JSONResponse:
@@ -66,11 +69,18 @@ class SalesforceSandbox:
         self._cursors: OrderedDict[str, list[Row]] = OrderedDict()
         self._cursor_numbers = itertools.count(1)
         self._created = itertools.count(900_001)
+        # Records an approval process holds: an update is refused, as Salesforce does.
+        self.locked: set[str] = set()
         routes = [
             Route("/services/oauth2/token", self.token, methods=["POST"]),
             Route("/services/data/{version}/query", self.query, methods=["GET"]),
             Route("/services/data/{version}/query/{cursor}", self.next_page, methods=["GET"]),
             Route("/services/data/{version}/sobjects/{sobject}/", self.create, methods=["POST"]),
+            Route(
+                "/services/data/{version}/sobjects/{sobject}/{record_id}",
+                self.update,
+                methods=["PATCH"],
+            ),
         ]
         self.app: KnobsMiddleware = with_knobs(Starlette(routes=routes), self.knobs, _fault)
 
@@ -181,6 +191,38 @@ class SalesforceSandbox:
         self.objects[sobject].append(row)
         return JSONResponse({"id": new_id, "success": True, "errors": []}, status_code=201)
 
+    async def update(self, request: Request) -> Response:
+        refusal = self._refuse(request)
+        if refusal:
+            return refusal
+        sobject, record_id = request.path_params["sobject"], request.path_params["record_id"]
+        table = self.objects.get(sobject)
+        row = next((r for r in table or () if r["Id"] == record_id), None)
+        if table is None or row is None:
+            return api_error(404, "NOT_FOUND", "The requested resource does not exist")
+        try:
+            changes = await request.json()
+        except ValueError:
+            return api_error(400, "JSON_PARSER_ERROR", "The request body is not JSON")
+        if not isinstance(changes, dict) or not changes:
+            return api_error(400, "JSON_PARSER_ERROR", "Expected a JSON object of fields")
+        known = _fields_of(table)
+        for name, value in changes.items():
+            if name in ("Id", "CreatedDate") or name not in known:
+                return api_error(
+                    400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}"
+                )
+            if name == "Registration_Status__c" and value not in REGISTRATION_STATUSES:
+                return api_error(
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"Registration Status: bad value for restricted picklist field: {value}",
+                )
+        if record_id in self.locked:
+            return api_error(400, "ENTITY_IS_LOCKED", "This record is locked for editing.")
+        row.update(changes)
+        return Response(status_code=204)
+
     def _run(self, soql: str) -> list[Row]:
         query = parse(soql)
         table = self.objects.get(query.sobject)
@@ -220,7 +262,12 @@ def _fields_of(table: list[Row]) -> set[str]:
     for row in table:
         names.update(row)
     # Custom and standard fields an installation may have even when no row sets them.
-    names.update({"CurrencyIsoCode", "Description", "Type", "Email", "PartnerAccountId"})
+    names.update(
+        {
+            "CurrencyIsoCode", "Description", "Type", "Email", "PartnerAccountId", "AccountId",
+            "Registration_Status__c",
+        }
+    )  # fmt: skip
     return names
 
 

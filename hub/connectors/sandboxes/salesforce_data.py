@@ -35,6 +35,41 @@ CUSTOMERS = (
     "Soylent Labs", "Tyrell Robotics", "Cyberdyne Systems", "Oscorp Energy", "Wonka Retail",
     "Duff Beverages", "Nakatomi Trading", "Gringotts Finance", "Monarch Media",
 )  # fmt: skip
+# Each partner sells to customers of its own, so two partners' deals for one customer are
+# the stories below, never an accident of the draw: the cast's share CUSTOMERS out, and a
+# population org's customers are a word of its own before the sector the draw picked.
+CAST_CUSTOMERS = {
+    "acme": CUSTOMERS[:7],
+    "globex": CUSTOMERS[7:],
+    "initech": ("Initrode Systems", "Massive Dynamic", "Prestige Worldwide"),
+}
+SECTORS = (
+    "Health", "Logistics", "Foods", "Cloud", "Imports", "Labs", "Robotics", "Systems",
+    "Energy", "Retail", "Beverages", "Trading", "Finance", "Media",
+)  # fmt: skip
+CUSTOMER_WORDS = (
+    "Alder", "Basalt", "Cobalt", "Dunmore", "Egret", "Fjord", "Garnet", "Hawthorn", "Ibis",
+    "Juniper", "Kestrel", "Larch", "Magpie", "Nettle", "Onyx", "Plover", "Quartz", "Rowan",
+    "Sorrel", "Tamarack", "Umber", "Verdigris", "Willow", "Xylem", "Yarrow", "Zircon",
+    "Bramble", "Cedarline", "Driftwood", "Ember", "Falconer", "Granite", "Heather", "Indigo",
+    "Jasper", "Kingfisher", "Lichen", "Marigold", "Nightjar", "Obsidian", "Pinecrest",
+    "Quillon", "Redstart", "Saffron", "Thistle", "Upland", "Vireo", "Wrenfield", "Yew",
+    "Zephyr", "Amberly", "Birchway", "Coriander", "Dovetail", "Elmstead", "Foxglove",
+    "Goldcrest", "Hollybrook", "Ironwood", "Lavender", "Moorhen",
+)  # fmt: skip
+# The demo's deal-registration conflict (docs/program.md): acme and globex both registered
+# Umbrella Corporation, spelled their own way, within the protection window. Beside it,
+# decoys the matcher must leave alone: a busy population partner's registration of the
+# same customer, expired in the PRM ("star": the population's first star); globex's two deals for one customer of its own; acme's deal for
+# Umbrella Health, a different company of a similar name (drawn among acme's customers).
+# Each: org, customer, website, days ago, deal name suffix, registration status.
+REGISTRATION_STORY = (
+    ("acme", "Umbrella Corp.", None, 20, "Platform", "Submitted"),
+    ("globex", "Umbrella Corporation Ltd", "https://www.umbrella.example", 12, "Pilot", "Submitted"),
+    ("star", "Umbrella Corporation", "https://umbrella.example", 40, "Pilot", "Expired"),
+    ("globex", "Nakatomi Trading", None, 30, "Expansion", "Submitted"),
+    ("globex", "Nakatomi Trading", None, 9, "Platform", "Submitted"),
+)  # fmt: skip
 DEAL_COUNTS = {"acme": 23, "globex": 14, "initech": 3}
 # Tasks and Events logged per month on the partner's Account, over ACTIVITY_MONTHS.
 ACTIVITIES_PER_MONTH = {"acme": 12, "globex": 6, "initech": 3}
@@ -86,6 +121,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
         return sfid(prefix, counters[prefix])
 
     users = all_users(today)
+    customer_ids: dict[str, str] = {}
     for number, org in enumerate(all_orgs(today), 1):
         draw = random.Random(f"salesforce:{org.slug}")  # noqa: S311 - demo figures
         account_id = sfid("001", number)
@@ -124,7 +160,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                 created = deal_times[n]
                 closed = draw.random() < (0.9 if (now - created).days > 100 else 0.3)
             won = closed and draw.random() < 0.65
-            customer = draw.choice(CUSTOMERS)
+            customer = _customer_of(org.slug, number, CUSTOMERS.index(draw.choice(CUSTOMERS)))
             stage = ("Closed Won" if won else "Closed Lost") if closed else draw.choice(STAGES_OPEN)
             close_date = (created + timedelta(days=draw.randint(20, 90))).date()
             if closed:
@@ -135,7 +171,10 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                 {
                     "Id": next_id("006"),
                     "Name": f"{customer} - {draw.choice(('Platform', 'Expansion', 'Pilot'))}",
-                    "Account": {"Name": customer},
+                    "AccountId": customer_ids.setdefault(
+                        customer, sfid("001", 800_000 + len(customer_ids))
+                    ),
+                    "Account": {"Name": customer, "Website": None},
                     "Amount": float(draw.randrange(5_000, 180_000, 250)),
                     "StageName": stage,
                     "IsClosed": closed,
@@ -146,6 +185,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                     "Owner": {"Email": draw.choice(sellers)},
                     "PartnerAccountId": account_id,
                     "CurrencyIsoCode": org.currency,
+                    "Registration_Status__c": "Approved" if closed else "Submitted",
                 }
             )
         # A rebate accrues while its quarter runs, is earned when it ends and waits
@@ -248,7 +288,50 @@ def seed_org(today: date) -> dict[str, list[Row]]:
         activity_draw = random.Random(f"salesforce:activities:{org.slug}")  # noqa: S311
         selling = moments(org.plan, Channel.SELLING, today, activity_draw) if org.plan else None
         _activities(objects, account_id, org, people, now, activity_draw, quiet, selling)
+    star = next(o for o in all_orgs(today) if o.plan and o.plan.story == Story.STAR)
+    _registration_story(objects, now, users, {"star": star.slug})
     return objects
+
+
+def _customer_of(slug: str, number: int, drawn: int) -> str:
+    """The customer of a partner's deal: the ``drawn``-th of the partner's own customers."""
+    if slug in CAST_CUSTOMERS:
+        own = CAST_CUSTOMERS[slug]
+        return own[drawn % len(own)]
+    return f"{CUSTOMER_WORDS[number % len(CUSTOMER_WORDS)]} {SECTORS[drawn]}"
+
+
+def _registration_story(
+    objects: dict[str, list[Row]], now: datetime, users: Any, aliases: dict[str, str]
+) -> None:
+    """The demo's conflict and its decoys (:data:`REGISTRATION_STORY`), as open deals."""
+    accounts = {row["Partner_Key__c"]: row for row in objects["Account"]}
+    for n, (who, customer, website, days, suffix, status) in enumerate(REGISTRATION_STORY, 1):
+        slug = aliases.get(who, who)
+        seller = next(
+            (u.email for u in users if u.org == slug and "sales_rep" in u.roles),
+            next(u.email for u in users if u.org == slug),
+        )
+        created = now - timedelta(days=days, hours=3)
+        objects["Opportunity"].append(
+            {
+                "Id": sfid("006", 700_000 + n),
+                "Name": f"{customer} - {suffix}",
+                "AccountId": sfid("001", 700_000 + n),
+                "Account": {"Name": customer, "Website": website},
+                "Amount": 48_000.0 + 6_500 * n,
+                "StageName": "Qualification",
+                "IsClosed": False,
+                "IsWon": False,
+                "Type": "New Customer",
+                "CreatedDate": sf_datetime(created),
+                "CloseDate": (created + timedelta(days=75)).date().isoformat(),
+                "Owner": {"Email": seller},
+                "PartnerAccountId": accounts[slug]["Id"],
+                "CurrencyIsoCode": "EUR" if slug == "globex" else "USD",  # the story's own
+                "Registration_Status__c": status,
+            }
+        )
 
 
 def _activities(

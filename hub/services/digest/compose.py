@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database, PartnerOrg, User
 from hub.db.timeline import DigestOptOut, DormancySnapshot
+from hub.services import conflicts
 from hub.services.handover import assignment
 from hub.services.handover.timeline import Simple
 from hub.services.program.views import PartnerInsight, Program
 
+# (session, the manager's partner ids or None for all, locale) -> what waits for them.
 Waiting = Callable[
-    [AsyncSession, frozenset[int] | None], Awaitable[list[tuple[datetime, str, str]]]
+    [AsyncSession, frozenset[int] | None, str], Awaitable[list[tuple[datetime, str, str]]]
 ]
 
 
@@ -32,14 +34,14 @@ def per_partner(entries_of: Simple) -> Waiting:
     """A digest source from a capability's per-partner ``(session, org_id)`` entries."""
 
     async def waiting(
-        session: AsyncSession, org_ids: frozenset[int] | None
+        session: AsyncSession, org_ids: frozenset[int] | None, locale: str = "en"
     ) -> list[tuple[datetime, str, str]]:
         ids = (
             org_ids if org_ids is not None else (await session.scalars(select(PartnerOrg.id))).all()
         )
         found: list[tuple[datetime, str, str]] = []
         for org_id in ids:
-            found += await entries_of(session, org_id)
+            found += await entries_of(session, org_id, locale=locale)
         return found
 
     return waiting
@@ -47,7 +49,7 @@ def per_partner(entries_of: Simple) -> Waiting:
 
 # (section id, source of what waits for the manager's partners). The lead adds
 # ("conflicts", per_partner(conflicts.waiting_entries)) when deal conflicts land.
-DIGEST_SOURCES: tuple[tuple[str, Waiting], ...] = ()
+DIGEST_SOURCES: tuple[tuple[str, Waiting], ...] = (("conflicts", conflicts.waiting_entries),)
 LIST_LIMIT = 10
 
 
@@ -164,7 +166,9 @@ async def compose(
                 mine = list(found.partners)
             else:
                 mine = [found.partners[n] for n in sorted(order[i] for i in visible if i in order)]
-            waiting = [(name, await source(session, visible)) for name, source in sources]
+            waiting = [
+                (name, await source(session, visible, person.locale)) for name, source in sources
+            ]
             digests.append(_digest(week, person, mine, previous, waiting))
     return digests
 

@@ -15,13 +15,14 @@ from datetime import datetime
 
 from hub.db import Database
 from hub.db.timeline import AssignmentChange
+from hub.services import conflicts
 from hub.services.handover.notes import Note, last_notes
 from hub.services.handover.timeline import Simple
 from hub.services.program.views import PartnerInsight, PartnerPage, Person
 
 # (section id, source). The lead adds e.g. ("playbooks", playbooks.open_entries) and
 # ("conflicts", conflicts.open_entries); each returns what is open now.
-BRIEFING_SOURCES: tuple[tuple[str, Simple], ...] = ()
+BRIEFING_SOURCES: tuple[tuple[str, Simple], ...] = (("conflicts", conflicts.open_entries),)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,11 @@ async def briefing(
     page: PartnerPage,
     handover: AssignmentChange,
     sources: Sequence[tuple[str, Simple]] = BRIEFING_SOURCES,
+    locale: str = "en",
 ) -> Briefing:
     open_items = []
     async with db.session() as session:
         for name, source in sources:
-            open_items.append((name, await source(session, partner.org.id)))
+            open_items.append((name, await source(session, partner.org.id, locale=locale)))
     people = sorted(page.people, key=lambda p: (-p.events, p.name))
     return Briefing(partner, handover, await last_notes(db, partner.org.id, 5), people, open_items)

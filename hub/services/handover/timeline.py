@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from hub.db import ActivityEvent, Database, User
 from hub.db.engagement import PulseSurvey, Recognition, SurveyResponse
 from hub.db.timeline import AssignmentChange, PartnerNote
+from hub.services import conflicts
 from hub.services.activity import STATE_KINDS
 
 PAGE_SIZE = 25
@@ -66,19 +67,22 @@ class Entry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-Source = Callable[[AsyncSession, int, datetime, int], Awaitable[Sequence[Entry]]]
-Simple = Callable[[AsyncSession, int], Awaitable[list[tuple[datetime, str, str]]]]
+# A source: (session, org id, before, limit, locale) -> entries. A capability's simpler
+# ``timeline_entries(session, org_id, locale=…)`` words its own texts in the reader's
+# language.
+Source = Callable[[AsyncSession, int, datetime, int, str], Awaitable[Sequence[Entry]]]
+Simple = Callable[..., Awaitable[list[tuple[datetime, str, str]]]]
 
 
 def whole(entries_of: Simple) -> Source:
     """A source from a capability's ``timeline_entries(session, org_id)`` (all entries)."""
 
     async def source(
-        session: AsyncSession, org_id: int, before: datetime, limit: int
+        session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
     ) -> list[Entry]:
         found = [
             Entry(at, kind, text)
-            for at, kind, text in await entries_of(session, org_id)
+            for at, kind, text in await entries_of(session, org_id, locale=locale)
             if at < before
         ]
         return sorted(found, key=lambda e: e.at, reverse=True)[:limit]
@@ -88,7 +92,7 @@ def whole(entries_of: Simple) -> Source:
 
 
 async def activity_entries(
-    session: AsyncSession, org_id: int, before: datetime, limit: int
+    session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
 ) -> list[Entry]:
     """The activity log: deals, courses, campaigns, leads, claims, meetings, sign-ins."""
     person = aliased(User)
@@ -119,7 +123,7 @@ async def activity_entries(
 
 
 async def survey_entries(
-    session: AsyncSession, org_id: int, before: datetime, limit: int
+    session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
 ) -> list[Entry]:
     """That someone of the partner answered a pulse survey. Surveys are anonymous by
     design (results carry persona and segment only), so neither who nor what."""
@@ -137,7 +141,7 @@ async def survey_entries(
 
 
 async def kudos_entries(
-    session: AsyncSession, org_id: int, before: datetime, limit: int
+    session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
 ) -> list[Entry]:
     """Recognition given to or by the partner's people (approved kudos only)."""
     giver, recipient = aliased(User), aliased(User)
@@ -169,7 +173,7 @@ async def kudos_entries(
 
 
 async def assignment_entries(
-    session: AsyncSession, org_id: int, before: datetime, limit: int
+    session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
 ) -> list[Entry]:
     """Hand-overs to another channel manager, with the note."""
     rows = (
@@ -194,7 +198,7 @@ async def assignment_entries(
 
 
 async def note_entries(
-    session: AsyncSession, org_id: int, before: datetime, limit: int
+    session: AsyncSession, org_id: int, before: datetime, limit: int, locale: str = "en"
 ) -> list[Entry]:
     """Channel managers' notes (vendor-only)."""
     rows = (
@@ -208,14 +212,14 @@ async def note_entries(
     return [Entry(row.created_at, "note", row.body, row.author_name, "hub") for row in rows]
 
 
-# Every source of the timeline. Playbooks and deal conflicts join with
-# ``whole(playbooks.timeline_entries)`` and ``whole(conflicts.timeline_entries)``.
+# Every source of the timeline; a capability joins with ``whole(its timeline_entries)``.
 SOURCES: tuple[Source, ...] = (
     activity_entries,
     survey_entries,
     kudos_entries,
     assignment_entries,
     note_entries,
+    whole(conflicts.timeline_entries),
 )
 
 
@@ -235,6 +239,7 @@ async def timeline(
     before: datetime,
     limit: int = PAGE_SIZE,
     sources: Sequence[Source] = SOURCES,
+    locale: str = "en",
 ) -> Page:
     """The ``limit`` newest entries before ``before`` across every source, newest first.
 
@@ -245,7 +250,7 @@ async def timeline(
     async with db.session() as session:
         for source in sources:  # one session: its statements run one after another
             try:
-                found += await source(session, org_id, before, limit + 1)
+                found += await source(session, org_id, before, limit + 1, locale)
             except Exception:  # noqa: BLE001 - one broken source must not hide the others
                 failed.append(source.__name__)
     found.sort(key=lambda entry: entry.at, reverse=True)
