@@ -1,7 +1,9 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Four jobs: evaluating recorded activity for points, badges and streaks
+Five jobs: evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
+carrying out reactivation playbooks' pending steps and ending runs whose window is
+over (every 30 s),
 pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``) and lapsing
 closed giving budgets (hourly). Without Redis there is one
 process, so it runs them itself. With Redis the app processes run nothing in
@@ -22,6 +24,7 @@ from typing import Any
 from hub.resources import Hub
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
+from hub.services.playbooks.steps import Executor, finish_due
 from hub.services.program.summaries import RefreshReport, refresh
 from hub.services.sync import SyncReport, sync_activity
 from hub.settings import Settings
@@ -85,6 +88,18 @@ async def run_summaries(hub: Hub) -> RefreshReport:
     return await refresh(hub.db)
 
 
+async def run_playbooks(hub: Hub) -> int:
+    """Carry out pending playbook steps, fail steps stuck mid-send, end runs that are due."""
+    now = datetime.now(UTC)
+    executor = Executor(hub.db, hub.backends, hub.settings)
+    await executor.recover_stale(now)
+    done = await executor.run_pending(now)
+    ended = await finish_due(hub.db, now)
+    if done or ended:
+        log.info("playbooks", extra={"steps": done, "ended": ended})
+    return done
+
+
 async def run_lapse(hub: Hub) -> int:
     """Return what is left of closed giving budgets to the program."""
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
@@ -94,6 +109,7 @@ async def run_lapse(hub: Hub) -> int:
 ENGAGEMENT_EVERY = 15.0
 SUMMARIES_EVERY = 60.0
 LAPSE_EVERY = 3600.0
+PLAYBOOKS_EVERY = 30.0
 
 
 @asynccontextmanager
@@ -106,6 +122,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (ENGAGEMENT_EVERY, run_engagement, hub.evaluation_wanted),
         (SUMMARIES_EVERY, run_summaries, hub.summaries_wanted),
         (LAPSE_EVERY, run_lapse, None),
+        (PLAYBOOKS_EVERY, run_playbooks, None),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
@@ -142,6 +159,11 @@ async def refresh_summaries(ctx: dict[str, Any]) -> int:
     return (await run_summaries(ctx["hub"])).partners
 
 
+async def carry_out_playbooks(ctx: dict[str, Any]) -> int:
+    """The arq job: pending playbook steps, and runs that are due to end."""
+    return await run_playbooks(ctx["hub"])
+
+
 async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     """The arq job: lapse closed budgets."""
     return await run_lapse(ctx["hub"])
@@ -166,13 +188,20 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(evaluate_engagement, second={0, 15, 30, 45}),
         cron(lapse_giving_budgets, minute={5}),
         cron(refresh_summaries, second={30}),
+        cron(carry_out_playbooks, second={10, 40}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
     elif minutes:
         cron_jobs.append(cron(sync_backends, hour={0}, minute={0}))
     return {
-        "functions": [sync_backends, evaluate_engagement, refresh_summaries, lapse_giving_budgets],
+        "functions": [
+            sync_backends,
+            evaluate_engagement,
+            refresh_summaries,
+            lapse_giving_budgets,
+            carry_out_playbooks,
+        ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,
         "on_shutdown": shutdown,

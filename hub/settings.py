@@ -123,6 +123,28 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level for the structured logs."
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for the hub's own email (playbook messages when no marketing"
+        " platform sends them). None: the hub sends no email itself.",
+    )
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        default=587, description="Port of the SMTP server."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How to secure SMTP: STARTTLS after connecting, TLS from the start, or none"
+        " (only for a relay on the same host or network).",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if it asks.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="Partner Hub <partner-hub@localhost>",
+        description="The From address of the hub's own email.",
+    )
+    smtp_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=10.0, description="How long one SMTP send may take before it counts as failed."
+    )
 
     @field_validator("base_url")
     @classmethod

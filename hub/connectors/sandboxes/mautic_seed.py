@@ -116,6 +116,10 @@ class Seed:
     email_stats: list[dict[str, Any]] = field(default_factory=list)  # sends, as Mautic's table
 
 
+# The template email the hub's reactivation playbooks send, its text in tokens.
+PLAYBOOK_EMAIL_ID = 9000
+
+
 def seed(today: date) -> Seed:
     """The demo instance's entities; deterministic for a given ``today``."""
     now = datetime.combine(today, time(10, 0), UTC)
@@ -228,6 +232,18 @@ def seed(today: date) -> Seed:
             4_200,
         )
     stats = _partner_newsletters(today, now, emails, email_id)
+    emails[PLAYBOOK_EMAIL_ID] = {
+        **_email(
+            PLAYBOOK_EMAIL_ID, {"id": 0, "name": "A message from your channel manager",
+                                "category": INTERNAL_CATEGORY},
+            "partners@vendor.example", "Partner Program", _PARTNER_STAFF, now, 0,
+        ),
+        "name": "Partner Hub: personal message (template)",
+        "emailType": "template",
+        "customHtml": "<p>{hub_greeting}</p><p>{hub_message}</p>",
+        "sentCount": 0,
+        "readCount": 0,
+    }  # fmt: skip
     return Seed(campaigns, segments, contacts, emails, members, stats)
 
 
