@@ -32,6 +32,7 @@ from hub.web import (
     engagement,
     health,
     home,
+    playbooks,
     profile,
     program,
     webhooks,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *admin_rules.routes(hub, templates, book),
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
+        *playbooks.routes(hub, templates, book),
         *profile.routes(hub, templates, book),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

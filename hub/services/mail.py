@@ -56,6 +56,10 @@ async def send_mail(settings: Settings, mail: Mail) -> str:
             start_tls=settings.smtp_security == "starttls",
             timeout=settings.smtp_timeout_seconds,
         )
+    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, ConnectionError):
+        raise MailFailed(
+            f"SMTP at {settings.smtp_host}:{settings.smtp_port} is unreachable"
+        ) from None
     except aiosmtplib.SMTPRecipientsRefused:
         raise MailFailed(f"the SMTP server refused the recipient {mail.to}") from None
     except aiosmtplib.SMTPException as exc:

@@ -38,6 +38,7 @@ from hub.services.program.config import (
     save_program_config,
 )
 from hub.services.program.views import PartnerInsight, Program
+from hub.web import playbooks
 from hub.web.viewer import Viewer, load_viewer, locale_of
 from hub.widgets.connector_words import kind_products
 
@@ -288,12 +289,15 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         if request.query_params.get("format") == "csv":
             return csv_export(rows, found, locale)
         start = (filters.page - 1) * PAGE_SIZE
+        page_rows = rows[start : start + PAGE_SIZE]
         return render(
             request,
             "program/partners.html",
             {
+                **await playbooks.list_context(hub, [p.org.id for p in page_rows]),
+                "back": f"/program/partners?{filters.query(page=filters.page)}",
                 "found": found,
-                "rows": rows[start : start + PAGE_SIZE],
+                "rows": page_rows,
                 "total": len(rows),
                 "filters": filters,
                 "pages": max(1, -(-len(rows) // PAGE_SIZE)),
@@ -380,6 +384,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             request,
             "program/partner.html",
             {
+                **await playbooks.partner_context(hub, one.org.id),
                 "found": found,
                 "p": one,
                 "trend": trend,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hub.i18n import N_
 from hub.services.engagement.rules import by_field, describe
 
 StepKind = Literal["next_action", "incentive", "message", "expert_help"]
@@ -57,17 +58,17 @@ class PlaybookStepDefinition(BaseModel):
         if link and not (
             (link.startswith("/") and not link.startswith("//")) or link.startswith("https://")
         ):
-            raise ValueError("a path in the hub (/…) or an https:// address")
+            raise ValueError(N_("a path in the hub (/…) or an https:// address"))
         return link
 
     @model_validator(mode="after")
     def _complete(self) -> PlaybookStepDefinition:
         if self.kind == "next_action" and not (self.link and self.text):
-            raise ValueError("a next best action needs its reason and a link")
+            raise ValueError(N_("a next best action needs its reason and a link"))
         if self.kind == "incentive" and self.amount <= 0:
-            raise ValueError("an incentive needs an amount above zero")
+            raise ValueError(N_("an incentive needs an amount above zero"))
         if self.kind == "message" and not self.text.strip():
-            raise ValueError("a message needs its text")
+            raise ValueError(N_("a message needs its text"))
         return self
 
 
