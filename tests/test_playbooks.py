@@ -109,7 +109,8 @@ def test_meaningful_activity_deal_and_training_in_the_window_count() -> None:
 
 def test_activity_after_the_window_is_not_the_playbooks() -> None:
     found = outcomes.outcome(history(("deal_won", 61)), CONFIG, NOW, ENDS, NOW + timedelta(days=90))
-    assert found.came_back_at is None and found.window_over
+    assert found.came_back_at is None
+    assert found.window_over
 
 
 def test_an_open_window_without_return_counts_in_no_rate() -> None:
@@ -117,7 +118,8 @@ def test_an_open_window_without_return_counts_in_no_rate() -> None:
     back = outcomes.outcome(
         history(("lead_shared", 2)), CONFIG, NOW, ENDS, NOW + timedelta(days=10)
     )
-    assert not quiet.decided and back.decided
+    assert not quiet.decided
+    assert back.decided
     found = outcomes.rate([quiet, back, Outcome(None, None, None, True)])
     assert (found.runs, found.decided, found.came_back, found.open) == (3, 2, 1, 1)
     assert found.share == 0.5
@@ -217,7 +219,8 @@ async def test_a_bulk_start_holds_out_its_share_and_they_get_no_steps(db: Databa
     targets = [target(o) for o in found[:10]]
     report = await runs.start(db, "win-back", targets, by="cam", now=NOW)
     held = [s for s in report.started if s.holdout]
-    assert len(report.started) == 10 and len(held) == 2  # 20 % of 10
+    assert len(report.started) == 10
+    assert len(held) == 2
     again_db_targets = [target(o) for o in found[10:15]]
     more = await runs.start(db, "win-back", again_db_targets, by="cam", now=NOW)
     assert sum(s.holdout for s in more.started) == 1  # 15 × 0.2 = 3 in all
@@ -245,7 +248,7 @@ class Inbox:
 
     messages: list[Message] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -310,7 +313,8 @@ async def test_win_back_creates_the_spif_sends_through_mautic_and_suggests_the_a
     owner = PersonRef("owner@initech.example", PartnerRef("initech"))
     spiffs = (await sandboxes.incentives.spiffs(owner)).value
     created = [s for s in spiffs if s.id == steps["incentive"].result["spiff"]]
-    assert created and created[0].name == "Comeback bonus: your next registered deal"
+    assert created
+    assert created[0].name == "Comeback bonus: your next registered deal"
     assert created[0].reward.amount == Decimal("250.00")
     # Retrying the same key creates nothing new (the platform's idempotency).
     again = await sandboxes.create_spiff(
@@ -328,7 +332,8 @@ async def test_win_back_creates_the_spif_sends_through_mautic_and_suggests_the_a
             select(User.id).where(User.email == "owner@initech.example")
         )
         acme_owner = await session.scalar(select(User.id).where(User.email == "owner@acme.example"))
-    assert owner_id is not None and acme_owner is not None
+    assert owner_id is not None
+    assert acme_owner is not None
     mine = await nba.next_best_actions(
         db, Requester(owner_id, "partner_owner", Segment("Reseller", "Registered", "APAC"),
                       orgs["initech"].id),
@@ -430,7 +435,8 @@ async def test_smtp_down_fails_the_step_and_a_retry_sends_once(
     await Executor(db, only(sandboxes, "incentives"), down).run_pending(datetime.now(UTC))
     step = (await steps_of(db, run_id))["message"]
     assert step.status == "failed"
-    assert "SMTP server did not send it" in step.reason and "unreachable" in step.reason
+    assert "SMTP server did not send it" in step.reason
+    assert "unreachable" in step.reason
     assert inbox.messages == []
     up = make_settings(
         tmp_path, db.url, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none"
@@ -458,8 +464,10 @@ async def test_no_way_to_send_is_said_and_the_window_end_finishes_the_run(
         rule = await session.scalar(
             select(ActionRule).where(ActionRule.slug == f"playbook-run-{run_id}-3")
         )
-    assert run is not None and run.status == "finished"
-    assert rule is not None and not rule.active
+    assert run is not None
+    assert run.status == "finished"
+    assert rule is not None
+    assert not rule.active
 
 
 @pytest.mark.anyio
