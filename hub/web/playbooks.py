@@ -81,16 +81,10 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
     def render(
         request: Request, name: str, context: dict[str, Any], *, status: int = 200
     ) -> Response:
-        locale = locale_of(request)
-        helpers = {
-            "step_status": lambda key: translate(locale, STATUS_NAMES.get(key) or key),
-            "kind_name": lambda key: translate(locale, KIND_NAMES.get(key) or key),
-            "percent": lambda share: format_percent(share, locale) if share is not None else "–",
-        }
         return templates.TemplateResponse(
             request,
             name,
-            {**helpers, **context},
+            {**helpers(locale_of(request)), **context},
             status_code=status,
             headers={"Cache-Control": "private, no-store"},
         )
@@ -129,7 +123,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         return render(
             request,
             "program/playbooks.html",
-            {"results": found, "chart": chart, "verdicts": verdicts, "now": now},
+            {"results": found, "reactivation_chart": chart, "verdicts": verdicts, "now": now},
         )
 
     # --- starting -----------------------------------------------------------------------
@@ -336,6 +330,15 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
     ]  # fmt: skip
 
 
+def helpers(locale: str) -> dict[str, Any]:
+    """What the playbook templates call to name states and kinds in the reader's language."""
+    return {
+        "step_status": lambda key: translate(locale, STATUS_NAMES.get(key) or key),
+        "kind_name": lambda key: translate(locale, KIND_NAMES.get(key) or key),
+        "percent": lambda share: format_percent(share, locale) if share is not None else "–",
+    }
+
+
 def _keys(form: FormData) -> list[str]:
     """The partners asked for: one row's button (``one``), else the rows ticked."""
     one = form.get("one")
@@ -355,7 +358,7 @@ def _pct(share: float | None) -> float | None:
     return round(100 * share, 1) if share is not None else None
 
 
-async def partner_context(hub: Hub, org_id: int) -> dict[str, Any]:
+async def partner_context(hub: Hub, org_id: int, locale: str) -> dict[str, Any]:
     """What a partner's page shows of playbooks: its running one, its past ones, and the
     playbooks it can be started on."""
     async with hub.db.session() as session:
@@ -363,15 +366,16 @@ async def partner_context(hub: Hub, org_id: int) -> dict[str, Any]:
         offered = await catalogue.playbooks(session, active_only=True)
     running = next((run for run in own if run.status == runs.RUNNING), None)
     return {
+        **helpers(locale),
         "playbook_running": running,
         "playbook_past": [run for run in own if run is not running],
         "playbooks_offered": offered,
     }
 
 
-async def list_context(hub: Hub, org_ids: list[int]) -> dict[str, Any]:
+async def list_context(hub: Hub, org_ids: list[int], locale: str) -> dict[str, Any]:
     """What the partner list shows: the playbooks to start, and who is in one already."""
     async with hub.db.session() as session:
         offered = await catalogue.playbooks(session, active_only=True)
         running = await runs.running_for(session, org_ids)
-    return {"playbooks_offered": offered, "playbook_running": running}
+    return {**helpers(locale), "playbooks_offered": offered, "playbook_running": running}

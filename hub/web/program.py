@@ -294,7 +294,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             request,
             "program/partners.html",
             {
-                **await playbooks.list_context(hub, [p.org.id for p in page_rows]),
+                **await playbooks.list_context(hub, [p.org.id for p in page_rows], locale),
                 "back": f"/program/partners?{filters.query(page=filters.page)}",
                 "found": found,
                 "rows": page_rows,
@@ -384,7 +384,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             request,
             "program/partner.html",
             {
-                **await playbooks.partner_context(hub, one.org.id),
+                **await playbooks.partner_context(hub, one.org.id, locale),
                 "found": found,
                 "p": one,
                 "trend": trend,
