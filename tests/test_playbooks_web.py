@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from hub.app import create_app
 from hub.connectors.demo import demo_setup
 from hub.connectors.registry import adapters, build_backends
-from hub.db import PartnerOrg
+from hub.db import PartnerOrg, User
 from hub.db.models import FieldContact
 from hub.db.playbooks import Playbook, PlaybookRun, PlaybookStep
 from hub.db.types import utcnow
@@ -249,6 +249,14 @@ async def test_a_refused_incentive_shows_its_reason_and_can_be_retried(
     assert "Failed" in page.text
     assert "over the programme&#39;s budget of 5000 per SPIF" in page.text
     assert "Try again" in page.text
+    async with seeded.db.transaction() as session:
+        await session.execute(
+            update(User).where(User.email == "cam@vendor.example").values(locale="de")
+        )
+    token = await demo_sign_in(web, "cam@vendor.example")
+    german = await web.get(f"/program/playbooks/runs/{run_id}")
+    assert "Warum: die Incentive-Plattform hat abgelehnt:" in german.text
+    assert "Erneut versuchen" in german.text
     retried = await web.post(
         f"/program/playbooks/runs/{run_id}/steps/1/retry", data={"csrf_token": token}
     )

@@ -336,7 +336,20 @@ def helpers(locale: str) -> dict[str, Any]:
         "step_status": lambda key: translate(locale, STATUS_NAMES.get(key) or key),
         "kind_name": lambda key: translate(locale, KIND_NAMES.get(key) or key),
         "percent": lambda share: format_percent(share, locale) if share is not None else "–",
+        "step_reason": lambda step: _reason(locale, step),
     }
+
+
+def _reason(locale: str, step: Any) -> str:
+    """Why a step failed, in the reader's language (the backend's own words inside)."""
+    failure = step.result.get("failure")
+    if not isinstance(failure, dict) or not isinstance(failure.get("text"), str):
+        return str(step.reason)
+    params = failure.get("params") or {}
+    try:
+        return translate(locale, failure["text"], **{str(k): str(v) for k, v in params.items()})
+    except (KeyError, ValueError, TypeError):
+        return str(step.reason)
 
 
 def _keys(form: FormData) -> list[str]:

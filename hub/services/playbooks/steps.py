@@ -32,6 +32,7 @@ from hub.connectors.writes import BackendRefused, EmailSend, EmailSender, SpiffO
 from hub.db import Database, PartnerOrg, User
 from hub.db.engagement import ActionRule
 from hub.db.playbooks import PlaybookRun, PlaybookStep
+from hub.i18n import N_
 from hub.services import mail
 from hub.services.engagement import nba
 from hub.services.engagement.admin_rules import PLAYBOOK_ACTION_PREFIX
@@ -43,6 +44,9 @@ from hub.settings import Settings
 log = logging.getLogger("hub.playbooks")
 
 STALE_AFTER = timedelta(minutes=10)
+INTERRUPTED = N_(
+    "interrupted: it may or may not have reached the backend; check there before retrying"
+)
 
 
 class StepNotFound(LookupError):
@@ -76,7 +80,13 @@ class Context:
 
 
 class Failed(Exception):
-    """A step did not happen; the message says why (shown on the run's page)."""
+    """A step did not happen; the message says why (shown on the run's page, translated:
+    ``template`` is marked for translation, ``params`` fill it)."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {key: str(value) for key, value in params.items()}
+        super().__init__(template % self.params if self.params else template)
 
 
 def fill(text: str, **values: str) -> str:
@@ -162,8 +172,8 @@ class Executor:
                 .values(
                     status="failed",
                     updated_at=now,
-                    reason="interrupted: it may or may not have reached the backend; "
-                    "check there before retrying",
+                    reason=INTERRUPTED,
+                    result={"failure": {"text": INTERRUPTED, "params": {}}},
                 )
             )
         return int(changed.rowcount)  # type: ignore[attr-defined]
@@ -205,7 +215,7 @@ class Executor:
         spec = definition.steps[step.position - 1]
         try:
             if step.kind in TASK_KINDS:
-                raise Failed("a task for the channel manager, not sent anywhere")
+                raise Failed(N_("a task for the channel manager, not sent anywhere"))
             handler = {
                 "next_action": self._next_action,
                 "incentive": self._incentive,
@@ -213,9 +223,11 @@ class Executor:
             }[step.kind]
             result = await handler(step, spec, context, result, definition.audience)
         except Failed as failed:
+            result = {**result, "failure": {"text": failed.template, "params": failed.params}}
             await self._record(step_id, "failed", str(failed), result, now)
             log.info("playbook step failed", extra={"step": step.idempotency_key})
             return
+        result.pop("failure", None)
         await self._record(step_id, "done", "", result, now)
 
     async def _record(
@@ -259,7 +271,9 @@ class Executor:
             async with self.db.transaction() as session:
                 await nba.save_action_rule(session, slug, definition)
         except EngagementError as exc:
-            raise Failed(f"the suggestion was not accepted: {exc.message}") from None
+            raise Failed(
+                N_("the suggestion was not accepted: %(detail)s"), detail=exc.message
+            ) from None
         return {**result, "rule": slug, "people": len(context.people)}
 
     async def _incentive(
@@ -271,9 +285,9 @@ class Executor:
         audience: tuple[str, ...],
     ) -> dict[str, Any]:
         if not context.people:
-            raise Failed("none of the partner's people is in the playbook's audience")
+            raise Failed(N_("none of the partner's people is in the playbook's audience"))
         if not self.backends.has(Kind.INCENTIVES):
-            raise Failed("no incentive platform is configured")
+            raise Failed(N_("no incentive platform is configured"))
         today = context.now.date()
         offer = SpiffOffer(
             key=step.idempotency_key,
@@ -287,11 +301,17 @@ class Executor:
         try:
             created = await self.backends.create_spiff(context.partner, offer)
         except BackendRefused as refused:
-            raise Failed(f"the incentive platform refused it: {refused}") from None
+            raise Failed(
+                N_("the incentive platform refused it: %(detail)s"), detail=refused
+            ) from None
         except NotConfigured as missing:
-            raise Failed(f"the incentive platform cannot create SPIFs here: {missing}") from None
+            raise Failed(
+                N_("the incentive platform cannot create SPIFs here: %(detail)s"), detail=missing
+            ) from None
         except BackendError as error:
-            raise Failed(f"the incentive platform did not answer: {error}") from None
+            raise Failed(
+                N_("the incentive platform did not answer: %(detail)s"), detail=error
+            ) from None
         return {
             **result,
             "spiff": created.id,
@@ -308,13 +328,15 @@ class Executor:
         audience: tuple[str, ...],
     ) -> dict[str, Any]:
         if not context.people:
-            raise Failed("none of the partner's people is in the playbook's audience")
+            raise Failed(N_("none of the partner's people is in the playbook's audience"))
         tcma = self.backends.writer(Kind.TCMA, EmailSender)
         via = "tcma" if tcma is not None and spec.email_id else "smtp"
         if via == "smtp" and not mail.configured(self.settings):
             if tcma is not None:
-                raise Failed("choose the marketing platform's email to send (the step's email id)")
-            raise Failed("no marketing platform and no SMTP server are configured to send it")
+                raise Failed(
+                    N_("choose the marketing platform's email to send (the step's email id)")
+                )
+            raise Failed(N_("no marketing platform and no SMTP server are configured to send it"))
         sent: list[str] = list(result.get("sent", []))
         for person in context.people:
             if person.email in sent:
@@ -336,9 +358,16 @@ class Executor:
                     await mail.send_mail(self.settings, mail.Mail(person.email, subject, body, key))
             except (BackendError, mail.MailFailed) as error:
                 await self._record(step.id, "sending", "", {**result, "sent": sent}, context.now)
-                where = "the marketing platform" if via == "tcma" else "the SMTP server"
-                reached = f" (sent to {len(sent)} of {len(context.people)} before)" if sent else ""
-                raise Failed(f"{where} did not send it: {error}{reached}") from None
+                template = (
+                    N_(
+                        "the marketing platform did not send it: %(detail)s (%(sent)s of %(n)s sent)"
+                    )
+                    if via == "tcma"
+                    else N_("the SMTP server did not send it: %(detail)s (%(sent)s of %(n)s sent)")
+                )
+                raise Failed(
+                    template, detail=error, sent=len(sent), n=len(context.people)
+                ) from None
             sent.append(person.email)
             # Recorded one by one: a retry after a failure sends only to the rest.
             await self._record(step.id, "sending", "", {**result, "sent": sent}, context.now)
