@@ -487,3 +487,24 @@ async def test_the_demo_history_is_started_from_the_stories(db: Database) -> Non
     assert all(r.status == "finished" for r in found)
     assert any(r.holdout for r in found)
     assert "initech" not in {r.org_slug for r in found}
+
+
+def test_a_write_mapping_is_checked_whole() -> None:
+    from hub.connectors.rest import _parse_writes
+
+    with pytest.raises(ValueError, match=r"writes\.delete_all: unknown write"):
+        _parse_writes({"delete_all": {}})
+    with pytest.raises(ValueError, match=r"body: expected a JMESPath expression"):
+        _parse_writes({"create_spiff": {"path": "/v2/spiffs"}})
+    with pytest.raises(ValueError, match=r"path: expected a path"):
+        _parse_writes({"create_spiff": {"path": "/v2/{email}", "body": "@"}})
+    with pytest.raises(ValueError, match=r"unknown key\(s\) method"):
+        _parse_writes({"create_spiff": {"path": "/v2/spiffs", "body": "@", "method": "PUT"}})
+
+
+def test_the_audit_line_of_a_large_bulk_start_fits() -> None:
+    from hub.web.playbooks import _audit_target
+
+    text = _audit_target("win-back", [f"partner-number-{n}" for n in range(200)])
+    assert len(text) <= 500
+    assert text.endswith("(200 partners)")

@@ -236,18 +236,24 @@ class RestConnector:
             "partner_id": partner.external_id(self.config.name) or partner.slug,
         }
         body = _find(write.body, subject, "writes.create_spiff.body")
-        headers = {"Accept": "application/json", **await self._authorization()}
-        if write.idempotency_header:
-            headers[write.idempotency_header] = offer.key
-        response = await send(
-            self._http,
-            self.config.name,
-            "POST",
-            str(self._url(write.path)),
-            time_limit=self.config.timeout,
-            json=body,
-            headers=headers,
-        )
+        for attempt in (1, 2):
+            headers = {"Accept": "application/json", **await self._authorization()}
+            if write.idempotency_header:
+                headers[write.idempotency_header] = offer.key
+            response = await send(
+                self._http,
+                self.config.name,
+                "POST",
+                str(self._url(write.path)),
+                time_limit=self.config.timeout,
+                json=body,
+                headers=headers,
+            )
+            # A token refused: one fresh one and again; the idempotency key makes it safe.
+            if response.status_code == 401 and self._oauth is not None and attempt == 1:
+                self._oauth.invalidate()
+                continue
+            break
         if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429):
             reason = ""
             with suppress(MalformedResponse, TypeError):

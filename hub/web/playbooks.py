@@ -161,7 +161,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             request,
             actor=viewer.person.email,
             action="playbook_started",
-            target=f"{slug}: {', '.join(s.target.slug for s in report.started)}",
+            target=_audit_target(slug, [s.target.slug for s in report.started]),
         )
         # Steps that talk to backends are carried out now, each within its timeout; what
         # fails shows on the run's page with its reason, and the worker picks up the rest.
@@ -365,6 +365,12 @@ def _back(form: FormData) -> str:
     if isinstance(back, str) and back.startswith("/program") and not back.startswith("//"):
         return back
     return "/program/partners?status=dormant"
+
+
+def _audit_target(slug: str, started: list[str]) -> str:
+    """The playbook and whom it was started on, within the audit log's 500 characters."""
+    text = f"{slug}: {', '.join(started)}"
+    return text if len(text) <= 500 else f"{text[:440]}… ({len(started)} partners)"
 
 
 def _pct(share: float | None) -> float | None:
