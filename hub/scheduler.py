@@ -93,8 +93,8 @@ async def run_playbooks(hub: Hub) -> int:
     now = datetime.now(UTC)
     executor = Executor(hub.db, hub.backends, hub.settings)
     await executor.recover_stale(now)
+    ended = await finish_due(hub.db, now)  # first: a run whose window is over sends nothing
     done = await executor.run_pending(now)
-    ended = await finish_due(hub.db, now)
     if done or ended:
         log.info("playbooks", extra={"steps": done, "ended": ended})
     return done

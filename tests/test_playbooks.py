@@ -508,3 +508,28 @@ def test_the_audit_line_of_a_large_bulk_start_fits() -> None:
     text = _audit_target("win-back", [f"partner-number-{n}" for n in range(200)])
     assert len(text) <= 500
     assert text.endswith("(200 partners)")
+
+
+@pytest.mark.anyio
+async def test_the_worker_carries_out_what_a_start_left_pending(
+    db: Database, orgs: dict[str, PartnerOrg], sandboxes: Backends, store: KeyValueStore,
+    tmp_path: Any,
+) -> None:  # fmt: skip
+    from hub.resources import Hub
+    from hub.scheduler import run_playbooks
+
+    now = datetime.now(UTC)
+    report = await runs.start(db, "win-back", [target(orgs["initech"])], by="cam", now=now)
+    old = await runs.start(db, "win-back", [target(orgs["globex"])], by="cam", now=NOW)
+    async with httpx.AsyncClient() as http:
+        hub = Hub(make_settings(tmp_path, db.url), db, store, http, backends=sandboxes)
+        assert await run_playbooks(hub) == 3
+        assert await run_playbooks(hub) == 0
+    steps = await steps_of(db, report.started[0].run_id)
+    assert {s.status for s in steps.values()} == {"done"}
+    # A run whose window ended before the worker came round is finished, nothing sent.
+    async with db.session() as session:
+        run = await session.get(PlaybookRun, old.started[0].run_id)
+    assert run is not None
+    assert run.status == "finished"
+    assert {s.status for s in (await steps_of(db, run.id)).values()} == {"pending"}

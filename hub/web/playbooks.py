@@ -39,6 +39,7 @@ from hub.web.viewer import Viewer, load_viewer, locale_of
 NOT_YOURS = N_("There is no such partner among yours.")
 NO_RUN = N_("There is no such playbook run among your partners'.")
 MAX_BULK = 200
+INLINE_RUNS = 5
 STATUS_NAMES = {
     "pending": N_("Waiting to be sent"),
     "sending": N_("Being sent"),
@@ -163,9 +164,11 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             action="playbook_started",
             target=_audit_target(slug, [s.target.slug for s in report.started]),
         )
-        # Steps that talk to backends are carried out now, each within its timeout; what
-        # fails shows on the run's page with its reason, and the worker picks up the rest.
-        await executor().run_pending(now, report.run_ids)
+        # A few runs' steps are carried out now, each within its backend's timeout; what
+        # fails shows with its reason. A larger start is the worker's (within a minute), so
+        # the request does not wait on hundreds of backend calls.
+        if len(report.run_ids) <= INLINE_RUNS:
+            await executor().run_pending(now, report.run_ids)
         async with hub.db.session() as session:
             started = await runs.runs(
                 session, run_ids=[s.run_id for s in report.started], with_steps=True
