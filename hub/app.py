@@ -33,6 +33,7 @@ from hub.web import (
     engagement,
     health,
     home,
+    playbooks,
     profile,
     program,
     webhooks,
@@ -73,6 +74,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *engagement.routes(hub, book, renderer),
         *program.routes(hub, templates),
         *conflicts.routes(hub, templates),
+        *playbooks.routes(hub, templates, book),
         *profile.routes(hub, templates, book),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -58,6 +58,7 @@ async def _migrate(settings: Settings) -> None:
 
 async def _seed(settings: Settings) -> tuple[int, int]:
     from hub.db import Database
+    from hub.demo.playbooks import seed_demo_playbooks
     from hub.demo.seed import seed_demo
     from hub.services.engagement.seed import seed_engagement
 
@@ -65,6 +66,7 @@ async def _seed(settings: Settings) -> tuple[int, int]:
     try:
         added = await seed_demo(db, population_too=True)
         await seed_engagement(db)
+        await seed_demo_playbooks(db)
         return added
     finally:
         await db.close()

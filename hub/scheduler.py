@@ -2,6 +2,8 @@
 
 Five jobs: evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
+carrying out reactivation playbooks' pending steps and ending runs whose window is
+over (every 30 s),
 pulling backend activity (every ``HUB_SYNC_INTERVAL_MINUTES``), lapsing
 closed giving budgets (hourly) and the channel managers' weekly digest (a pass
 every 30 minutes sends what is due and not sent yet, recorded in the database,
@@ -25,6 +27,7 @@ from hub.digest_delivery import digest_pass
 from hub.resources import Hub
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
+from hub.services.playbooks.steps import Executor, finish_due
 from hub.services.program.summaries import RefreshReport, refresh
 from hub.services.sync import SyncReport, sync_activity
 from hub.settings import Settings
@@ -91,6 +94,18 @@ async def run_summaries(hub: Hub) -> RefreshReport:
     return await refresh(hub.db)
 
 
+async def run_playbooks(hub: Hub) -> int:
+    """Carry out pending playbook steps, fail steps stuck mid-send, end runs that are due."""
+    now = datetime.now(UTC)
+    executor = Executor(hub.db, hub.backends, hub.settings)
+    await executor.recover_stale(now)
+    ended = await finish_due(hub.db, now)  # first: a run whose window is over sends nothing
+    done = await executor.run_pending(now)
+    if done or ended:
+        log.info("playbooks", extra={"steps": done, "ended": ended})
+    return done
+
+
 async def run_lapse(hub: Hub) -> int:
     """Return what is left of closed giving budgets to the program."""
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
@@ -110,6 +125,7 @@ DIGEST_EVERY = 1800.0
 # In-process, the first digest pass waits until the first sync has filled the activity
 # log: a digest composed from an empty log would call every partner dormant.
 DIGEST_FIRST_AFTER = 600.0
+PLAYBOOKS_EVERY = 30.0
 
 
 @asynccontextmanager
@@ -123,6 +139,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (SUMMARIES_EVERY, run_summaries, hub.summaries_wanted),
         (LAPSE_EVERY, run_lapse, None),
         (DIGEST_EVERY, run_digest, None),
+        (PLAYBOOKS_EVERY, run_playbooks, None),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
@@ -162,6 +179,11 @@ async def refresh_summaries(ctx: dict[str, Any]) -> int:
     return (await run_summaries(ctx["hub"])).partners
 
 
+async def carry_out_playbooks(ctx: dict[str, Any]) -> int:
+    """The arq job: pending playbook steps, and runs that are due to end."""
+    return await run_playbooks(ctx["hub"])
+
+
 async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     """The arq job: lapse closed budgets."""
     return await run_lapse(ctx["hub"])
@@ -192,6 +214,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(lapse_giving_budgets, minute={5}),
         cron(refresh_summaries, second={30}),
         cron(weekly_digest, minute={20, 50}),
+        cron(carry_out_playbooks, second={10, 40}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
@@ -204,6 +227,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             refresh_summaries,
             lapse_giving_budgets,
             weekly_digest,
+            carry_out_playbooks,
         ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,

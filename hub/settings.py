@@ -125,7 +125,8 @@ class Settings(BaseSettings):
     )
     smtp_host: str | None = Field(
         default=None,
-        description="SMTP server the hub sends email through (the weekly digest); none: no email.",
+        description="SMTP server for the hub's own email (the weekly digest, playbook messages when no"
+        " marketing platform sends them); none: no email.",
     )
     smtp_port: Annotated[int, Field(gt=0, lt=65536)] = Field(
         default=587, description="Port of the SMTP server."
@@ -149,6 +150,9 @@ class Settings(BaseSettings):
     digest_webhook_url: SecretStr | None = Field(
         default=None,
         description="Chat webhook (Slack-compatible JSON POST) that also gets each digest.",
+    )
+    smtp_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=10.0, description="How long one SMTP send may take before it counts as failed."
     )
 
     @field_validator("base_url")

@@ -383,5 +383,6 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
         "refresh_summaries",
         "lapse_giving_budgets",
         "weekly_digest",
+        "carry_out_playbooks",
     }
-    assert len(options["cron_jobs"]) == 5
+    assert len(options["cron_jobs"]) == 6

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from hub.connectors import operations as ops
-from hub.connectors.base import BackendError, Connector, PRMConnector
+from hub.connectors.base import BackendError, Connector, NotConfigured, PRMConnector
 from hub.connectors.operations import Operation
 from hub.connectors.records import (
     Deal,
@@ -30,6 +30,7 @@ from hub.connectors.records import (
     PersonRef,
     only_refreshing,
 )
+from hub.connectors.writes import CreatedSpiff, EmailSend, EmailSender, SpiffOffer, SpiffWriter
 
 log = logging.getLogger("hub.connectors")
 
@@ -137,6 +138,42 @@ class Backends:
         if not isinstance(connector, PRMConnector):
             raise BackendError(f"{connector.config.name}: not a PRM connector")
         await connector.decide_registration(partner, deal_id, decision)
+
+    def writer(self, kind: Kind, protocol: type[Any]) -> Connector | None:
+        """The first connector of ``kind`` that implements the write ``protocol``."""
+        return next((c for c in self.of_kind(kind) if isinstance(c, protocol)), None)
+
+    async def create_spiff(self, partner: PartnerRef, offer: SpiffOffer) -> CreatedSpiff:
+        """Create a SPIF with the first incentive connector that can (see ``writes``)."""
+        connector = self.writer(Kind.INCENTIVES, SpiffWriter)
+        if connector is None:
+            raise NotConfigured("no incentive connector here can create SPIFs")
+        created: CreatedSpiff = await self._write(connector, "create_spiff", partner, offer)
+        return created
+
+    async def send_email(self, person: PersonRef, send: EmailSend) -> str:
+        """Send a marketing email with the first TCMA connector that can."""
+        connector = self.writer(Kind.TCMA, EmailSender)
+        if connector is None:
+            raise NotConfigured("no marketing connector here can send emails")
+        contact: str = await self._write(connector, "send_email", person, send)
+        return contact
+
+    async def _write(
+        self, connector: Connector, operation: str, subject: Subject, *args: Any
+    ) -> Any:
+        write = getattr(self._call, "write", None)
+        if write is not None:
+            return await write(connector, operation, subject, *args)
+        try:
+            return await asyncio.wait_for(
+                getattr(connector, operation)(subject, *args), connector.config.timeout
+            )
+        except TimeoutError:
+            raise BackendError(
+                f"{connector.config.name}: no answer within the timeout; the {operation} may"
+                " or may not have been recorded"
+            ) from None
 
     def of_kind(self, kind: Kind) -> list[Connector]:
         return [c for c in self._connectors if c.config.kind == kind]

@@ -30,6 +30,11 @@ What each operation reads:
 * vendor_emails: the sends to one partner person (``/api/stats/email_stats``
   where ``email_address`` is theirs, from ``vendor_email_days`` back, default
   120), with ``is_read`` and ``date_read``: whether the vendor's emails reach them.
+
+One write, :meth:`MauticConnector.send_email`: the contact is found by email
+(``/api/contacts`` searched ``email:<address>``), then
+``POST /api/emails/{id}/contact/{contactId}/send`` with the hub's text as ``tokens``
+sends that email to them. Mautic has no idempotency key; the hub sends each step once.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -62,6 +68,7 @@ from hub.connectors.records import (
     VendorEmail,
 )
 from hub.connectors.wire import json_body, raise_for_status, send
+from hub.connectors.writes import BackendRefused, EmailSend
 
 T = TypeVar("T")
 
@@ -286,6 +293,43 @@ class MauticConnector:
             if not rows or start >= total:
                 return entities
         raise MalformedResponse(f"{self.config.name}: more than {self._max_pages} pages at {path}")
+
+    async def send_email(self, person: PersonRef, send_request: EmailSend) -> str:
+        """Send Mautic email ``send_request.email_id`` to the contact with ``person``'s email."""
+        found = await self._list("/api/contacts", "contacts", f"email:{person.email}")
+        contact = next(
+            (
+                row
+                for _, row in found
+                if str((row.get("fields") or {}).get("all", {}).get("email", "")).lower()
+                == person.email.lower()
+            ),
+            None,
+        )
+        if contact is None:
+            raise BackendRefused(f"{self.config.name}: no Mautic contact has {person.email}")
+        contact_id = shapes.integer(contact, "id", "contact")
+        path = f"/api/emails/{quote(send_request.email_id)}/contact/{contact_id}/send"
+        response = await send(
+            self._http,
+            self.config.name,
+            "POST",
+            self._base + path,
+            time_limit=self.config.timeout,
+            json={"tokens": dict(send_request.tokens)},
+            headers={"Accept": "application/json", **await self._authorization()},
+        )
+        if response.status_code in (400, 404, 422):
+            error = self._error(response)
+            raise BackendRefused(f"{error} (email {send_request.email_id} or contact refused)")
+        if response.status_code >= 400:
+            raise self._error(response)
+        answer = shapes.obj(json_body(response, self.config.name), path)
+        if not answer.get("success"):
+            raise BackendRefused(
+                f"{self.config.name}: Mautic did not send email {send_request.email_id}"
+            )
+        return str(contact_id)
 
     async def _get(self, path: str, params: Mapping[str, str]) -> Any:
         for attempt in (1, 2):

@@ -24,11 +24,14 @@ from __future__ import annotations
 import base64
 import tomllib
 from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import jmespath
 import jmespath.exceptions
 
 from hub.connectors import shapes
@@ -62,6 +65,7 @@ from hub.connectors.records import (
 )
 from hub.connectors.rest_mapping import Operation, ordered, parse_operations
 from hub.connectors.wire import json_body, raise_for_status, send
+from hub.connectors.writes import BackendRefused, CreatedSpiff, SpiffOffer
 
 AUTH_METHODS = frozenset({"none", "bearer", "header", "basic", "client_credentials"})
 
@@ -96,6 +100,7 @@ class RestConnector:
         if probe_path is not None and (not isinstance(probe_path, str) or "{" in probe_path):
             raise ValueError("options.probe_path: expected a path without variables")
         self._probe_path: str | None = probe_path
+        self._writes = _parse_writes(mapping.get("writes", {}))
         self._method = config.auth.get("method", "none")
         if self._method not in AUTH_METHODS:
             raise ValueError(f"auth.method: expected one of {', '.join(sorted(AUTH_METHODS))}")
@@ -215,6 +220,55 @@ class RestConnector:
 
     async def sales_activities(self, partner: PartnerRef) -> list[SalesActivity]:
         return await self._many("sales_activities", partner)
+
+    async def create_spiff(self, partner: PartnerRef, offer: SpiffOffer) -> CreatedSpiff:
+        """POST the offer as the mapping's ``writes.create_spiff`` shapes it (see below)."""
+        write = self._writes.get("create_spiff")
+        if write is None:
+            raise NotConfigured(f"{self.config.name}: the mapping has no writes.create_spiff")
+        subject = {
+            "name": offer.name,
+            "description": offer.description,
+            "amount": str(offer.reward.amount),
+            "currency": offer.reward.currency,
+            "starts": offer.starts.isoformat(),
+            "ends": offer.ends.isoformat(),
+            "requirements": list(offer.requirements),
+            "participants": list(offer.participants),
+            "partner": partner.slug,
+            "partner_id": partner.external_id(self.config.name) or partner.slug,
+        }
+        body = _find(write.body, subject, "writes.create_spiff.body")
+        for attempt in (1, 2):
+            headers = {"Accept": "application/json", **await self._authorization()}
+            if write.idempotency_header:
+                headers[write.idempotency_header] = offer.key
+            response = await send(
+                self._http,
+                self.config.name,
+                "POST",
+                str(self._url(write.path)),
+                time_limit=self.config.timeout,
+                json=body,
+                headers=headers,
+            )
+            # A token refused: one fresh one and again; the idempotency key makes it safe.
+            if response.status_code == 401 and self._oauth is not None and attempt == 1:
+                self._oauth.invalidate()
+                continue
+            break
+        if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429):
+            reason = ""
+            with suppress(MalformedResponse, TypeError):
+                reason = str(_find(write.error, json_body(response, self.config.name), "error"))
+            raise BackendRefused(
+                f"{self.config.name}: refused (HTTP {response.status_code}): {reason or 'no reason given'}"
+            )
+        raise_for_status(response, self.config.name)
+        created = _find(write.id, json_body(response, self.config.name), "writes.create_spiff.id")
+        if not isinstance(created, str | int) or isinstance(created, bool):
+            raise MalformedResponse(f"{self.config.name}: create_spiff: no id in the answer")
+        return CreatedSpiff(str(created))
 
     # --- reading through the mapping --------------------------------------------
 
@@ -377,3 +431,47 @@ def _find(expression: Any, body: Any, where: str) -> Any:
 def _number(expression: Any, body: Any, where: str) -> int | None:
     value = _find(expression, body, where)
     return None if value is None else shapes.as_int(value, where)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One mapped write: where to POST, the body built from the hub's request by a JMESPath
+    expression, where the created id and a refusal's reason are in the answer."""
+
+    path: str
+    body: Any
+    id: Any
+    error: Any
+    idempotency_header: str | None
+
+
+def _parse_writes(table: Any) -> dict[str, Write]:
+    if not isinstance(table, Mapping):
+        raise ValueError("writes: expected a table")
+    found = {}
+    for name, entry in table.items():
+        where = f"writes.{name}"
+        if name != "create_spiff":
+            raise ValueError(f"{where}: unknown write (known: create_spiff)")
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: expected a table")
+        unknown = set(entry) - {"path", "body", "id", "error", "idempotency_header"}
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        path = entry.get("path")
+        if not isinstance(path, str) or not path.startswith("/") or "{" in path:
+            raise ValueError(f"{where}.path: expected a path starting with '/', no variables")
+        compiled = {}
+        for key, default in (("body", None), ("id", "id"), ("error", "error.message")):
+            expression = entry.get(key, default)
+            if not isinstance(expression, str):
+                raise ValueError(f"{where}.{key}: expected a JMESPath expression")
+            try:
+                compiled[key] = jmespath.compile(expression)
+            except jmespath.exceptions.JMESPathError as exc:
+                raise ValueError(f"{where}.{key}: {exc}") from None
+        header = entry.get("idempotency_header")
+        if header is not None and not isinstance(header, str):
+            raise ValueError(f"{where}.idempotency_header: expected a header name")
+        found[name] = Write(path, compiled["body"], compiled["id"], compiled["error"], header)
+    return found

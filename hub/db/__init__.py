@@ -11,5 +11,6 @@ __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "Partn
 # and the test fixtures see them whenever the database package is imported.
 import hub.db.conflicts
 import hub.db.engagement
+import hub.db.playbooks
 import hub.db.program
 import hub.db.timeline  # noqa: F401

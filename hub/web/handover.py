@@ -23,7 +23,7 @@ from hub.i18n import N_, format_amount, translate
 from hub.resources import Hub
 from hub.services.handover import assignment, notes, timeline
 from hub.services.handover.assignment import AssignmentRefused, Inherited
-from hub.services.handover.briefing import BRIEFING_SOURCES, Briefing, briefing
+from hub.services.handover.briefing import Briefing, briefing
 from hub.services.handover.timeline import Entry
 from hub.services.program import views
 from hub.services.program.views import PartnerInsight, PartnerPage, Program
@@ -278,5 +278,4 @@ def briefing_context(request: Request, found: Briefing) -> dict[str, Any]:
         "briefing_name": lambda key: (
             translate(locale, BRIEFING_NAMES[key]) if key in BRIEFING_NAMES else key
         ),
-        "wired": bool(BRIEFING_SOURCES),
     }

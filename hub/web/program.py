@@ -36,7 +36,7 @@ from hub.services.program.config import (
     save_program_config,
 )
 from hub.services.program.views import PartnerInsight, Program
-from hub.web import handover
+from hub.web import handover, playbooks
 from hub.web.program_access import load_program, partner_or_404
 from hub.web.viewer import Viewer, locale_of
 from hub.widgets.program_words import (
@@ -245,12 +245,15 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         if request.query_params.get("format") == "csv":
             return csv_export(rows, found, locale)
         start = (filters.page - 1) * PAGE_SIZE
+        page_rows = rows[start : start + PAGE_SIZE]
         return render(
             request,
             "program/partners.html",
             {
+                **await playbooks.list_context(hub, [p.org.id for p in page_rows], locale),
+                "back": f"/program/partners?{filters.query(page=filters.page)}",
                 "found": found,
-                "rows": rows[start : start + PAGE_SIZE],
+                "rows": page_rows,
                 "total": len(rows),
                 "filters": filters,
                 "pages": max(1, -(-len(rows) // PAGE_SIZE)),
@@ -339,6 +342,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             request,
             "program/partner.html",
             {
+                **await playbooks.partner_context(hub, one.org.id, locale),
                 "found": found,
                 "p": one,
                 "trend": trend,

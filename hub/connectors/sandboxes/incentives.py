@@ -8,6 +8,13 @@ SPIFs by offset with a ``total``, the rewards catalogue by page with an RFC
 8288 ``Link`` header. Auth: OAuth 2.0 client credentials at ``/oauth/token``
 (client authenticated with HTTP Basic) or a static API token, as a bearer.
 Unknown participants get 404 with ``{"error": {"code", "message"}}``.
+
+One write: ``POST /v2/spiffs`` creates a time-boxed SPIF for named participants
+(``audience.participants``, of the company ``audience.company``: its id or its key),
+answered ``201 {"spiff": {…}}``; the same ``Idempotency-Key`` again answers the first
+SPIF with 200. A payout above ``MAX_PAYOUT`` (the programme's budget per SPIF), a window
+that is not open today or later, or a participant of another company is refused with 422
+and the reason, as such platforms do.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import base64
 import binascii
 import secrets
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +41,15 @@ MAPPING_FILE = Path(__file__).with_name("incentives_mapping.toml")
 DEMO_TOKEN = "sandbox-incentives-token"  # noqa: S105 - a public demo credential
 DEMO_CLIENT_ID = "partner-hub"
 DEMO_CLIENT_SECRET = "sandbox-incentives-client-secret"  # noqa: S105 - a public demo credential
+MAX_PAYOUT = Decimal("5000")
 
 
 def create_app(
     knobs: Knobs | None = None, *, today: date | None = None, page_cap: int = 10
 ) -> ASGIApp:
     """The incentive platform as an ASGI app; ``knobs`` (shared, mutable) dial in faults."""
-    platform = _Platform(seed(today or datetime.now(UTC).date()), page_cap)
+    day = today or datetime.now(UTC).date()
+    platform = _Platform(seed(day), page_cap, day)
     app = Starlette(
         routes=[
             Route("/oauth/token", platform.token, methods=["POST"]),
@@ -49,16 +59,19 @@ def create_app(
             Route("/v2/participants/{email}/spiffs", platform.spiffs),
             Route("/v2/participants/{email}/claims", platform.claims),
             Route("/v2/rewards", platform.rewards),
+            Route("/v2/spiffs", platform.create_spiff, methods=["POST"]),
         ]
     )
     return with_knobs(app, knobs or Knobs(), fault_response=_fault)
 
 
 class _Platform:
-    def __init__(self, programme: Programme, page_cap: int) -> None:
+    def __init__(self, programme: Programme, page_cap: int, today: date) -> None:
         self.programme = programme
         self.page_cap = page_cap
         self.tokens = {DEMO_TOKEN}
+        self.created: dict[str, dict[str, Any]] = {}  # by idempotency key
+        self.today = today
 
     def _denied(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -145,6 +158,64 @@ class _Platform:
                 "limit": limit,
             }
         )
+
+    async def create_spiff(self, request: Request) -> Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        key = request.headers.get("idempotency-key", "")
+        if key and key in self.created:
+            return JSONResponse({"spiff": self.created[key]})
+        try:
+            body = await request.json()
+            payout = body["payout"]
+            amount = Decimal(str(payout["amount"]))
+            currency = str(payout["currency"])
+            opens = date.fromisoformat(body["window"]["opens"])
+            closes = date.fromisoformat(body["window"]["closes"])
+            participants = [str(email).lower() for email in body["audience"]["participants"]]
+            company = str(body["audience"].get("company", ""))
+            name = str(body["name"]).strip()
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            return _fault(400, "invalid SPIF: name, payout, window and audience are required",
+                          "bad_request")  # fmt: skip
+        if not name or not participants:
+            return _fault(422, "a SPIF needs a name and at least one participant", "invalid")
+        if amount <= 0 or amount > MAX_PAYOUT:
+            return _fault(
+                422,
+                f"payout {amount} {currency} is over the programme's budget of {MAX_PAYOUT} per SPIF",
+                "budget_exceeded",
+            )
+        if opens < self.today or closes <= opens:
+            return _fault(422, "the window must open today or later and close after it opens",
+                          "invalid_window")  # fmt: skip
+        for email in participants:
+            person = self.programme.participants.get(email)
+            if person is None:
+                return _fault(422, f"no participant {email}", "participant_not_found")
+            if company and company not in (
+                person["company"]["id"],
+                person["company"]["id"][2:].lower(),
+            ):
+                return _fault(422, f"{email} is not with company {company}", "wrong_company")
+        spiff_id = f"S-{9001 + len(self.created)}"
+        spiff: dict[str, Any] = {
+            "id": spiff_id,
+            "name": name,
+            "summary": str(body.get("summary", "")),
+            "eligibility": {"eligible": True, "reasons": []},
+            "payout": {"amount": f"{amount:.2f}", "currency": currency},
+            "requirements": [
+                {"text": str(r.get("text", ""))} for r in body.get("requirements") or []
+            ],
+            "window": {"opens": opens.isoformat(), "closes": closes.isoformat()},
+            "progress": 0,
+        }
+        self.created[key or spiff_id] = spiff
+        for email in participants:  # it shows in each participant's list from now on
+            self.programme.spiffs.setdefault(email, []).append(spiff)
+        return JSONResponse({"spiff": spiff}, status_code=201)
 
     async def rewards(self, request: Request) -> Response:
         denied = self._denied(request)

@@ -7,6 +7,11 @@ Routes: ``GET /api/users/self``, ``/api/campaigns``, ``/api/contacts``,
 maps with ``total``; ``POST /oauth/v2/token`` for client credentials.
 HTTP Basic or a bearer token from that endpoint. Each partner has a segment
 whose alias is its slug; Initech's contacts and emails are months old.
+
+One write: ``POST /api/emails/{id}/contact/{contactId}/send`` (JSON ``tokens``
+optional) sends an email to a contact, answered ``{"success": true}`` and recorded as a
+row of ``email_stats``, unread; an unknown email or contact is Mautic's 404. Every send is
+kept in ``sent`` for tests to read.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def create_app(
             Route("/api/emails", instance.lister("emails")),
             Route("/api/segments", instance.lister("lists")),
             Route("/api/stats/{table}", instance.stats),
+            Route(
+                "/api/emails/{email_id:int}/contact/{contact_id:int}/send",
+                instance.send_to_contact,
+                methods=["POST"],
+            ),
         ]
     )
     return with_knobs(app, knobs or Knobs(), fault_response=_fault)
@@ -57,6 +67,7 @@ class _Instance:
         self.data = data
         self.page_cap = page_cap
         self.tokens: set[str] = set()
+        self.sent: list[dict[str, Any]] = []
         self.basic = (
             "Basic " + base64.b64encode(f"{DEMO_USERNAME}:{DEMO_PASSWORD}".encode()).decode()
         )
@@ -159,6 +170,41 @@ class _Instance:
         ]  # fmt: skip
         return JSONResponse({"total": str(len(found)), "stats": found[start : start + limit]})
 
+    async def send_to_contact(self, request: Request) -> Response:
+        if not self.authorised(request):
+            return _fault(401, "API authorization denied.")
+        email = self.data.emails.get(request.path_params["email_id"])
+        contact = self.data.contacts.get(request.path_params["contact_id"])
+        if email is None or contact is None:
+            return _fault(404, "Item was not found.")
+        try:
+            body = await request.json() if await request.body() else {}
+            tokens = dict(body.get("tokens") or {})
+        except (ValueError, TypeError, AttributeError):
+            return _fault(400, "tokens: expected an object")
+        address = contact["fields"]["all"]["email"]
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        self.sent.append(
+            {"email_id": email["id"], "contact_id": contact["id"], "to": address, "tokens": tokens}
+        )
+        self.data.email_stats.append(
+            {
+                "id": str(len(self.data.email_stats) + 1),
+                "email_id": str(email["id"]),
+                "lead_id": str(contact["id"]),
+                "email_address": address,
+                "date_sent": now,
+                "is_read": "0",
+                "date_read": None,
+                "is_failed": "0",
+                "viewed_in_browser": "0",
+                "open_count": "0",
+                "source": "email",
+                "source_id": str(email["id"]),
+            }
+        )
+        return JSONResponse({"success": True})
+
     def _matches(self, entity: dict[str, Any], term: str) -> bool:
         command, _, value = term.partition(":")
         value = value.lower()
@@ -170,6 +216,8 @@ class _Instance:
         if command == "category":
             return (entity.get("category") or {}).get("alias") == value
         fields = entity.get("fields", {}).get("all", {})
+        if command == "email":
+            return str(fields.get("email", "")).lower() == value
         if command == "company":
             return str(fields.get("company", "")).lower() == value
         if command == "tag":

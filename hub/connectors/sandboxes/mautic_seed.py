@@ -117,6 +117,10 @@ class Seed:
     email_stats: list[dict[str, Any]] = field(default_factory=list)  # sends, as Mautic's table
 
 
+# The template email the hub's reactivation playbooks send, its text in tokens.
+PLAYBOOK_EMAIL_ID = 9000
+
+
 def seed(today: date) -> Seed:
     """The demo instance's entities; deterministic for a given ``today``."""
     now = history_end(today)
@@ -229,6 +233,19 @@ def seed(today: date) -> Seed:
             4_200,
         )
     stats = _partner_newsletters(today, now, emails, email_id)
+    contacts.update(_partner_people(today, now))
+    emails[PLAYBOOK_EMAIL_ID] = {
+        **_email(
+            PLAYBOOK_EMAIL_ID, {"id": 0, "name": "A message from your channel manager",
+                                "category": INTERNAL_CATEGORY},
+            "partners@vendor.example", "Partner Program", _PARTNER_STAFF, now, 0,
+        ),
+        "name": "Partner Hub: personal message (template)",
+        "emailType": "template",
+        "customHtml": "<p>{hub_greeting}</p><p>{hub_message}</p>",
+        "sentCount": 0,
+        "readCount": 0,
+    }  # fmt: skip
     return Seed(campaigns, segments, contacts, emails, members, stats)
 
 
@@ -291,6 +308,26 @@ def _partner_newsletters(
                 }
             )
     return stats
+
+
+def _partner_people(today: date, now: datetime) -> dict[int, dict[str, Any]]:
+    """The partner people the newsletter goes to, as Mautic contacts (the ids its stats
+    name): in no partner's segment, so never one of its leads."""
+    people = [
+        (user, org) for org in all_orgs(today) for user in all_users(today) if user.org == org.slug
+    ]
+    found = {}
+    for n, (user, org) in enumerate(people):
+        contact_id = 90_000 + n
+        first, _, last = user.name.partition(" ")
+        contact = _contact(contact_id, first, last, org, now - timedelta(days=400), 0,
+                           {"id": 1, "name": "Partner"}, 0)  # fmt: skip
+        contact["fields"]["all"]["email"] = user.email
+        contact["fields"]["core"]["email"]["value"] = user.email
+        contact["fields"]["all"]["partner_campaign"] = None
+        contact["tags"] = [{"id": 2, "tag": "partner-staff"}]
+        found[contact_id] = contact
+    return found
 
 
 def _read_rate(org: DemoOrg, day: date, today: date) -> float:

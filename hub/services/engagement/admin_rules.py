@@ -63,10 +63,20 @@ def parse_definition(text: str) -> dict[str, Any]:
     return value
 
 
+PLAYBOOK_ACTION_PREFIX = "playbook-run-"
+
+
 async def overview(db: Database) -> RulesOverview:
     funnel = {line.slug: line for line in await nba.action_funnel(db)}
     async with db.session() as session:
-        actions = (await session.scalars(select(ActionRule).order_by(ActionRule.slug))).all()
+        # A playbook's targeted actions belong to its runs (see /program/playbooks), not here.
+        actions = (
+            await session.scalars(
+                select(ActionRule)
+                .where(ActionRule.slug.not_like(f"{PLAYBOOK_ACTION_PREFIX}%"))
+                .order_by(ActionRule.slug)
+            )
+        ).all()
         badge_rules = (await session.scalars(select(BadgeRule).order_by(BadgeRule.slug))).all()
         points = (await session.scalars(select(PointRule).order_by(PointRule.event_kind))).all()
     return RulesOverview(

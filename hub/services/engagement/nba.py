@@ -57,6 +57,9 @@ class ActionDefinition(BaseModel):
     tiers: list[str] = Field(default_factory=list)
     partner_types: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
+    # Only the people of these partner orgs (a reactivation playbook's targeted action);
+    # empty: any partner's.
+    partner_orgs: list[int] = Field(default_factory=list)
     when: Condition | None = None
     # A condition on the same facts that shows the action was done (a deal registered,
     # the invoice submitted); a rule with one is "checkable" and pays on confirmation.
@@ -226,7 +229,7 @@ async def next_best_actions(
             or (state.status == "snoozed" and state.snoozed_until and state.snoozed_until > now)
         ):
             continue
-        if not reaches(action, subject) or (action.when and not action.when.holds(facts)):
+        if not _for(action, subject) or (action.when and not action.when.holds(facts)):
             continue
         score = action.value * action.priority
         reported = state is not None and state.status == "reported"
@@ -383,7 +386,14 @@ async def action_for(
     if rule is None:
         return None
     action = parse_action(rule.definition)
-    return (rule, action) if reaches(action, requester) else None
+    return (rule, action) if _for(action, requester) else None
+
+
+def _for(action: ActionDefinition, requester: Requester) -> bool:
+    """Meant for them: their persona and segment, and their org when it names orgs."""
+    if action.partner_orgs and requester.partner_org_id not in action.partner_orgs:
+        return False
+    return reaches(action, requester)
 
 
 async def act_on_action(

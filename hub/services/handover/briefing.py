@@ -15,14 +15,17 @@ from datetime import datetime
 
 from hub.db import Database
 from hub.db.timeline import AssignmentChange
-from hub.services import conflicts
+from hub.services import conflicts, playbooks
 from hub.services.handover.notes import Note, last_notes
 from hub.services.handover.timeline import Simple
 from hub.services.program.views import PartnerInsight, PartnerPage, Person
 
 # (section id, source). The lead adds e.g. ("playbooks", playbooks.open_entries) and
 # ("conflicts", conflicts.open_entries); each returns what is open now.
-BRIEFING_SOURCES: tuple[tuple[str, Simple], ...] = (("conflicts", conflicts.open_entries),)
+BRIEFING_SOURCES: tuple[tuple[str, Simple], ...] = (
+    ("playbooks", playbooks.open_entries),
+    ("conflicts", conflicts.open_entries),
+)
 
 
 @dataclass(frozen=True)

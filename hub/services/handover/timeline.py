@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from hub.db import ActivityEvent, Database, User
 from hub.db.engagement import PulseSurvey, Recognition, SurveyResponse
 from hub.db.timeline import AssignmentChange, PartnerNote
-from hub.services import conflicts
+from hub.services import conflicts, playbooks
 from hub.services.activity import STATE_KINDS
 
 PAGE_SIZE = 25
@@ -220,6 +220,7 @@ SOURCES: tuple[Source, ...] = (
     assignment_entries,
     note_entries,
     whole(conflicts.timeline_entries),
+    whole(playbooks.timeline_entries),
 )
 
 

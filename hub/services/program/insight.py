@@ -447,6 +447,13 @@ def _seasonal(history: History, meaningful: list[Event], now: datetime, quiet: i
     return was_quiet and came_back
 
 
+def meaningful(events: Iterable[Event], config: ProgramConfig) -> list[Event]:
+    """The events that count as meaningful activity (a bare sign-in, page view, survey
+    answer or vendor email does not): what dormancy, and a playbook's outcome, look for."""
+    ignored = config.dormancy.not_meaningful
+    return [event for event in events if event.kind not in ignored]
+
+
 def dormancy(
     history: History,
     config: ProgramConfig,
@@ -456,8 +463,8 @@ def dormancy(
     """The evidence that a partner has gone quiet or is slipping, with the false alarms
     spared: new partners, a seasonal pause seen last year, a manager's snooze."""
     rules = config.dormancy
-    meaningful = [e for e in history.events if e.kind not in rules.not_meaningful]
-    last_meaningful = meaningful[-1].at if meaningful else None
+    counted = meaningful(history.events, config)
+    last_meaningful = counted[-1].at if counted else None
     reasons: list[Reason] = []
     quiet_days = _days(now, last_meaningful, history.joined_at)
     if quiet_days >= rules.quiet_days:
@@ -492,7 +499,7 @@ def dormancy(
     found = Dormancy(status, tuple(reasons), since)
     if now - history.joined_at < timedelta(days=rules.grace_days):
         return Dormancy("active", found.reasons, since, "new")
-    if status == "dormant" and _seasonal(history, meaningful, now, rules.quiet_days):
+    if status == "dormant" and _seasonal(history, counted, now, rules.quiet_days):
         found = Dormancy("active", found.reasons, since, "seasonal")
     return with_snooze(found, snooze, now)
 
