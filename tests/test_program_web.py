@@ -334,3 +334,12 @@ async def test_an_administrator_sets_how_early_an_ending_agreement_counts(
     assert saved.status_code == 303
     async with seeded.db.session() as session:
         assert (await program_config(session)).dormancy.renewal_days == 90
+
+
+async def test_a_partners_page_title_is_plain_text(web: httpx.AsyncClient) -> None:
+    await demo_sign_in(web, "cam@vendor.example")
+    page = (await web.get("/program/partners/initech")).text
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None
+    assert title.group(1).strip() == "Initech · Program insight · Partner Hub"
+    assert page.count('id="timeline-title"') == 1
