@@ -343,3 +343,22 @@ async def test_a_partners_page_title_is_plain_text(web: httpx.AsyncClient) -> No
     assert title is not None
     assert title.group(1).strip() == "Initech · Program insight · Partner Hub"
     assert page.count('id="timeline-title"') == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/program",
+        "/program/partners",
+        "/program/partners/initech",
+        "/program/conflicts",
+        "/program/playbooks",
+    ],
+)
+async def test_every_program_page_names_each_id_once(web: httpx.AsyncClient, path: str) -> None:
+    # A duplicate id breaks what screen readers read for a chart or a section.
+    await demo_sign_in(web, "cam@vendor.example")
+    page = await web.get(path)
+    assert page.status_code == 200
+    ids = re.findall(r'\sid="([^"]+)"', page.text)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
