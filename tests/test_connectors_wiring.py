@@ -34,7 +34,7 @@ async def test_demo_mode_mounts_every_sandbox_in_process(tmp_path: Path, databas
         assert names <= {b.name for b in demo_backends()}
         deals = await hub.backends.prm.deals(ACME)
         assert deals.sources == ("salesforce",)
-        assert len(deals.value) == 23
+        assert len(deals.value) == 24  # with the Umbrella registration the conflict demo needs
         if hub.backends.has(Kind.LMS):
             learning = await hub.backends.lms.enrolments(PersonRef("rep@acme.example", ACME))
             assert learning.value
@@ -101,8 +101,8 @@ async def test_two_orgs_reading_through_the_demo_never_see_each_others_deals(
         acme = await hub.backends.prm.deals(ACME)
         globex = await hub.backends.prm.deals(PartnerRef("globex", "Globex"))
         acme_again = await hub.backends.prm.deals(ACME)
-        assert len(acme.value) == 23
-        assert len(globex.value) == 14
+        assert len(acme.value) == 24
+        assert len(globex.value) == 17  # with the conflict story: Umbrella and two Nakatomi deals
         assert acme_again.value == acme.value
         assert {d.partner_account_id for d in acme.value}.isdisjoint(
             {d.partner_account_id for d in globex.value}
