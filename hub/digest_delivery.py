@@ -9,23 +9,10 @@ from datetime import datetime
 
 from hub.resources import Hub
 from hub.services.digest.compose import week_of
-from hub.services.digest.send import Chat, DigestReport, SmtpMailer, send_digests
-from hub.settings import Settings
+from hub.services.digest.send import Chat, DigestReport, send_digests
+from hub.services.mail import mailer_of
 
 log = logging.getLogger("hub.digest")
-
-
-def mailer_of(settings: Settings) -> SmtpMailer | None:
-    """The SMTP server of ``HUB_SMTP_*``; None when none is configured."""
-    if settings.smtp_host is None:
-        return None
-    return SmtpMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        security=settings.smtp_security,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-    )
 
 
 def chat_of(hub: Hub) -> Chat | None:

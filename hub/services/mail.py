@@ -1,12 +1,14 @@
 """The hub's own email, over SMTP with ``aiosmtplib``: settings from ``HUB_SMTP_*``.
 
-Used where no marketing platform sends for the hub (a playbook's message without a
-TCMA). Every failure (refused connection, timeout, a recipient the server rejects) is
+One SMTP connection per batch (:class:`SmtpMailer`, the weekly digest) or per message
+(:func:`send_mail`, a playbook's message without a TCMA), both from :func:`mailer_of`. Every failure (refused connection, timeout, a recipient the server rejects) is
 :class:`MailFailed` with a message safe to show a channel manager.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -14,6 +16,9 @@ from email.utils import make_msgid
 import aiosmtplib
 
 from hub.settings import Settings
+
+# Hands one message to the server of an open connection.
+Send = Callable[[EmailMessage], Awaitable[object]]
 
 
 class MailFailed(Exception):
@@ -28,6 +33,50 @@ class Mail:
     subject: str
     body: str
     key: str  # the hub's idempotency key, carried in the Message-ID
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    """Sends through an SMTP server with aiosmtplib."""
+
+    host: str
+    port: int = 587
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Send]:
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            username=self.username,
+            password=self.password,
+            timeout=self.timeout,
+        )
+        await smtp.connect()
+        try:
+            yield smtp.send_message
+        finally:
+            with suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.quit()
+
+
+def mailer_of(settings: Settings) -> SmtpMailer | None:
+    """The SMTP server of ``HUB_SMTP_*``; None when none is configured."""
+    if settings.smtp_host is None:
+        return None
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout=settings.smtp_timeout_seconds,
+    )
 
 
 def configured(settings: Settings) -> bool:
@@ -45,17 +94,11 @@ async def send_mail(settings: Settings, mail: Mail) -> str:
     domain = settings.smtp_from.rpartition("@")[2].rstrip(">") or "localhost"
     message["Message-ID"] = make_msgid(idstring=mail.key.replace(":", "."), domain=domain)
     message.set_content(mail.body)
+    mailer = mailer_of(settings)
+    assert mailer is not None  # noqa: S101 - checked above
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            use_tls=settings.smtp_security == "tls",
-            start_tls=settings.smtp_security == "starttls",
-            timeout=settings.smtp_timeout_seconds,
-        )
+        async with mailer.connection() as send:
+            await send(message)
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, ConnectionError):
         raise MailFailed(
             f"SMTP at {settings.smtp_host}:{settings.smtp_port} is unreachable"

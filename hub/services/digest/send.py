@@ -11,11 +11,10 @@ logged and never holds the email back.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Protocol
 
 import aiosmtplib
@@ -25,49 +24,20 @@ from sqlalchemy.exc import IntegrityError
 from hub.db import Database
 from hub.db.timeline import DigestSend
 from hub.services.digest import compose, render
+from hub.services.mail import Send, SmtpMailer
 from hub.services.program import views
 
 log = logging.getLogger("hub.digest")
 STALE_CLAIM = timedelta(minutes=15)
 
-Send = Callable[[EmailMessage], Awaitable[object]]
 Chat = Callable[[str], Awaitable[None]]
+__all__ = ["Chat", "DigestReport", "SmtpMailer", "send_digests"]
 
 
 class Mailer(Protocol):
     """Opens one connection to the mail server for a pass of digests."""
 
     def connection(self) -> AbstractAsyncContextManager[Send]: ...
-
-
-@dataclass(frozen=True)
-class SmtpMailer:
-    """Sends through an SMTP server with aiosmtplib."""
-
-    host: str
-    port: int = 587
-    security: str = "starttls"  # starttls | tls | none
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Send]:
-        smtp = aiosmtplib.SMTP(
-            hostname=self.host,
-            port=self.port,
-            use_tls=self.security == "tls",
-            start_tls=self.security == "starttls",
-            username=self.username,
-            password=self.password,
-            timeout=self.timeout,
-        )
-        await smtp.connect()
-        try:
-            yield smtp.send_message
-        finally:
-            with suppress(aiosmtplib.SMTPException, OSError):
-                await smtp.quit()
 
 
 @dataclass
