@@ -32,6 +32,16 @@ async def test_get_many_reads_values_in_order(any_store: KeyValueStore) -> None:
     assert await any_store.get_many("a", "c") == ["1", None]
 
 
+async def test_set_many_sets_each_with_its_own_expiry(any_store: KeyValueStore) -> None:
+    await any_store.set("b", "old", ttl=60)
+    await any_store.set_many([("a", "1", None), ("b", "2", None), ("c", "3", 0.05)])
+    assert await any_store.get_many("a", "b", "c") == ["1", "2", "3"]
+    assert await any_store.ttl("b") is None, "a later set_many clears an earlier expiry"
+    await asyncio.sleep(0.1)
+    assert await any_store.get_many("a", "c") == ["1", None]
+    await any_store.set_many([])
+
+
 async def test_values_expire(any_store: KeyValueStore) -> None:
     await any_store.set("short", "v", ttl=0.05)
     await any_store.set("long", "v", ttl=60)

@@ -7,6 +7,7 @@ first (``zrevrank`` 0 is the leader), as leaderboards want.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -23,6 +24,9 @@ class KeyValueStore(Protocol):
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Store ``value`` under ``key``, replacing any value and its expiry."""
+
+    async def set_many(self, entries: Sequence[tuple[str, str, float | None]]) -> None:
+        """Store each ``(key, value, ttl)`` as :meth:`set` would, in one round trip."""
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         """Store ``value`` only if ``key`` is absent; ``True`` when it was stored."""

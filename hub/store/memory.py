@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -80,6 +81,10 @@ class MemoryStore:
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._entries[key] = _Entry(value, self._deadline(ttl))
+
+    async def set_many(self, entries: Sequence[tuple[str, str, float | None]]) -> None:
+        for key, value, ttl in entries:
+            self._entries[key] = _Entry(value, self._deadline(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         if self._live(key) is not None:

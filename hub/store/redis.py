@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import Redis
@@ -55,6 +56,15 @@ class RedisStore:
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         await self._redis.set(self._k(key), value, px=None if ttl is None else _ms(ttl))
+
+    async def set_many(self, entries: Sequence[tuple[str, str, float | None]]) -> None:
+        if not entries:
+            return
+        # One round trip; each SET stands on its own (no MULTI: nothing reads them as a set).
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, value, ttl in entries:
+                pipe.set(self._k(key), value, px=None if ttl is None else _ms(ttl))
+            await pipe.execute()
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         stored = await self._redis.set(
