@@ -31,6 +31,7 @@ from hub.connectors.records import (
     only_refreshing,
 )
 from hub.connectors.writes import CreatedSpiff, EmailSend, EmailSender, SpiffOffer, SpiffWriter
+from hub.per_page import NotWarm
 
 log = logging.getLogger("hub.connectors")
 
@@ -84,6 +85,11 @@ class Backends:
         self.lms = LMSReads(self)
         self.incentives = IncentiveReads(self)
         self.tcma = TCMAReads(self)
+
+    @property
+    def keeps_answers(self) -> bool:
+        """Whether reads go through a cache that a rendering can ask without calling out."""
+        return bool(getattr(self._call, "keeps_answers", False))
 
     @property
     def call(self) -> CallConnector:
@@ -211,6 +217,8 @@ class Backends:
         answers: list[Fetched[Any]] = []
         errors: list[str] = []
         for connector, outcome in zip(connectors, outcomes, strict=True):
+            if isinstance(outcome, NotWarm):
+                raise outcome  # the rendering leaves this widget to load on its own
             if isinstance(outcome, Fetched):
                 answers.append(outcome)
                 errors.extend(outcome.errors)

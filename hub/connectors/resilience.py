@@ -3,6 +3,9 @@
 :class:`Resilience` is the ``call`` of :class:`~hub.connectors.backends.Backends`.
 For ``operation(subject)`` on a connector it
 
+0. shares one answer between the widgets of a page rendering, and inside a
+   cache-only rendering raises ``NotWarm`` rather than wait for the backend
+   (:mod:`hub.per_page`);
 1. answers from the cache while the entry is younger than ``cache_ttl``;
 2. past that, serves the cached value marked ``stale`` with its ``fetched_at``
    and refreshes it in the background (stale-while-revalidate);
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hub import per_page
 from hub.connectors import cache
 from hub.connectors.backends import Subject
 from hub.connectors.base import BackendError, BackendUnavailable, Connector, NotConfigured
@@ -89,6 +93,9 @@ class _Tally:
 class Resilience:
     """Cache, coalescing, retries and a breaker around connector reads. See the module docs."""
 
+    # Reads answer from the cache, so a cache-only rendering can use them (hub.per_page).
+    keeps_answers = True
+
     def __init__(
         self,
         store: KeyValueStore,
@@ -118,10 +125,20 @@ class Resilience:
     async def __call__(
         self, connector: Connector, operation: str, subject: Subject
     ) -> Fetched[Any]:
+        key = cache.cache_key(connector.config.name, operation, subject)
+        # The widgets of one page that need the same read share one answer.
+        return await per_page.once(
+            ("connector", key), lambda: self._answer(connector, operation, subject, key)
+        )
+
+    async def _answer(
+        self, connector: Connector, operation: str, subject: Subject, key: str
+    ) -> Fetched[Any]:
         name = connector.config.name
-        key = cache.cache_key(name, operation, subject)
         cached = await cache.read(self._store, connector.config.kind, operation, key)
         tally = self._tally(name)
+        if cached is None and per_page.cache_only():
+            raise per_page.NotWarm(f"{name}: {operation} is not in the cache")
         if cached is not None:
             age = (self._now() - cached.fetched_at).total_seconds()
             if age < connector.config.cache_ttl:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from hub import per_page
 from hub.connectors.backends import Backends
 from hub.connectors.records import PartnerRef, PersonRef
 from hub.db import Database
@@ -38,7 +39,10 @@ class HomepageServices:
         self.backends = backends
 
     async def program(self, user_id: int, now: datetime) -> Program:
-        return await views.program(self.db, user_id, now)
+        # My Partners, Dormant Partners and the next best action read it once per page.
+        return await per_page.once(
+            ("program", user_id), lambda: views.program(self.db, user_id, now)
+        )
 
     async def field_team(self, partner_org_id: int | None) -> list[Contact]:
         async with self.db.session() as session:

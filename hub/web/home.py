@@ -29,7 +29,7 @@ from hub.personas.catalogue import PersonaBook
 from hub.personas.layouts import MAX_WIDGETS, Layout, LayoutError, edit, resolve, restored
 from hub.resources import Hub
 from hub.services import layouts as layout_store
-from hub.web.page_cache import Epochs, Kept
+from hub.web.page_cache import Epochs, now
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.web.widgets import WidgetRenderer
 from hub.widgets.connector_words import page_notices
@@ -57,7 +57,7 @@ def routes(
     def page_context(
         viewer: Viewer,
         layout: Layout,
-        frames: dict[str, Kept],
+        frames: dict[str, str],
         locale: str,
         *,
         editing: bool = False,
@@ -75,8 +75,8 @@ def routes(
             "personas": [book[role] for role in viewer.principal.roles if role in book],
             "layout": layout,
             "widgets": on_page,
-            # Widgets rendered moments ago go straight in; the rest load on their own.
-            "frames": {name: Markup(kept.html) for name, kept in frames.items()},  # noqa: S704
+            # Widgets rendered moments ago or just now go straight in; the rest load on their own.
+            "frames": {name: Markup(html) for name, html in frames.items()},  # noqa: S704
             "addable": addable,
             "landing": landing,
             "editing": editing,
@@ -106,17 +106,38 @@ def routes(
         if kept is not None:
             return HTMLResponse(pages.fill(kept.html, token), headers=no_store)
         layout = await current_layout(hub, book, viewer)
-        frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
+        frames, expires = await assembled(viewer, layout, locale, epochs)
         context = page_context(viewer, layout, frames, locale)
         html = render(request, context)
-        whole = frames and len(frames) == len(layout.widgets) and not layout.fell_back
+        whole = expires is not None and not layout.fell_back
         # A page naming a backend that is down is not kept: its notice must go when it is back.
-        if whole and not context["notices"]:
-            expires = min(frame.expires for frame in frames.values())
+        if whole and expires is not None and not context["notices"]:
             await pages.keep_page(
                 principal, locale, html.replace(token, pages.slot), epochs, expires
             )
         return HTMLResponse(pages.fill(html, token), headers=no_store)
+
+    async def assembled(
+        viewer: Viewer, layout: Layout, locale: str, epochs: Epochs
+    ) -> tuple[dict[str, str], float | None]:
+        """The page's widget frames at hand: kept ones, and those rendered now from warm data.
+
+        The second value is when the first of them goes stale if every widget is there in
+        a state that may be kept (the page may then be kept until then), else ``None``.
+        """
+        principal = viewer.principal
+        kept = await pages.frames(principal, locale, list(layout.widgets), epochs)
+        left = [book.registry[name] for name in layout.widgets if name not in kept]
+        drawn = await renderer.inline(viewer, left, locale, epochs)
+        frames = {name: frame.html for name, frame in kept.items()}
+        frames |= {name: rendered.html for name, rendered in drawn.items()}
+        until = [frame.expires for frame in kept.values()] + [
+            now() + widget.fresh_for
+            for widget in left
+            if widget.name in drawn and drawn[widget.name].keepable and widget.fresh_for
+        ]
+        whole = bool(layout.widgets) and len(until) == len(layout.widgets)
+        return frames, (min(until) if whole else None)
 
     def render(request: Request, context: dict[str, Any], block: str | None = None) -> str:
         response = templates.TemplateResponse(request, "home.html", context, block_name=block)
@@ -133,8 +154,8 @@ def routes(
     ) -> Response:
         """The page's ``layout`` block after a change, its widgets' kept frames in place."""
         layout = await current_layout(hub, book, viewer)
-        principal, locale = viewer.principal, locale_of(request)
-        frames = await pages.frames(principal, locale, list(layout.widgets), epochs)
+        frames, _ = await assembled(viewer, layout, locale_of(request), epochs)
+        locale = locale_of(request)
         context = page_context(
             viewer, layout, frames, locale, editing=True, focus=focus, said=said, undo=undo
         )

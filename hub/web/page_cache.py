@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
@@ -136,19 +137,41 @@ class PageCache:
     ) -> None:
         await self._keep(self._frame_key(principal, locale, widget), html, epochs, now() + ttl)
 
+    async def keep_frames(
+        self,
+        principal: Principal,
+        locale: str,
+        frames: Sequence[tuple[str, str, int]],
+        epochs: Epochs,
+    ) -> None:
+        """Keep several ``(widget, html, ttl)`` frames of one rendering in one round trip."""
+        at = now()
+        entries = [
+            (self._frame_key(principal, locale, widget), self._value(html, epochs, at + ttl), ttl)
+            for widget, html, ttl in frames
+            if ttl > 0
+        ]
+        try:
+            await self.store.set_many(entries)
+        except Exception:
+            log.warning("could not keep rendered widgets", exc_info=True)
+
     async def keep_page(
         self, principal: Principal, locale: str, html: str, epochs: Epochs, expires: float
     ) -> None:
         await self._keep(self._page_key(principal, locale), html, epochs, expires)
 
+    @staticmethod
+    def _value(html: str, epochs: Epochs, expires: float) -> str:
+        # Plain text, not JSON: a page is tens of kilobytes of HTML, read on every visit.
+        return f"{expires:.3f} {epochs.user} {epochs.everyone}\n{html}"
+
     async def _keep(self, key: str, html: str, epochs: Epochs, expires: float) -> None:
         ttl = expires - now()
         if ttl <= 0:
             return
-        # Plain text, not JSON: a page is tens of kilobytes of HTML, read on every visit.
-        value = f"{expires:.3f} {epochs.user} {epochs.everyone}\n{html}"
         try:
-            await self.store.set(key, value, ttl=ttl)
+            await self.store.set(key, self._value(html, epochs, expires), ttl=ttl)
         except Exception:
             # A page that cannot be kept is still a good page; the next one renders again.
             log.warning("could not keep a rendered page", exc_info=True)

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from hub import per_page
 from hub.auth.principal import Principal, require_principal
 from hub.connectors.backends import Portal
 from hub.connectors.base import BackendError
@@ -33,7 +34,7 @@ from hub.middleware.csrf import csrf_token
 from hub.personas.catalogue import PersonaBook
 from hub.resources import Hub
 from hub.services.homepage import HomepageServices
-from hub.web.page_cache import PageCache
+from hub.web.page_cache import Epochs, PageCache
 from hub.web.viewer import Viewer, load_viewer, locale_of, refuse_foreign_ids
 from hub.widgets.base import Setting, Widget, WidgetContext, WidgetView
 from hub.widgets.connector_words import page_notices
@@ -48,6 +49,9 @@ REMEMBER_EVERY = 60.0
 # still takes effect within moments.
 VIEWER_TTL = 5.0
 MEMO_LIMIT = 50_000
+# How long ``GET /`` waits for the widgets it renders into itself (seconds); one that
+# takes longer is left to load on its own, so a slow database never holds the page.
+INLINE_BUDGET = 1.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class WidgetRenderer:
             body = "" if view.empty else self._body(widget, view, context, extra or {})
         except PermissionError:
             raise HTTPException(403) from None
+        except per_page.NotWarm:
+            raise  # nothing failed: the page leaves this widget to load on its own
         except (TimeoutError, BackendError) as exc:
             log.warning("widget failed", extra={"widget": widget.name, "error": str(exc)})
             return await self._failed(viewer, widget, locale, frame)
@@ -179,6 +185,39 @@ class WidgetRenderer:
             {**frame, "view": view, "state": state, "body": Markup(body)}  # noqa: S704 - our template's output
         )
         return Rendered(html, state)
+
+    async def inline(
+        self, viewer: Viewer, widgets: Sequence[Widget], locale: str, epochs: Epochs
+    ) -> dict[str, Rendered]:
+        """The widgets among ``widgets`` whose data is at hand, rendered for the page itself.
+
+        They render at once in one :func:`~hub.per_page.page_scope`: each connector read
+        and shared service read is made once for all of them, and only from the cache.
+        A widget that would wait for a backend, or is not done within ``INLINE_BUDGET``,
+        is left out and loads on its own. Good renderings are kept, as the widget
+        endpoint keeps them, in one store round trip.
+        """
+        if not widgets or not self.hub.backends.keeps_answers:
+            return {}
+        with per_page.page_scope(cache_only=True):
+            tasks = {w.name: asyncio.ensure_future(self.render(viewer, w, locale)) for w in widgets}
+        done, pending = await asyncio.wait(tasks.values(), timeout=INLINE_BUDGET)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        drawn = {
+            name: task.result()
+            for name, task in tasks.items()
+            if task in done and not task.cancelled() and task.exception() is None
+        }
+        keep = [
+            (widget.name, drawn[widget.name].html, widget.fresh_for)
+            for widget in widgets
+            if widget.name in drawn and drawn[widget.name].keepable and widget.fresh_for
+        ]
+        if keep:
+            await self.pages.keep_frames(viewer.principal, locale, keep, epochs)
+        return drawn
 
     def _body(
         self, widget: Widget, view: WidgetView, context: WidgetContext, extra: Mapping[str, Any]

@@ -28,13 +28,15 @@ def fake_backends(
     failing: frozenset[Kind] = frozenset(),
     delay: float = 0.0,
     resilience: Resilience | None = None,
+    cache_ttl: float = 0.0,
 ) -> Backends:
     """One fake connector of every kind; those in ``failing`` raise like a dead backend.
 
     With ``resilience`` every call goes through it, as in the app, with answers fresh
-    for no time: each read after the first is served stale and refreshed behind it.
+    for ``cache_ttl`` seconds (by default none: each read after the first is served
+    stale and refreshed behind it).
     """
-    ttl = {"cache_ttl": 0.0} if resilience is not None else {}
+    ttl = {"cache_ttl": cache_ttl} if resilience is not None else {}
     fakes = [
         FAKES[kind](fake_config(kind, fail=kind in failing, delay=delay, **ttl), http)
         for kind in Kind
@@ -69,14 +71,16 @@ async def home_rig(
     *,
     delay: float = 0.0,
     resilient: bool = False,
+    cache_ttl: float = 0.0,
 ) -> AsyncIterator[HomeRig]:
     """A seeded hub with one fake connector of each kind, and a client signed out.
 
-    ``resilient`` puts the resilience layer (cache, retries, breaker, standings) in between.
+    ``resilient`` puts the resilience layer (cache, retries, breaker, standings) in between,
+    its answers fresh for ``cache_ttl`` seconds.
     """
     async with httpx.AsyncClient() as http:
         layer = Resilience(store, backoff_base=0.001, breaker_cooldown=0.0) if resilient else None
-        backends = fake_backends(http, delay=delay, resilience=layer)
+        backends = fake_backends(http, delay=delay, resilience=layer, cache_ttl=cache_ttl)
         hub = Hub(settings=settings, db=db, store=store, http=http, backends=backends)
         await seed_demo(db)
         app = create_app(settings, hub)
