@@ -86,3 +86,23 @@ async def test_unknown_demo_person_is_a_clear_400(client: httpx.AsyncClient, see
     )
     assert response.status_code == 400
     assert "Choose one of the demo people" in response.text
+
+
+async def test_a_person_of_the_demo_population_signs_in_by_email(
+    client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    from datetime import UTC, datetime
+
+    from hub.demo.population import population
+    from hub.demo.seed import seed_demo
+
+    await seed_demo(seeded.db, population_too=True)
+    owner = next(
+        p for p in population(datetime.now(UTC).date()).users if p.roles == ("partner_owner",)
+    )
+    page = await client.get("/auth/demo")
+    assert owner.email not in page.text, "the page lists only the cast"
+    await demo_sign_in(client, owner.email)
+    me = (await client.get("/api/me")).json()
+    assert me["email"] == owner.email
+    assert me["partner_org"] == owner.org
