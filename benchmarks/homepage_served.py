@@ -8,7 +8,9 @@ and ``HUB_TEST_REDIS_URL``, defaulting to the local services; the script makes
 and drops its own database and key space) with the demo's sandboxes, so
 several processes share sessions and caches as they would behind a load
 balancer. The clients run in this process, over real sockets. Per persona,
-each virtual user signs in as that persona's demo person and loads the
+each virtual user signs in as a different demo person of that persona (the
+cast's first, then the demo population's; the vendor personas have only one
+or two people, so their users share them) and loads the
 homepage twice (warming the backend caches, then keeping the page); then all
 users load their page at the same moment, ``--pages`` rounds in a row: ``GET /``
 and every widget the page left to load, at once, as htmx does. Two cases, each
@@ -48,6 +50,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -55,6 +58,7 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hub.demo.population import all_users
 from hub.web.page_cache import EVERYONE
 
 PEOPLE = {
@@ -65,8 +69,8 @@ PEOPLE = {
     "channel_manager": "cam@vendor.example",
     "admin": "admin@vendor.example",
 }
-# The widget-count case: the partner owner's page with its first 4, then all 16, of these.
-GROWTH_PERSON = PEOPLE["partner_owner"]
+# The widget-count case: partner owners' pages with their first 4, then all 16, of these.
+GROWTH_PERSONA = "partner_owner"
 GROWTH_WIDGETS = [
     "program_status",
     "dollars_spent",
@@ -225,12 +229,25 @@ async def timed_round(server: Server, clients: list[PageClient], timings: Timing
         timings.requests.append(requests)
 
 
+def people(persona: str) -> list[str]:
+    """The demo's people of ``persona``: the cast's first, then the population's."""
+    found = [u.email for u in all_users(datetime.now(UTC).date()) if u.roles[0] == persona]
+    return [PEOPLE[persona], *(email for email in found if email != PEOPLE[persona])]
+
+
 async def run_users(
-    servers: list[Server], email: str, users: int, pages: int
+    servers: list[Server], emails: list[str], users: int, pages: int
 ) -> dict[str, dict[str, Timings]]:
-    """Kept and rendered timings per server, their rounds alternating between the servers."""
+    """Kept and rendered timings per server, their rounds alternating between the servers.
+
+    Virtual user ``i`` is ``emails[i]``: a burst of different people, as a Monday-morning
+    email brings; only where the demo has fewer people than users do some share a person.
+    """
     clients = {
-        s.label: [PageClient(s.base_url, await sign_in(s.base_url, email)) for _ in range(users)]
+        s.label: [
+            PageClient(s.base_url, await sign_in(s.base_url, emails[i % len(emails)]))
+            for i in range(users)
+        ]
         for s in servers
     }
     stores = {s.label: Redis.from_url(s.redis) for s in servers}
@@ -282,16 +299,19 @@ async def set_layout(base_url: str, email: str, widgets: list[str]) -> None:
 async def run_growth(
     servers: list[Server], counts: list[int], users: int, pages: int
 ) -> dict[str, dict[int, Timings]]:
-    """Rendered pages of the partner owner with ``counts`` widgets on their page."""
+    """Rendered pages of partner owners with ``counts`` widgets on their page."""
     results: dict[str, dict[int, Timings]] = {s.label: {} for s in servers}
+    owners = people(GROWTH_PERSONA)[:users]
     for count in counts:
         for server in servers:
-            await set_layout(server.base_url, GROWTH_PERSON, GROWTH_WIDGETS[:count])
-        timed = await run_users(servers, GROWTH_PERSON, users, pages)
+            for email in owners:
+                await set_layout(server.base_url, email, GROWTH_WIDGETS[:count])
+        timed = await run_users(servers, owners, users, pages)
         for server in servers:
             results[server.label][count] = timed[server.label]["rendered"]
     for server in servers:
-        await set_layout(server.base_url, GROWTH_PERSON, [])  # back to the default
+        for email in owners:
+            await set_layout(server.base_url, email, [])  # back to the default
     return results
 
 
@@ -407,7 +427,7 @@ def main() -> None:
             print(HEADER)
             for persona in args.personas:
                 for users in args.users:
-                    results = asyncio.run(run_users(servers, PEOPLE[persona], users, args.pages))
+                    results = asyncio.run(run_users(servers, people(persona), users, args.pages))
                     for case in ("kept", "rendered"):
                         for server in servers:
                             print(
