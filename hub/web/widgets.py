@@ -51,7 +51,7 @@ VIEWER_TTL = 5.0
 MEMO_LIMIT = 50_000
 # How long ``GET /`` waits for the widgets it renders into itself (seconds); one that
 # takes longer is left to load on its own, so a slow database never holds the page.
-INLINE_BUDGET = 1.0
+INLINE_BUDGET = 5.0
 
 
 @dataclass(frozen=True)
