@@ -81,8 +81,10 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     if settings.demo:
         # Demo sign-in and its cast are demo code: never imported by a production process.
         from hub.auth import demo as demo_auth
+        from hub.web import demo_mailbox
 
         routes += demo_auth.routes(hub, templates)
+        routes += demo_mailbox.routes(hub, templates)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -95,8 +95,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level)
     asyncio.run(_migrate(settings))
     asyncio.run(_seed(settings))
+    mail_server = None
+    if settings.smtp_host is None:
+        # The hub's own mail goes over SMTP to the demo's mail server (/demo/mailbox).
+        from hub.demo import mailbox
+
+        mail_server, port = mailbox.start(data_dir)
+        os.environ.update(
+            HUB_SMTP_HOST="127.0.0.1", HUB_SMTP_PORT=str(port), HUB_SMTP_SECURITY="none"
+        )
     print(f"Partner Hub demo on {settings.base_url} (data in {data_dir})", flush=True)
-    return _serve(settings, args.host, args.port, workers=1)
+    try:
+        return _serve(settings, args.host, args.port, workers=1)
+    finally:
+        if mail_server is not None:
+            mail_server.stop()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
