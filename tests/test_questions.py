@@ -345,3 +345,31 @@ async def test_administrators_keep_topics_and_name_only_vendor_experts(
     assert "Security and compliance" in (await raj.get("/questions")).text
     marco, _ = await people("marketer@globex.example")  # Silver: not for them
     assert "Security and compliance" not in (await marco.get("/questions")).text
+
+
+async def test_the_question_pages_read_german(people: Client, hub: Hub) -> None:
+    from tests.test_german_pages import english_sentences, plain
+
+    answered = await question_id(hub.db, "Wie lange ist ein registrierter Deal geschützt?")
+    marketing = await question_id(hub.db, "Can MDF pay for a booth at a regional trade show?")
+    greta, greta_token = await people("owner@globex.example")  # German
+    dana, _ = await people("dana@vendor.example")  # German, answers marketing
+    admin, token = await people("admin@vendor.example")
+    moved = await admin.post("/profile/language", data={"locale": "de", "csrf_token": token})
+    assert moved.status_code == 303
+    pages = [
+        await greta.get("/questions"),
+        await greta.get(f"/questions/{answered}"),
+        await greta.post("/questions", data={"title": "Hm", "csrf_token": greta_token}),
+        await dana.get("/experts/questions"),
+        await dana.get(f"/experts/questions/{marketing}"),
+        await dana.get("/widgets/expert_questions"),
+        await admin.get("/admin/questions"),
+        await admin.get("/program/questions", params={"days": "90"}),
+    ]
+    text = " ".join(plain(page.text) for page in pages)
+    assert "Experten fragen" in text
+    assert "Fragen an Experten" in text
+    assert "Antwortzeiten je Thema" in text or "Antwortzeiten" in text
+    left = [sentence for sentence in english_sentences() if sentence in text]
+    assert left == [], f"still in English: {left}"
