@@ -159,7 +159,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "answer-waiting-questions": {
         "title": N_("Answer the partners' questions that wait"),
-        "reason": N_("because {questions_waiting_too_long} questions in your topics have waited over {question_wait_hours} hours"),
+        "reason": N_("because questions in your topics wait over {question_wait_hours} hours for an answer ({questions_waiting_too_long} now)"),
         "link": "/experts/questions",
         "value": 55, "priority": 2,
         "personas": ["expert", "channel_manager", "admin"],
