@@ -221,7 +221,7 @@ async def test_publishing_lists_the_question_for_the_library(people: Client, hub
         data={"scope": "topic", "summary": " ", "csrf_token": token},
     )
     assert missing_summary.status_code == 422
-    assert "needs a summary" in missing_summary.text
+    assert "braucht es eine Zusammenfassung" in missing_summary.text  # Dana reads German
     published = await dana.post(
         f"/experts/questions/{marketing}/publish",
         data={"scope": "topic", "summary": "Yes, in your region.", "csrf_token": token},
