@@ -149,6 +149,13 @@ async def test_every_route_hides_another_orgs_question(people: Client, hub: Hub)
     assert post.status_code == 403
     assert (await greta.get("/program/questions")).status_code == 403
     assert (await greta.get("/admin/questions")).status_code == 403
+    # A partner may not open the experts' widget, nor change topics or the wait.
+    assert (await greta.get("/widgets/expert_questions")).status_code in (403, 404)
+    for path, data in (
+        ("/admin/questions/topics", {"slug": "sneaky", "name": "Sneaky"}),
+        ("/admin/questions/wait", {"wait_hours": "1"}),
+    ):
+        assert (await greta.post(path, data={**data, "csrf_token": token})).status_code == 403
     # An expert of other topics: 404 alike for a question outside theirs and for none.
     cam, cam_token = await people("cam@vendor.example")
     for target in (acme_private, missing):
@@ -160,6 +167,13 @@ async def test_every_route_hides_another_orgs_question(people: Client, hub: Hub)
             )
             assert refused.status_code == 404
     assert "analytics add-on" not in (await cam.get("/experts/questions")).text
+    # A channel manager is no administrator: topics and the wait stay as they are.
+    refused = await cam.post(
+        "/admin/questions/topics",
+        data={"slug": "sneaky", "name": "Sneaky", "csrf_token": cam_token},
+    )
+    assert refused.status_code == 403
+    assert await scalar(hub.db, select(func.count()).where(QuestionTopic.slug == "sneaky")) == 0
     answers = await scalar(
         hub.db, select(func.count()).where(QuestionAnswer.question_id == acme_private)
     )
@@ -373,3 +387,29 @@ async def test_the_question_pages_read_german(people: Client, hub: Hub) -> None:
     assert "Antwortzeiten je Thema" in text or "Antwortzeiten" in text
     left = [sentence for sentence in english_sentences() if sentence in text]
     assert left == [], f"still in English: {left}"
+
+
+async def test_a_bad_answer_is_refused_with_what_was_typed(people: Client, hub: Hub) -> None:
+    waiting = await question_id(hub.db, "Is there a partner discount for the new analytics add-on?")
+    erin, token = await people("expert@vendor.example")
+    for body, status in (("   ", 422), ("y" * 10_001, 422)):
+        answer = await erin.post(
+            f"/experts/questions/{waiting}/answer", data={"answer": body, "csrf_token": token}
+        )
+        assert answer.status_code == status
+        assert "at most 10,000 characters" in answer.text
+        assert body.strip()[:40] in answer.text
+    unanswered = await erin.post(
+        f"/experts/questions/{waiting}/publish",
+        data={"scope": "topic", "summary": "Not yet", "csrf_token": token},
+    )
+    assert unanswered.status_code == 422
+    bad_scope = await erin.post(
+        f"/experts/questions/{waiting}/publish",
+        data={"scope": "everyone", "summary": "x", "csrf_token": token},
+    )
+    assert bad_scope.status_code == 422
+    async with hub.db.session() as session:
+        row = await session.get(Question, waiting)
+        assert row is not None
+        assert (row.status, row.public_scope, row.first_answered_at) == ("open", "", None)
