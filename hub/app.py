@@ -27,15 +27,18 @@ from hub.settings import Settings
 from hub.web import (
     admin,
     admin_layouts,
+    admin_questions,
     admin_rules,
     api,
     conflicts,
     engagement,
+    expert_questions,
     health,
     home,
     playbooks,
     profile,
     program,
+    questions,
     webhooks,
     widgets,
 )
@@ -75,6 +78,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *program.routes(hub, templates),
         *conflicts.routes(hub, templates),
         *playbooks.routes(hub, templates, book),
+        *questions.routes(hub, templates),
+        *expert_questions.routes(hub, templates),
+        *admin_questions.routes(hub, templates),
         *profile.routes(hub, templates, book),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

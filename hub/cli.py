@@ -59,6 +59,7 @@ async def _migrate(settings: Settings) -> None:
 async def _seed(settings: Settings) -> tuple[int, int]:
     from hub.db import Database
     from hub.demo.playbooks import seed_demo_playbooks
+    from hub.demo.questions import seed_demo_questions
     from hub.demo.seed import seed_demo
     from hub.services.engagement.seed import seed_engagement
 
@@ -67,6 +68,7 @@ async def _seed(settings: Settings) -> tuple[int, int]:
         added = await seed_demo(db, population_too=True)
         await seed_engagement(db)
         await seed_demo_playbooks(db)
+        await seed_demo_questions(db)
         return added
     finally:
         await db.close()

@@ -19,6 +19,7 @@ PERSONAS = {
     "support@acme.example": ("Certification Level", "Updated"),
     "cam@vendor.example": ("My Partners", "No meaningful activity for"),
     "admin@vendor.example": ("Connector Health", "Salesforce"),
+    "expert@vendor.example": ("Expert Questions", "analytics add-on"),
 }
 # PRM widgets whose reads the demo's start-up sync does not warm (it reads deals),
 # so with Salesforce down from the start they have nothing cached to show.

@@ -79,6 +79,13 @@ USERS = (
         locale="de",
         title="Channel Account Manager, DACH",
     ),
+    DemoUser(
+        "expert@vendor.example",
+        "Erin Fischer",
+        ("expert",),
+        None,
+        title="Solutions Engineer, answers partners' questions",
+    ),
     DemoUser("admin@vendor.example", "Ada Admin", ("admin",), None, title="Program Admin"),
 )
 

@@ -1,4 +1,4 @@
-"""The six personas: who they are, where they land, what they see and what they may use.
+"""The seven personas: who they are, where they land, what they see and what they may use.
 
 A persona is data, and this is its one place: adding one is an entry in
 :func:`default_personas` plus its translations. The role sets sign-in uses
@@ -81,7 +81,8 @@ INCENTIVE_WIDGETS = (
 )
 MARKETING_WIDGETS = ("leads_earned", "campaigns_to_redistribute")
 SERVICE_WIDGETS = ("satisfaction_rates", "certification_level", "velocity", "retention")
-VENDOR_FACTS = ("dormant_partners", "giving_budget")
+# Every vendor user may be named an expert for a topic, so each reads the waiting questions.
+VENDOR_FACTS = ("dormant_partners", "giving_budget", "expert_questions")
 
 
 def default_personas() -> list[Persona]:
@@ -168,8 +169,18 @@ def default_personas() -> list[Persona]:
                 "quick_links",
             ),
             audience=Audience.VENDOR,
-            may_add=("points_badges", "leaderboard", "pulse_survey"),
+            may_add=("points_badges", "leaderboard", "pulse_survey", "expert_questions"),
             fact_reads=VENDOR_FACTS,
+        ),
+        Persona(
+            "expert",
+            N_("Vendor expert"),
+            N_("Answering partners' questions on their topics"),
+            None,
+            ("next_best_action", "expert_questions", "whats_new", "quick_links"),
+            audience=Audience.VENDOR,
+            may_add=("recognition_feed",),
+            fact_reads=("expert_questions",),
         ),
         Persona(
             "admin",
@@ -185,6 +196,7 @@ def default_personas() -> list[Persona]:
                 "recognition_feed",
                 "pulse_survey",
                 "recognition_budget",
+                "expert_questions",
             ),
             fact_reads=(*VENDOR_FACTS, "kudos_awaiting_approval", "identity_providers"),
             administers=True,

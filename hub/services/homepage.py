@@ -27,6 +27,8 @@ from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem
 from hub.services.program import views
 from hub.services.program.views import Program
+from hub.services.questions import answering, timing
+from hub.services.questions.answering import ExpertQueue
 from hub.store import KeyValueStore
 
 
@@ -75,6 +77,9 @@ class HomepageServices:
             facts["budget_available"] = budget.available
         if "kudos_awaiting_approval" in reads:
             facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))
+        if "expert_questions" in reads:
+            overdue, hours = await timing.overdue_for(self.db, subject.user_id, now)
+            facts["questions_waiting_too_long"], facts["question_wait_hours"] = overdue, hours
         if "identity_providers" in reads:
             async with self.db.session() as session:
                 facts["partner_identity_providers"] = await session.scalar(
@@ -111,3 +116,9 @@ class HomepageServices:
         self, user_id: int, now: datetime
     ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
         return await engagement_home.budget_view(self.db, user_id=user_id, now=now)
+
+    async def expert_queue(self, user_id: int) -> ExpertQueue:
+        return await answering.expert_queue(self.db, user_id)
+
+    async def questions_overdue(self, user_id: int, now: datetime) -> tuple[int, int]:
+        return await timing.overdue_for(self.db, user_id, now)

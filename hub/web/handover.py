@@ -47,6 +47,8 @@ ENTRY_TITLES = {
     "vendor_email_opened": N_("A vendor email was opened"),
     "claim_submitted": N_("Incentive claim submitted: %(program)s"),
     "sign_in": N_("Signed in to the hub"),
+    "question_asked": N_("Asked the vendor's experts a question"),
+    "question_answered": N_("The vendor's experts answered a question"),
     "survey_answered": N_("Answered the pulse survey “%(text)s”"),
     "kudos": N_("Kudos: %(who)s"),
     "reassigned": N_("Handed over from %(from)s to %(to)s by %(who)s"),

@@ -32,6 +32,7 @@ from hub.services.engagement_home import BoardView, RecognitionView, Standing
 from hub.services.field_team import Contact
 from hub.services.partner_activity import ActivityItem
 from hub.services.program.views import Program
+from hub.services.questions.answering import ExpertQueue
 
 # Whom a widget is for; which personas may have it is the persona catalogue's to say.
 PARTNER = frozenset({Audience.PARTNER})
@@ -120,6 +121,14 @@ class HubServices(Protocol):
         self, user_id: int, now: datetime
     ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
         """A field-team member's budget, the partner users they may reward, the value tags."""
+        ...
+
+    async def expert_queue(self, user_id: int) -> ExpertQueue:
+        """The questions of the topics ``user_id`` answers: waiting, and lately answered."""
+        ...
+
+    async def questions_overdue(self, user_id: int, now: datetime) -> tuple[int, int]:
+        """How many of those have waited past the administrators' limit, and the limit in hours."""
         ...
 
 

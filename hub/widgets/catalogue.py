@@ -13,6 +13,7 @@ from hub.widgets import (
     incentives,
     marketing,
     program,
+    questions,
     service,
     slots,
 )
@@ -52,6 +53,7 @@ def catalogue() -> list[Widget]:
         *marketing.WIDGETS,
         *service.WIDGETS,
         *channel.WIDGETS,
+        *questions.WIDGETS,
         *everyone.WIDGETS,
         *admin.WIDGETS,
         *engagement.WIDGETS,

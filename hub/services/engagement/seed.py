@@ -157,6 +157,14 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "personas": ["channel_manager"],
         "when": {"fact": "dormant_partners", "op": "gt", "value": 0},
     },
+    "answer-waiting-questions": {
+        "title": N_("Answer the partners' questions that wait"),
+        "reason": N_("because questions in your topics wait over {question_wait_hours} hours for an answer ({questions_waiting_too_long} now)"),
+        "link": "/experts/questions",
+        "value": 55, "priority": 2,
+        "personas": ["expert", "channel_manager", "admin"],
+        "when": {"fact": "questions_waiting_too_long", "op": "gt", "value": 0},
+    },
     "thank-a-partner": {
         "title": N_("Reward a partner from your budget"),
         "reason": N_("because you still have {budget_available} points to give before they lapse"),

@@ -33,5 +33,7 @@ DEMO_FACTS: Mapping[str, Any] = MappingProxyType(
         "partner_identity_providers": 0,
         "dormant_partners": 1,
         "budget_available": 1000,
+        "questions_waiting_too_long": 1,
+        "question_wait_hours": 24,
     }
 )
