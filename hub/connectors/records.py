@@ -73,6 +73,9 @@ class PartnerAccount:
     agreement_end: date | None
     partner_type: str = ""
     region: str = ""
+    # The vendor's person who owns the partner account in the PRM: its channel manager.
+    owner_email: str = ""
+    owner_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

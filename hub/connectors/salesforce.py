@@ -128,7 +128,7 @@ class SalesforceConnector:
             account_id = await self._account_id(partner)
         except NotConfigured:
             return None
-        fields = ["Id", "Name", "IsPartner"] + [
+        fields = ["Id", "Name", "IsPartner", "Owner.Email", "Owner.Name"] + [
             self._opt(name)
             for name in (
                 "tier_field",
@@ -161,6 +161,8 @@ class SalesforceConnector:
             agreement_end=self._date(row, "agreement_end_field", where),
             partner_type=self._text(row, "partner_type_field", where),
             region=self._text(row, "region_field", where),
+            owner_email=_related_text(row, "Owner", "Email", where).lower(),
+            owner_name=_related_text(row, "Owner", "Name", where),
         )
 
     async def deals(self, partner: PartnerRef) -> list[Deal]:

@@ -22,6 +22,16 @@ class DemoOrg:
     currency: str = "USD"  # what every sandbox quotes this partner's money in
     plan: Plan | None = None  # a population org's story (hub.demo.population); None: the cast
 
+    @property
+    def account_owner(self) -> tuple[str, str]:
+        """Who owns the partner's account in the PRM sandbox (email, name): its channel manager.
+
+        Casey Morgan owns the cast's and most accounts; Dana Weber's desk owns the population's
+        partners that are paid in euros."""
+        if self.plan is not None and self.currency == "EUR":
+            return ("dana@vendor.example", "Dana Weber")
+        return ("cam@vendor.example", "Casey Morgan")
+
 
 @dataclass(frozen=True)
 class DemoUser:

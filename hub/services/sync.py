@@ -42,6 +42,7 @@ from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.conflicts.matching import Registration, record_registrations, registration_of
 from hub.services.conflicts.policy import conflict_policy
+from hub.services.handover.assignment import record_account_owner
 from hub.services.partner_activity import partner_ref
 
 log = logging.getLogger("hub.sync")
@@ -80,10 +81,12 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
 
     async def org_pass(org: PartnerOrg) -> None:
         async with gate:
-            events, registrations = await _org_events(org, backends, people, report)
+            events, registrations, account = await _org_events(org, backends, people, report)
         async with writing:
             await _record(db, events, report)
             await _record_registrations(db, registrations, report)
+            if account is not None:
+                await record_account_owner(db, org.id, account.owner_email, account.owner_name)
 
     async def person_pass(user: User) -> None:
         async with gate:
@@ -102,8 +105,8 @@ async def sync_activity(db: Database, backends: Backends) -> SyncReport:
 
 async def _org_events(
     org: PartnerOrg, backends: Backends, people: dict[str, User], report: SyncReport
-) -> tuple[list[Activity], list[Registration]]:
-    """What the PRM and the TCMA say the org did, and the deals it registered."""
+) -> tuple[list[Activity], list[Registration], PartnerAccount | None]:
+    """What the PRM and the TCMA say the org did, the deals it registered, and its account."""
     partner = partner_ref(org)
     events: list[Activity] = []
     account = await _read_value(backends.prm.partner_account, partner, report)
@@ -125,7 +128,7 @@ async def _org_events(
     shared = await _read(backends.tcma.redistributions, partner, report)
     events += [_redistribution_event(item, org, people.get(item.email.lower())) for item in shared]
     leads = await _read(backends.tcma.leads, partner, report)
-    return events + [_lead_event(lead, org) for lead in leads], registrations
+    return events + [_lead_event(lead, org) for lead in leads], registrations, account
 
 
 async def _person_events(user: User, backends: Backends, report: SyncReport) -> list[Activity]:

@@ -138,6 +138,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
                 "IsPartner": True,
                 "Partner_Key__c": org.slug,
                 "Website": f"https://www.{org.domain}",
+                "Owner": dict(zip(("Email", "Name"), org.account_owner, strict=True)),
                 "Partner_Tier__c": org.tier,
                 "Type": org.partner_type,
                 "Partner_Region__c": org.region,

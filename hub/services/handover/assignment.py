@@ -1,7 +1,8 @@
 """Who manages a partner: the PRM's default, unless the hub reassigned it.
 
 The default is the partner's field contacts with the role ``channel_manager`` (a contact
-without a partner org covers every partner). A reassignment in the hub is an
+without a partner org covers every partner). The sync keeps each partner's own one equal
+to the owner of its account in the PRM (:func:`record_account_owner`). A reassignment in the hub is an
 :class:`AssignmentChange` row; the latest one per partner wins over the default. Nothing
 that syncs from the backends writes that table, so an override survives every sync.
 """
@@ -63,6 +64,37 @@ async def default_managers(session: AsyncSession) -> dict[int | None, list[tuple
     return found
 
 
+async def record_account_owner(db: Database, org_id: int, email: str, name: str) -> bool:
+    """Make the PRM's account owner the partner's default channel manager; whether it changed.
+
+    The partner's own ``channel_manager`` contacts become exactly that person (a contact
+    covering every partner stays). A hub reassignment still wins over it, and an owner
+    the PRM does not name (``email`` empty) leaves the contacts as they are.
+    """
+    email = email.strip().lower()
+    if not email:
+        return False
+    async with db.transaction() as session:
+        current = (
+            await session.scalars(
+                select(FieldContact).where(
+                    FieldContact.partner_org_id == org_id,
+                    FieldContact.role == "channel_manager",
+                )
+            )
+        ).all()
+        if [(c.email.lower(), c.name) for c in current] == [(email, name or email)]:
+            return False
+        for contact in current:
+            await session.delete(contact)
+        session.add(
+            FieldContact(
+                partner_org_id=org_id, role="channel_manager", name=name or email, email=email
+            )
+        )
+    return True
+
+
 async def managers_of(session: AsyncSession) -> dict[int, list[tuple[str, str]]]:
     """Each partner's current channel managers (email, name): the override, else the default."""
     defaults = await default_managers(session)
@@ -74,7 +106,9 @@ async def managers_of(session: AsyncSession) -> dict[int, list[tuple[str, str]]]
         if org_id in changed:
             found[org_id] = [(changed[org_id].to_email, changed[org_id].to_name)]
         else:
-            found[org_id] = defaults.get(org_id, []) + everyone
+            both = defaults.get(org_id, []) + everyone
+            # The account's owner may also be the contact covering every partner.
+            found[org_id] = list({email: (email, name) for email, name in both}.values())
     return found
 
 
