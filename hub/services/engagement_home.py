@@ -88,8 +88,9 @@ class RecognitionView:
 async def standing(db: Database, user_id: int, now: datetime) -> Standing:
     async with db.session() as session:
         points = await ledger.balance(session, ledger.user_account(user_id))
-        gallery = await badges.badge_gallery(session, user_id)
-        streaks = await badges.streaks_for(session, user_id, now.date())
+        state = await badges.badge_state(session, user_id)
+    gallery = badges.gallery_of(state)
+    streaks = badges.streaks_of(state, now.date())
     level = level_for(points)
     earned = [badge for badge in gallery if badge.earned_at]
     streak = max(streaks, key=lambda s: (s.days, s.target), default=None)

@@ -6,6 +6,7 @@ event, it moves the progress and says whether the badge is now earned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -216,21 +217,34 @@ class GalleryBadge:
     progress: int
 
 
+@dataclass(frozen=True)
+class BadgeState:
+    """One user's standing against the active badge rules, read in three statements."""
+
+    rules: Sequence[BadgeRule]
+    awards: dict[int, BadgeAward]
+    progress: dict[int, BadgeProgress]
+
+
+async def badge_state(session: AsyncSession, user_id: int) -> BadgeState:
+    """The active rules, the user's awards and their progress; the gallery and the streaks
+    are both made from it."""
+    rules = (await session.scalars(select(BadgeRule).where(BadgeRule.active))).all()
+    awards = (await session.scalars(select(BadgeAward).where(BadgeAward.user_id == user_id))).all()
+    progress = (
+        await session.scalars(select(BadgeProgress).where(BadgeProgress.user_id == user_id))
+    ).all()
+    return BadgeState(rules, {a.rule_id: a for a in awards}, {row.rule_id: row for row in progress})
+
+
 async def badge_gallery(session: AsyncSession, user_id: int) -> list[GalleryBadge]:
     """Every active badge for ``user_id``: earned ones first (newest first), then the rest."""
-    rules = (await session.scalars(select(BadgeRule).where(BadgeRule.active))).all()
-    awards = {
-        award.rule_id: award
-        for award in (
-            await session.scalars(select(BadgeAward).where(BadgeAward.user_id == user_id))
-        ).all()
-    }
-    progress = {
-        row.rule_id: row.count
-        for row in (
-            await session.scalars(select(BadgeProgress).where(BadgeProgress.user_id == user_id))
-        ).all()
-    }
+    return gallery_of(await badge_state(session, user_id))
+
+
+def gallery_of(state: BadgeState) -> list[GalleryBadge]:
+    """The gallery of :func:`badge_gallery` from a state already read."""
+    awards = state.awards
     gallery = [
         GalleryBadge(
             rule.slug,
@@ -240,9 +254,9 @@ async def badge_gallery(session: AsyncSession, user_id: int) -> list[GalleryBadg
             rule.points,
             awards[rule.id].awarded_at if rule.id in awards else None,
             awards[rule.id].id if rule.id in awards else None,
-            progress.get(rule.id, 0),
+            state.progress[rule.id].count if rule.id in state.progress else 0,
         )
-        for rule in rules
+        for rule in state.rules
     ]
     earned = sorted(
         (badge for badge in gallery if badge.earned_at), key=lambda badge: badge.earned_at or 0
@@ -264,22 +278,24 @@ class StreakStatus:
 
 async def streaks_for(session: AsyncSession, user_id: int, today: date) -> list[StreakStatus]:
     """Every active streak badge with the user's current run (0 once broken)."""
-    progress = {
-        row.rule_id: row.detail
-        for row in (
-            await session.scalars(select(BadgeProgress).where(BadgeProgress.user_id == user_id))
-        ).all()
-    }
-    earned = set(
-        (
-            await session.scalars(select(BadgeAward.rule_id).where(BadgeAward.user_id == user_id))
-        ).all()
-    )
+    return streaks_of(await badge_state(session, user_id), today)
+
+
+def streaks_of(state: BadgeState, today: date) -> list[StreakStatus]:
+    """The streaks of :func:`streaks_for` from a state already read; a rule whose stored
+    definition no longer parses is skipped."""
     found = []
-    for rule in await active_rules(session):
-        if not isinstance(rule.criteria, StreakCriteria):
+    for rule in state.rules:
+        try:
+            criteria = parse_criteria(rule.definition)
+        except EngagementError:
             continue
-        days = (progress.get(rule.id) or {}).get("days", [])
-        run = streaks.current_run(days, today, rule.criteria.freeze_days)
-        found.append(StreakStatus(rule.slug, rule.name, run, rule.criteria.days, rule.id in earned))
+        if not isinstance(criteria, StreakCriteria):
+            continue
+        detail = state.progress[rule.id].detail if rule.id in state.progress else None
+        days = (detail or {}).get("days", [])
+        run = streaks.current_run(days, today, criteria.freeze_days)
+        found.append(
+            StreakStatus(rule.slug, rule.name, run, criteria.days, rule.id in state.awards)
+        )
     return found
