@@ -30,6 +30,7 @@ from hub.web import (
     admin_rules,
     api,
     conflicts,
+    content,
     engagement,
     health,
     home,
@@ -76,6 +77,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *conflicts.routes(hub, templates),
         *playbooks.routes(hub, templates, book),
         *profile.routes(hub, templates, book),
+        *content.routes(hub, templates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:
