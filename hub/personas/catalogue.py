@@ -63,6 +63,7 @@ class InvalidPersonas(ValueError):
 # What every partner persona's page has after its own figures: engagement, news,
 # people and links.
 PARTNER_COMMON = (
+    "content_for_you",
     "points_badges",
     "leaderboard",
     "whats_new",
@@ -164,6 +165,7 @@ def default_personas() -> list[Persona]:
                 "quiet_partners",
                 "recognition_budget",
                 "recognition_feed",
+                "content_for_you",
                 "whats_new",
                 "quick_links",
             ),
@@ -176,7 +178,14 @@ def default_personas() -> list[Persona]:
             N_("Administrator"),
             N_("Configuration"),
             None,
-            ("connector_health", "next_best_action", "my_partners", "whats_new", "quick_links"),
+            (
+                "connector_health",
+                "next_best_action",
+                "my_partners",
+                "content_for_you",
+                "whats_new",
+                "quick_links",
+            ),
             audience=Audience.VENDOR,
             may_add=(
                 "quiet_partners",

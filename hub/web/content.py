@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2_fragments.starlette import Jinja2Blocks
-from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,10 +24,9 @@ from hub.db.types import utcnow
 from hub.i18n import N_, translate
 from hub.personas.catalogue import roles
 from hub.resources import Hub
-from hub.services.content import usage
-from hub.services.content.audience import Reader, visible_to
-from hub.services.content.for_you import mark_visit
-from hub.services.content.search import MAX_QUERY, Search, search_engine
+from hub.services.content import library
+from hub.services.content.audience import Reader
+from hub.services.content.search import MAX_QUERY, Search
 from hub.web.viewer import Viewer, load_viewer, locale_of
 
 NO_STORE = {"Cache-Control": "private, no-store"}
@@ -73,7 +71,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         viewer = await load_viewer(hub.db, principal, locale)
         return viewer, reader_of(viewer, locale), locale
 
-    async def library(request: Request) -> Response:
+    async def search_page(request: Request) -> Response:
         viewer, reader, _ = await caller(request)
         params = request.query_params
         kind = params.get("type", "")
@@ -88,20 +86,18 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             short=params.get("short") == "1",
         )
         htmx = request.headers.get("hx-request") == "true"
-        engine = search_engine("sqlite" if hub.db.is_sqlite else "postgresql")
-        async with hub.db.transaction() as session:
-            results = await engine.search(session, search, reader)
-            previous = None if htmx else await mark_visit(session, viewer.principal.id, utcnow())
-            sources = sorted(set(await session.scalars(select(ContentItem.source).distinct())))
+        found = await library.browse(
+            hub.db, search, reader, viewer.principal.id, visit=None if htmx else utcnow()
+        )
         context: dict[str, Any] = {
             "search": search,
-            "results": results,
+            "results": found.results,
             "cut": search.cut,
             "max_query": MAX_QUERY,
             "kinds": KIND_WORDS,
             "products": products(),
-            "sources": sources,
-            "previous": previous,
+            "sources": found.sources,
+            "previous": found.previous_visit,
             "now": utcnow(),
         }
         return templates.TemplateResponse(
@@ -113,11 +109,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
 
     async def meant_item(request: Request, reader: Reader, locale: str) -> ContentItem:
-        raw = request.path_params["item_id"]
-        async with hub.db.session() as session:
-            item = await session.scalar(
-                select(ContentItem).where(ContentItem.id == raw, visible_to(reader))
-            )
+        item = await library.meant_item(hub.db, request.path_params["item_id"], reader)
         if item is None:
             raise HTTPException(
                 404, translate(locale, N_("There is no such item in your library."))
@@ -127,31 +119,24 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def show_item(request: Request) -> Response:
         viewer, reader, locale = await caller(request)
         item = await meant_item(request, reader, locale)
-        async with hub.db.transaction() as session:
-            await usage.record_use(
-                session,
-                usage.VIEWED,
-                item,
-                user_id=viewer.principal.id,
-                partner_org_id=viewer.org.id if viewer.org else None,
-                now=utcnow(),
-            )
-            newer = (
-                await session.get(ContentItem, item.superseded_by_id)
-                if item.superseded_by_id
-                else None
-            )
-            used_by = await usage.users_of(session, item) if reader.vendor else None
+        page = await library.view_item(
+            hub.db,
+            item,
+            reader,
+            user_id=viewer.principal.id,
+            partner_org_id=viewer.org.id if viewer.org else None,
+            now=utcnow(),
+        )
         hub.evaluation_wanted.set()
         return templates.TemplateResponse(
             request,
             "content/item.html",
             {
                 "item": item,
-                "newer": newer,
+                "newer": page.newer,
                 "kinds": KIND_WORDS,
                 "products": products(),
-                "used_by": used_by,
+                "used_by": page.used_by,
             },
             headers=NO_STORE,
         )
@@ -161,20 +146,18 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         item = await meant_item(request, reader, locale)
         if not safe_link(item.url):
             raise HTTPException(404, translate(locale, N_("This item has no link to open.")))
-        async with hub.db.transaction() as session:
-            await usage.record_use(
-                session,
-                usage.OPENED,
-                item,
-                user_id=viewer.principal.id,
-                partner_org_id=viewer.org.id if viewer.org else None,
-                now=utcnow(),
-            )
+        await library.open_item(
+            hub.db,
+            item,
+            user_id=viewer.principal.id,
+            partner_org_id=viewer.org.id if viewer.org else None,
+            now=utcnow(),
+        )
         hub.evaluation_wanted.set()
         return RedirectResponse(item.url, status_code=303, headers=NO_STORE)
 
     return [
-        Route("/content", library, name="content"),
+        Route("/content", search_page, name="content"),
         Route("/content/{item_id:int}", show_item, name="content_item"),
         Route("/content/{item_id:int}/open", open_item, name="content_open"),
     ]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from hub.widgets import (
     admin,
     channel,
+    content,
     engagement,
     everyone,
     funds,
@@ -53,6 +54,7 @@ def catalogue() -> list[Widget]:
         *service.WIDGETS,
         *channel.WIDGETS,
         *everyone.WIDGETS,
+        *content.WIDGETS,
         *admin.WIDGETS,
         *engagement.WIDGETS,
         *slots.WIDGETS,

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,7 +143,7 @@ async def refresh_index(db: Database, backends: Backends) -> IndexReport:
     async def read(source: ContentSource) -> list[ContentRecord] | None:
         try:
             return await asyncio.wait_for(source.content(), SOURCE_TIMEOUT)
-        except (BackendError, httpx.HTTPError, TimeoutError) as exc:
+        except (BackendError, TimeoutError) as exc:
             log.warning(
                 "content source failed", extra={"source": source.config.name, "error": str(exc)}
             )
