@@ -99,7 +99,12 @@ async def test_sql_targeting_matches_the_reference_on_every_persona_and_segment(
     async with db.session() as session:
         items = list(await session.scalars(select(ContentItem)))
         stored_rules = list(await session.scalars(select(ContentRule)))
-        readers = [Reader(*combo) for combo in itertools.product(*(VALUES[d] for d in DIMENSIONS))]
+        readers = [
+            Reader(persona, partner_type, tier, region, language)
+            for persona, partner_type, tier, region, language in itertools.product(
+                *(VALUES[d] for d in DIMENSIONS)
+            )
+        ]
         assert len(readers) == 96
         seen_any = 0
         for reader in readers:
