@@ -27,6 +27,7 @@ class ContentItem(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_content_items_source_external_id"),
         Index("ix_content_items_published_at", "published_at"),
+        Index("ix_content_items_pinned_until", "pinned_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -81,6 +81,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_content_items_published_at", "content_items", ["published_at"], unique=False
     )
+    op.create_index(
+        "ix_content_items_pinned_until", "content_items", ["pinned_until"], unique=False
+    )
     op.create_table(
         "content_rules",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -135,5 +138,6 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS content_fts")
     op.drop_table("content_visits")
     op.drop_table("content_rules")
+    op.drop_index("ix_content_items_pinned_until", table_name="content_items")
     op.drop_index("ix_content_items_published_at", table_name="content_items")
     op.drop_table("content_items")

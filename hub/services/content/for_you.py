@@ -1,6 +1,6 @@
 """What is new for a reader since their last visit to the library, and what is pinned.
 
-New: items meant for the reader, not superseded, published or updated after their
+New: items meant for the reader, not superseded, published after their
 last visit (or within :data:`NEW_WITHIN_DAYS` for a first visit). Pinned: items
 an administrator pinned until a time still to come, first whatever their age.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.content import ContentItem, ContentVisit
@@ -62,7 +62,7 @@ async def for_you(
     new = list(
         await session.scalars(
             current.where(
-                or_(ContentItem.published_at > since, ContentItem.updated_at > since),
+                ContentItem.published_at > since,
                 ContentItem.id.not_in(pinned_ids) if pinned_ids else ContentItem.id.is_not(None),
             )
             .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())

@@ -9,7 +9,7 @@ come first, pinned ones before them.
 
 * PostgreSQL: the generated ``search_vector`` (title weighted above summary, stemmed
   in the item's language) matched against ``websearch_to_tsquery`` in English and
-  in German, ranked by ``ts_rank_cd``, marked by ``ts_headline``.
+  in German, ranked by ``ts_rank``, marked by ``ts_headline``.
 * SQLite: FTS5 over the stems :mod:`hub.services.content.stemming` keeps, ranked by
   ``bm25``, marked by the same stemmer.
 """
@@ -135,15 +135,22 @@ class PostgresSearch:
             func.websearch_to_tsquery(literal_column("'german'::regconfig"), words)
         )
         vector: ColumnClause[Any] = literal_column("content_items.search_vector")
-        rank = func.ts_rank_cd(vector, tsquery).label("rank")
-        found = (
+        rank = func.ts_rank(vector, tsquery).label("rank")
+        # Rank only ids in the inner query: the sort over every match stays narrow.
+        best = (
             _filtered(search, reader)
-            .add_columns(rank)
+            .with_only_columns(ContentItem.id, ContentItem.published_at, rank)
             .where(vector.op("@@")(tsquery))
             .order_by(desc("rank"), ContentItem.published_at.desc(), ContentItem.id.desc())
             .limit(search.limit)
-            .subquery("found")
+            .subquery("best")
         )
+        found = (
+            select(ContentItem.id, ContentItem.title, ContentItem.summary, ContentItem.language,
+                   best.c.rank, best.c.published_at)
+            .join(best, best.c.id == ContentItem.id)
+            .subquery("found")
+        )  # fmt: skip
         config: ColumnClause[Any] = literal_column(
             "CASE found.language WHEN 'de' THEN 'german'::regconfig ELSE 'english'::regconfig END"
         )
