@@ -31,6 +31,7 @@ from hub.web import (
     api,
     conflicts,
     content,
+    content_admin,
     engagement,
     health,
     home,
@@ -78,6 +79,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *playbooks.routes(hub, templates, book),
         *profile.routes(hub, templates, book),
         *content.routes(hub, templates),
+        *content_admin.routes(hub, templates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:

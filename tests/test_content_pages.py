@@ -105,3 +105,47 @@ async def test_opening_records_use_and_redirects_only_to_the_indexed_link(
 async def test_signed_out_callers_are_sent_to_sign_in(client: httpx.AsyncClient) -> None:
     response = await client.get("/content")
     assert response.status_code in (401, 303)
+
+
+async def test_administrators_publish_announcements_and_see_use_by_segment(
+    seeded: Hub, client: httpx.AsyncClient
+) -> None:
+    ids = await load_catalogue(seeded.db)
+    await demo_sign_in(client, ACME_OWNER)
+    assert (await client.get("/admin/content")).status_code == 403
+    await client.get(f"/content/{ids['gold']}/open")
+    token = await demo_sign_in(client, "admin@vendor.example")
+    page = await client.get("/admin/content")
+    assert page.status_code == 200
+    assert "Gold rebate schedule" in page.text
+    assert "Gold: 1" in page.text
+    no_token = await client.post("/admin/content/announcements", data={"title": "x"})
+    assert no_token.status_code == 403
+    for bad in (
+        {"title": ""},
+        {"title": "ok", "link": "javascript:alert(1)"},
+        {"title": "ok", "link": "//evil.example"},
+        {"title": "ok", "pin_days": "900"},
+        {"title": "ok", "persona": "emperor"},
+    ):
+        response = await client.post(
+            "/admin/content/announcements", data={**bad, "csrf_token": token}
+        )
+        assert response.status_code == 422, bad
+    published = await client.post(
+        "/admin/content/announcements",
+        data={
+            "title": "Partner summit <b>2027</b>",
+            "summary": "Join us in Berlin.",
+            "persona": "support",
+            "tiers": "Gold",
+            "pin_days": "7",
+            "csrf_token": token,
+        },
+    )
+    assert published.status_code == 303
+    await demo_sign_in(client, "support@acme.example")
+    widget = await client.get("/widgets/content_for_you")
+    assert "Partner summit &lt;b&gt;2027&lt;/b&gt;" in widget.text
+    await demo_sign_in(client, ACME_OWNER)  # Gold, but not support
+    assert "Partner summit" not in (await client.get("/content")).text
