@@ -26,6 +26,7 @@ from typing import Any
 
 from hub.digest_delivery import digest_pass
 from hub.resources import Hub
+from hub.services.content.completions import record_completions
 from hub.services.content.index import IndexReport, refresh_index
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
@@ -83,7 +84,13 @@ async def run_sync(hub: Hub) -> SyncReport:
 async def run_content(hub: Hub) -> IndexReport:
     """Refresh the content library's index from every content source."""
     report = await refresh_index(hub.db, hub.backends)
-    log.info("content indexed", extra={"indexed": report.indexed, "failed": report.failed})
+    completed = await record_completions(hub.db, hub.backends)
+    if completed:
+        hub.evaluate_soon()
+    log.info(
+        "content indexed",
+        extra={"indexed": report.indexed, "failed": report.failed, "completed": completed},
+    )
     return report
 
 
@@ -150,7 +157,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (LAPSE_EVERY, run_lapse, None),
         (DIGEST_EVERY, run_digest, None),
         (PLAYBOOKS_EVERY, run_playbooks, None),
-        (CONTENT_EVERY, run_content, None),
+        (CONTENT_EVERY, run_content, hub.content_wanted),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))

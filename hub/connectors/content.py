@@ -60,3 +60,12 @@ class ContentSource(Connector, Protocol):
     async def content(self) -> list[ContentRecord]:
         """Every item the backend publishes to partners now (unpublished ones left out)."""
         ...
+
+
+@runtime_checkable
+class CompletionSource(Connector, Protocol):
+    """A learning record store: who finished an activity the library links to."""
+
+    async def completed_by(self, activity_id: str) -> list[tuple[str, datetime]]:
+        """The emails of the people who completed ``activity_id``, with when."""
+        ...
