@@ -149,3 +149,14 @@ async def test_administrators_publish_announcements_and_see_use_by_segment(
     assert "Partner summit &lt;b&gt;2027&lt;/b&gt;" in widget.text
     await demo_sign_in(client, ACME_OWNER)  # Gold, but not support
     assert "Partner summit" not in (await client.get("/content")).text
+
+
+async def test_the_library_speaks_german(seeded: Hub, client: httpx.AsyncClient) -> None:
+    ids = await load_catalogue(seeded.db)
+    await demo_sign_in(client, "dana@vendor.example")  # locale de
+    page = await client.get("/content", params={"q": "Preislisten"})
+    assert "Inhaltsbibliothek" in page.text
+    assert "der beste zuerst" in page.text
+    item = await client.get(f"/content/{ids['german']}")
+    assert "In " in item.text
+    assert "öffnen" in item.text
