@@ -31,6 +31,8 @@ from hub.web import (
     admin_rules,
     api,
     conflicts,
+    content,
+    content_admin,
     engagement,
     expert_questions,
     health,
@@ -82,6 +84,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *expert_questions.routes(hub, templates),
         *admin_questions.routes(hub, templates),
         *profile.routes(hub, templates, book),
+        *content.routes(hub, templates),
+        *content_admin.routes(hub, templates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if settings.demo:

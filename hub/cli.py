@@ -58,6 +58,8 @@ async def _migrate(settings: Settings) -> None:
 
 async def _seed(settings: Settings) -> tuple[int, int]:
     from hub.db import Database
+    from hub.db.types import utcnow
+    from hub.demo.content import seed_demo_content
     from hub.demo.playbooks import seed_demo_playbooks
     from hub.demo.questions import seed_demo_questions
     from hub.demo.seed import seed_demo
@@ -69,6 +71,7 @@ async def _seed(settings: Settings) -> tuple[int, int]:
         await seed_engagement(db)
         await seed_demo_playbooks(db)
         await seed_demo_questions(db)
+        await seed_demo_content(db, utcnow())
         return added
     finally:
         await db.close()

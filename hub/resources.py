@@ -35,6 +35,7 @@ class Hub:
     # Set when a request recorded activity; the in-process scheduler evaluates it at once.
     evaluation_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     summaries_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    content_wanted: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.db)

@@ -1,6 +1,7 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Five jobs: evaluating recorded activity for points, badges and streaks
+Six jobs: indexing the content library's sources (every
+``CONTENT_EVERY`` seconds in-process, every 15 minutes on workers), evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
 carrying out reactivation playbooks' pending steps and ending runs whose window is
 over (every 30 s),
@@ -25,6 +26,8 @@ from typing import Any
 
 from hub.digest_delivery import digest_pass
 from hub.resources import Hub
+from hub.services.content.completions import record_completions
+from hub.services.content.index import IndexReport, refresh_index
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
 from hub.services.playbooks.steps import Executor, finish_due
@@ -78,6 +81,19 @@ async def run_sync(hub: Hub) -> SyncReport:
     return report
 
 
+async def run_content(hub: Hub) -> IndexReport:
+    """Refresh the content library's index from every content source."""
+    report = await refresh_index(hub.db, hub.backends)
+    completed = await record_completions(hub.db, hub.backends)
+    if completed:
+        hub.evaluate_soon()
+    log.info(
+        "content indexed",
+        extra={"indexed": report.indexed, "failed": report.failed, "completed": completed},
+    )
+    return report
+
+
 async def run_engagement(hub: Hub) -> IngestReport:
     """Evaluate recorded events (sign-ins, webhooks …) for points, badges and streaks."""
     report = await drain_pending(hub.db, hub.store)
@@ -126,6 +142,7 @@ DIGEST_EVERY = 1800.0
 # log: a digest composed from an empty log would call every partner dormant.
 DIGEST_FIRST_AFTER = 600.0
 PLAYBOOKS_EVERY = 30.0
+CONTENT_EVERY = 900.0
 
 
 @asynccontextmanager
@@ -140,6 +157,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (LAPSE_EVERY, run_lapse, None),
         (DIGEST_EVERY, run_digest, None),
         (PLAYBOOKS_EVERY, run_playbooks, None),
+        (CONTENT_EVERY, run_content, hub.content_wanted),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
@@ -167,6 +185,11 @@ async def sync_backends(ctx: dict[str, Any]) -> dict[str, int]:
     """The arq job: one sync pass."""
     report = await run_sync(ctx["hub"])
     return {"seen": report.seen, "recorded": report.recorded, "failures": report.failures}
+
+
+async def index_content(ctx: dict[str, Any]) -> int:
+    """The arq job: refresh the content library's index; how many sources failed."""
+    return len((await run_content(ctx["hub"])).failed)
 
 
 async def evaluate_engagement(ctx: dict[str, Any]) -> int:
@@ -215,6 +238,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(refresh_summaries, second={30}),
         cron(weekly_digest, minute={20, 50}),
         cron(carry_out_playbooks, second={10, 40}),
+        cron(index_content, minute={2, 17, 32, 47}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
@@ -228,6 +252,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             lapse_giving_budgets,
             weekly_digest,
             carry_out_playbooks,
+            index_content,
         ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,

@@ -97,7 +97,11 @@ EXPECTED = {
     "certification_level": ["Professional", "Certified {email}", "expires"],
     "quick_links": ["https://prm.fake.example/portal", "https://tcma.fake.example/portal"],
     "field_team": ["Casey Morgan", "mailto:cam@vendor.example", "tel:+15550100", "Partner support"],
-    "whats_new": ["New"],  # per persona: SPIFs, campaigns, allocations and won deals, courses
+    "whats_new": ["New"],
+    # The rig indexes no content (tests/test_content_widget.py fills the library).
+    "content_for_you": [
+        "Nothing new in the library for you since your last visit."
+    ],  # per persona: SPIFs, campaigns, allocations and won deals, courses
     # The rig's orgs joined just now: recruited recently, so nobody is flagged yet.
     "my_partners": ["Acme Corporation", "Globex", "Initech", "Recruited recently"],
     "quiet_partners": ["None of your partners is dormant"],

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.db import Base, Database
-from hub.db.migrate import pending, upgrade
+from hub.db.migrate import include_name, pending, upgrade
 from tests.conftest import RUN_ID, TEST_DATABASE_URL, postgres_database
 
 
@@ -65,7 +65,10 @@ def test_models_match_migrations(tmp_path: Path) -> None:
         async with db.engine.connect() as conn:
 
             def compare(sync_conn: AsyncConnection) -> list[object]:
-                context = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+                context = MigrationContext.configure(
+                    sync_conn,  # type: ignore[arg-type]
+                    opts={"include_name": include_name},
+                )
                 return list(compare_metadata(context, Base.metadata))
 
             result = await conn.run_sync(compare)  # type: ignore[arg-type]

@@ -31,6 +31,11 @@ What each operation reads:
   where ``email_address`` is theirs, from ``vendor_email_days`` back, default
   120), with ``is_read`` and ``date_read``: whether the vendor's emails reach them.
 
+* content: published assets (``/api/assets``) for the content library: title,
+  description, language, category (the collection; a category alias in
+  ``kit_categories``, default ``campaign-kits``, makes the asset a campaign kit)
+  and ``downloadUrl``, where it opens; ``tags`` where the instance has them.
+
 One write, :meth:`MauticConnector.send_email`: the contact is found by email
 (``/api/contacts`` searched ``email:<address>``), then
 ``POST /api/emails/{id}/contact/{contactId}/send`` with the hub's text as ``tokens``
@@ -59,6 +64,7 @@ from hub.connectors.base import (
     MalformedResponse,
 )
 from hub.connectors.client_credentials import ClientCredentials
+from hub.connectors.content import ContentKind, ContentRecord
 from hub.connectors.records import (
     Campaign,
     Lead,
@@ -89,6 +95,7 @@ class MauticConnector:
         self._page_size = int(options.get("page_size", 30))
         self._max_pages = int(options.get("max_pages", 100))
         self._vendor_email_days = int(options.get("vendor_email_days", 120))
+        self._kit_categories = frozenset(options.get("kit_categories", ("campaign-kits",)))
         # Mautic cannot search emails by segment, so every partner's redistributions come
         # from the one list of the instance's published emails: read once, shared a while.
         self._emails: tuple[float, list[tuple[str, Mapping[str, Any]]]] | None = None
@@ -238,6 +245,38 @@ class MauticConnector:
         return _newest_first(found, lambda email: email.sent_at)
 
     # --- Mautic calls ---------------------------------------------------------
+
+    async def content(self) -> list[ContentRecord]:
+        """Published assets as library items."""
+        found = []
+        for where, asset in await self._list("/api/assets", "assets", "is:published"):
+            asset_id = shapes.integer(asset, "id", where)
+            category = asset.get("category")
+            category = shapes.obj(category, f"{where}.category") if category else {}
+            added = self._time(asset, "dateAdded", where) or datetime.now(UTC)
+            published = self._time(asset, "publishUp", where) or added
+            url = shapes.optional_text(asset, "downloadUrl", where) or f"/asset/{asset_id}"
+            kit = category.get("alias") in self._kit_categories
+            tags = asset.get("tags")
+            found.append(
+                ContentRecord(
+                    external_id=str(asset_id),
+                    title=shapes.text(asset, "title", where),
+                    summary=shapes.optional_text(asset, "description", where) or "",
+                    kind=ContentKind.CAMPAIGN_KIT if kit else ContentKind.DOCUMENT,
+                    language=(shapes.optional_text(asset, "language", where) or "en")[:2],
+                    url=url if url.startswith("http") else f"{self._portal()}{url}",
+                    published_at=published,
+                    updated_at=self._time(asset, "dateModified", where) or published,
+                    collection=str(category.get("title") or ""),
+                    tags=tuple(
+                        str(tag["tag"])
+                        for tag in (tags if isinstance(tags, list) else [])
+                        if isinstance(tag, dict) and "tag" in tag
+                    ),
+                )
+            )
+        return found
 
     def _alias(self, partner: PartnerRef) -> str:
         external = partner.external_id(self.config.name)

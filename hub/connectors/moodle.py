@@ -9,8 +9,12 @@ query string, so it stays out of access logs.
 
 Functions used (the web service must allow them): ``core_webservice_get_site_info``,
 ``core_user_get_users_by_field``, ``core_enrol_get_users_courses``,
-``core_completion_get_course_completion_status``, ``core_badges_get_user_badges``
-and ``gradereport_user_get_grade_items``.
+``core_completion_get_course_completion_status``, ``core_badges_get_user_badges``,
+``gradereport_user_get_grade_items`` and, for the content library,
+``core_course_get_courses_by_field`` and ``mod_resource_get_resources_by_courses``
+(every file resource of the courses the service can see; a video file makes a
+video item, the course is its collection, and the resource's page is both where
+it opens and the xAPI activity id a Moodle LRS plugin reports it under).
 
 Options: ``certification_levels`` (words looked for in a badge's name to
 give the certification's level, first match wins; default Expert,
@@ -25,11 +29,12 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from markupsafe import Markup
 
 from hub.connectors import shapes
 from hub.connectors.base import (
@@ -38,6 +43,7 @@ from hub.connectors.base import (
     ConnectorConfig,
     MalformedResponse,
 )
+from hub.connectors.content import ContentKind, ContentRecord
 from hub.connectors.records import (
     Certification,
     Completion,
@@ -158,6 +164,57 @@ class MoodleConnector:
         )
         results = [result for grades in per_course for result in grades]
         return sorted(results, key=lambda result: result.attempted_at, reverse=True)
+
+    async def content(self) -> list[ContentRecord]:
+        """File resources of every course, as library items."""
+        courses = shapes.arr(
+            shapes.member(
+                shapes.obj(await self._call("core_course_get_courses_by_field"), "courses"),
+                "courses",
+                "answer",
+            ),
+            "courses",
+        )
+        names = {}
+        for index, raw in enumerate(courses):
+            course = shapes.obj(raw, f"courses[{index}]")
+            names[shapes.integer(course, "id", f"courses[{index}]")] = shapes.text(
+                course, "fullname", f"courses[{index}]"
+            )
+        answer = shapes.obj(await self._call("mod_resource_get_resources_by_courses"), "answer")
+        found = []
+        for index, raw in enumerate(
+            shapes.arr(shapes.member(answer, "resources", "answer"), "resources")
+        ):
+            where = f"resources[{index}]"
+            resource = shapes.obj(raw, where)
+            if resource.get("visible") is False:
+                continue
+            files = shapes.arr(resource.get("contentfiles") or [], f"{where}.contentfiles")
+            first = shapes.obj(files[0], f"{where}.contentfiles[0]") if files else {}
+            mimetype = str(first.get("mimetype") or "")
+            changed = datetime.fromtimestamp(
+                shapes.integer(resource, "timemodified", where), tz=UTC
+            )
+            module = shapes.integer(resource, "coursemodule", where)
+            url = f"{self._portal()}/mod/resource/view.php?id={module}"
+            found.append(
+                ContentRecord(
+                    external_id=str(module),
+                    title=shapes.text(resource, "name", where),
+                    summary=_plain(shapes.optional_text(resource, "intro", where) or ""),
+                    kind=ContentKind.VIDEO
+                    if mimetype.startswith("video/")
+                    else ContentKind.DOCUMENT,
+                    language=(shapes.optional_text(resource, "lang", where) or "en")[:2] or "en",
+                    url=url,
+                    published_at=changed,
+                    updated_at=changed,
+                    collection=names.get(shapes.integer(resource, "course", where), ""),
+                    activity_id=url,
+                )
+            )
+        return found
 
     # --- Moodle calls ---------------------------------------------------------
 
@@ -319,3 +376,9 @@ def _flatten(parameters: Mapping[str, Any]) -> dict[str, str]:
         else:
             form[name] = str(value)
     return form
+
+
+def _plain(html: str) -> str:
+    """The text of a Moodle intro (HTML): tags dropped, entities read, whitespace folded."""
+    # Markup only to read the HTML; the plain text it gives back is escaped where shown.
+    return Markup(html).striptags()  # noqa: S704

@@ -13,7 +13,8 @@ fields), Opportunity (deals, by ``PartnerAccountId``), PartnerFundAllocation,
 PartnerFundRequest and PartnerFundClaim (MDF and co-op, the type from the
 parent PartnerMarketingBudget), a rebate object (custom, default
 ``Rebate__c``), Case plus renewal Opportunities for service metrics, and
-Task and Event for sales activities (:mod:`salesforce_activities`).
+Task and Event for sales activities (:mod:`salesforce_activities`);
+ContentVersion for the content library (:mod:`salesforce_files`).
 Options, all with defaults, are in :data:`DEFAULTS`; set a field option to
 ``""`` to leave that figure out. Authentication: :mod:`salesforce_auth`.
 """
@@ -36,6 +37,7 @@ from hub.connectors.base import (
     MalformedResponse,
     NotConfigured,
 )
+from hub.connectors.content import ContentRecord
 from hub.connectors.records import (
     Deal,
     DealRegistration,
@@ -53,10 +55,12 @@ from hub.connectors.records import (
 )
 from hub.connectors.salesforce_activities import read_sales_activities
 from hub.connectors.salesforce_api import SalesforceAPI
+from hub.connectors.salesforce_files import read_files
 from hub.connectors.soql import field, like_ending, quote
 
 DEFAULTS: Mapping[str, Any] = {
     "api_version": "62.0",
+    "file_duration_field": "Duration_Seconds__c",  # a video file's length, in seconds
     "currency": "USD",  # the org's currency, unless multi_currency reads each record's
     "multi_currency": False,  # True where the org has several currencies: read CurrencyIsoCode
     "lookup": "field",  # how to find a partner's Account: "field" or "website"
@@ -422,6 +426,11 @@ class SalesforceConnector:
             int(self._options["activity_days"]),
             self._opt("activity_vendor_field"),
         )
+
+    async def content(self) -> list[ContentRecord]:
+        """The latest version of every file in the org's libraries."""
+        portal = (self.config.portal_url or await self._salesforce.instance_url()).rstrip("/")
+        return await read_files(self._salesforce, portal, self._opt("file_duration_field"))
 
     # --- reading records ------------------------------------------------------
 

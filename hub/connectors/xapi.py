@@ -7,6 +7,9 @@ it is empty. Every request carries ``X-Experience-API-Version: 1.0.3`` and
 HTTP Basic credentials (``username`` and ``password`` secrets: the LRS's
 key and secret).
 
+For the content library, ``completed`` statements are also read by activity
+(``activity=<id>``): who finished a video or course the library links to.
+
 Verbs (ADL vocabulary): ``registered``/``attempted`` → enrolment,
 ``completed`` → completion, ``passed``/``failed`` → quiz result. A
 certification is a statement whose verb is one of ``certification_verbs``
@@ -61,6 +64,7 @@ class Statement:
     extensions: Mapping[str, Any]
     result: Mapping[str, Any]
     timestamp: datetime
+    actor_email: str = ""  # from the actor's ``mbox``, where it has one
 
 
 class XAPIConnector:
@@ -151,6 +155,15 @@ class XAPIConnector:
         return sorted(results, key=lambda r: r.attempted_at, reverse=True)
 
     # --- the statements API ---------------------------------------------------
+
+    async def completed_by(self, activity_id: str) -> list[tuple[str, datetime]]:
+        """Who completed the activity (by email), and when: ``completed`` statements for it."""
+        since = (datetime.now(UTC) - self._lookback).isoformat().replace("+00:00", "Z")
+        found = await self._all_pages(
+            {"activity": activity_id, "verb": COMPLETED, "since": since,
+             "limit": str(self._page_size)}
+        )  # fmt: skip
+        return [(s.actor_email, s.timestamp) for s in found if s.actor_email]
 
     async def _statements(self, person: PersonRef, *verbs: str) -> list[Statement]:
         since = (datetime.now(UTC) - self._lookback).isoformat().replace("+00:00", "Z")
@@ -246,7 +259,13 @@ def _statement(raw: Any, where: str) -> Statement:
         extensions=shapes.obj(definition.get("extensions") or {}, f"{where}.object.definition"),
         result=shapes.obj(statement.get("result") or {}, f"{where}.result"),
         timestamp=shapes.iso_datetime(when, f"{where}.timestamp"),
+        actor_email=_email_of(statement.get("actor")),
     )
+
+
+def _email_of(actor: Any) -> str:
+    mbox = actor.get("mbox") if isinstance(actor, dict) else None
+    return mbox.removeprefix("mailto:").lower() if isinstance(mbox, str) else ""
 
 
 def _language_map(value: Any, where: str) -> str | None:

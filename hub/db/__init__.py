@@ -10,6 +10,7 @@ __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "Partn
 # The engagement engine's tables live in their own module, on this same Base, so Alembic
 # and the test fixtures see them whenever the database package is imported.
 import hub.db.conflicts
+import hub.db.content
 import hub.db.engagement
 import hub.db.playbooks
 import hub.db.program

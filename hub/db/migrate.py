@@ -13,6 +13,14 @@ from sqlalchemy.engine import Connection
 from hub.db.engine import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Tables a migration makes outside the models: SQLite's FTS5 table for the content
+# library and the shadow tables FTS5 keeps for it.
+SEARCH_TABLE_PREFIX = "content_fts"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter: compare everything but the search tables the models do not hold."""
+    return not (type_ == "table" and (name or "").startswith(SEARCH_TABLE_PREFIX))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

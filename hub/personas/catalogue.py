@@ -63,6 +63,7 @@ class InvalidPersonas(ValueError):
 # What every partner persona's page has after its own figures: engagement, news,
 # people and links.
 PARTNER_COMMON = (
+    "content_for_you",
     "points_badges",
     "leaderboard",
     "whats_new",
@@ -165,6 +166,7 @@ def default_personas() -> list[Persona]:
                 "quiet_partners",
                 "recognition_budget",
                 "recognition_feed",
+                "content_for_you",
                 "whats_new",
                 "quick_links",
             ),
@@ -177,7 +179,7 @@ def default_personas() -> list[Persona]:
             N_("Vendor expert"),
             N_("Answering partners' questions on their topics"),
             None,
-            ("next_best_action", "expert_questions", "whats_new", "quick_links"),
+            ("next_best_action", "expert_questions", "content_for_you", "whats_new", "quick_links"),
             audience=Audience.VENDOR,
             may_add=("recognition_feed",),
             fact_reads=("expert_questions",),
@@ -187,7 +189,14 @@ def default_personas() -> list[Persona]:
             N_("Administrator"),
             N_("Configuration"),
             None,
-            ("connector_health", "next_best_action", "my_partners", "whats_new", "quick_links"),
+            (
+                "connector_health",
+                "next_best_action",
+                "my_partners",
+                "content_for_you",
+                "whats_new",
+                "quick_links",
+            ),
             audience=Audience.VENDOR,
             may_add=(
                 "quiet_partners",

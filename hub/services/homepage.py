@@ -15,6 +15,8 @@ from hub.db.models import IdentityProvider
 from hub.personas.audience import Requester
 from hub.services import engagement_home, field_team, partner_activity
 from hub.services.action_facts import gather_facts
+from hub.services.content.audience import Reader
+from hub.services.content.for_you import ForYou, for_you
 from hub.services.engagement import budgets, nba, recognition, surveys
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
@@ -53,6 +55,10 @@ class HomepageServices:
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         async with self.db.session() as session:
             return await partner_activity.recent_activity(session, limit)
+
+    async def content_for_you(self, reader: Reader, user_id: int, now: datetime) -> ForYou:
+        async with self.db.session() as session:
+            return await for_you(session, reader, user_id, now)
 
     async def next_actions(
         self,

@@ -73,6 +73,19 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         connector = hub.backends.named(request.path_params["name"])
         if connector is None:
             raise HTTPException(404, "There is no such demo portal.")
+        page = request.path_params.get("page", "")
+        if (
+            hub.settings.demo
+            and connector.config.adapter == "moodle"
+            and page.startswith("mod/resource/view.php")
+        ):
+            # Demo only: the stand-in portal plays the video to its end, as a learner would.
+            from hub.demo.player import watched
+
+            principal = require_principal(request)
+            activity_id = f"/demo/portals/{connector.config.name}/{page}?{request.url.query}"
+            if await watched(hub, principal.email, principal.name, activity_id):
+                hub.content_wanted.set()
         return templates.TemplateResponse(request, "demo_portal.html", {"config": connector.config})
 
     routes: list[BaseRoute] = [

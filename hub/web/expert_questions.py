@@ -17,6 +17,7 @@ from hub.auth.principal import Principal, require_principal
 from hub.db.types import utcnow
 from hub.i18n import N_, format_number, translate
 from hub.resources import Hub
+from hub.services.content.index import refresh_answers
 from hub.services.questions import answering
 from hub.services.questions.records import ANSWER_MAX, SUMMARY_MAX, NotFound, QuestionError
 from hub.web.viewer import load_viewer, locale_of
@@ -133,6 +134,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             request, actor=principal.email, action="question_published",
             target=f"question:{question_id}", reason=scope or "withdrawn",
         )  # fmt: skip
+        # Partners find it in the library at once (and no longer, once withdrawn).
+        await refresh_answers(hub.db)
         said = "published" if scope else "withdrawn"
         return RedirectResponse(f"/experts/questions/{question_id}?said={said}", 303)
 

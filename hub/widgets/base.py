@@ -22,6 +22,8 @@ from hub.connectors.backends import Backends
 from hub.connectors.records import Fetched, Kind, PartnerRef, PersonRef, only_refreshing
 from hub.personas.audience import Audience, OrgProfile, Requester
 from hub.personas.catalogue import Persona
+from hub.services.content.audience import Reader
+from hub.services.content.for_you import ForYou
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import SuggestedAction
@@ -77,6 +79,10 @@ class HubServices(Protocol):
 
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         """The newest activity across partner orgs."""
+        ...
+
+    async def content_for_you(self, reader: Reader, user_id: int, now: datetime) -> ForYou:
+        """Pinned library items and those new since the user's last visit, meant for them."""
         ...
 
     async def next_actions(

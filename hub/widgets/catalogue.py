@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from hub.widgets import (
     admin,
     channel,
+    content,
     engagement,
     everyone,
     funds,
@@ -55,6 +56,7 @@ def catalogue() -> list[Widget]:
         *channel.WIDGETS,
         *questions.WIDGETS,
         *everyone.WIDGETS,
+        *content.WIDGETS,
         *admin.WIDGETS,
         *engagement.WIDGETS,
         *slots.WIDGETS,

@@ -1,7 +1,8 @@
 """A Mautic instance's REST API (the part the hub reads), seeded from the demo cast.
 
 Routes: ``GET /api/users/self``, ``/api/campaigns``, ``/api/contacts``,
-``/api/emails``, ``/api/segments`` with ``search`` (``is:published``,
+``/api/emails``, ``/api/segments``, ``/api/assets`` (the library's marketing assets and
+campaign kits, from :mod:`hub.connectors.sandboxes.content_seed`) with ``search`` (``is:published``,
 ``category:``, ``segment:``, ``company:``, ``tag:`` and plain text),
 ``start`` and ``limit`` (at most ``page_cap``), answered in Mautic's keyed
 maps with ``total``; ``POST /oauth/v2/token`` for client credentials.
@@ -29,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from hub.connectors.sandboxes.content_seed import MAUTIC_ASSETS, moment
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
 from hub.connectors.sandboxes.mautic_seed import Seed, seed
 
@@ -42,7 +44,8 @@ def create_app(
     knobs: Knobs | None = None, *, today: date | None = None, page_cap: int = 30
 ) -> ASGIApp:
     """The Mautic sandbox as an ASGI app; ``knobs`` (shared, mutable) dial in faults."""
-    instance = _Instance(seed(today or datetime.now(UTC).date()), page_cap)
+    day = today or datetime.now(UTC).date()
+    instance = _Instance(seed(day), page_cap, assets(day))
     app = Starlette(
         routes=[
             Route("/oauth/v2/token", instance.token, methods=["POST"]),
@@ -51,6 +54,7 @@ def create_app(
             Route("/api/contacts", instance.lister("contacts")),
             Route("/api/emails", instance.lister("emails")),
             Route("/api/segments", instance.lister("lists")),
+            Route("/api/assets", instance.lister("assets")),
             Route("/api/stats/{table}", instance.stats),
             Route(
                 "/api/emails/{email_id:int}/contact/{contact_id:int}/send",
@@ -63,8 +67,9 @@ def create_app(
 
 
 class _Instance:
-    def __init__(self, data: Seed, page_cap: int) -> None:
+    def __init__(self, data: Seed, page_cap: int, asset_rows: dict[int, dict[str, Any]]) -> None:
         self.data = data
+        self.assets = asset_rows
         self.page_cap = page_cap
         self.tokens: set[str] = set()
         self.sent: list[dict[str, Any]] = []
@@ -119,6 +124,7 @@ class _Instance:
             "contacts": self.data.contacts,
             "emails": self.data.emails,
             "lists": self.data.segments,
+            "assets": self.assets,
         }[key]
 
         async def listing(request: Request) -> Response:
@@ -209,7 +215,8 @@ class _Instance:
         command, _, value = term.partition(":")
         value = value.lower()
         if not _:
-            text = " ".join(str(entity.get(k, "")) for k in ("name", "alias", "subject")).lower()
+            keys = ("name", "title", "alias", "subject")
+            text = " ".join(str(entity.get(k, "")) for k in keys).lower()
             return term.lower() in text
         if command == "is":
             return value != "published" or bool(entity.get("isPublished"))
@@ -245,3 +252,35 @@ def _fault(status: int, reason: str) -> Response:
     return JSONResponse(
         {"errors": [{"message": reason, "code": status, "type": kind}]}, status_code=status
     )
+
+
+def assets(today: date) -> dict[int, dict[str, Any]]:
+    """The demo's assets in Mautic's shape (``/api/assets``), keyed by id."""
+    rows: dict[int, dict[str, Any]] = {}
+    for item in MAUTIC_ASSETS:
+        added = moment(today, item.age_days)
+        alias = "-".join(item.title.lower().replace(":", "").split())
+        category = "-".join(item.collection.lower().split())
+        rows[item.number] = {
+            "id": item.number,
+            "title": item.title,
+            "alias": alias,
+            "description": item.summary,
+            "language": item.language,
+            "isPublished": True,
+            "publishUp": added.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "publishDown": None,
+            "dateAdded": added.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "dateModified": added.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "category": {"id": 100 + len(category), "title": item.collection, "alias": category},
+            "storageLocation": "local",
+            "extension": "zip" if item.kind == "campaign_kit" else "pdf",
+            "mime": "application/zip" if item.kind == "campaign_kit" else "application/pdf",
+            "downloadCount": 0,
+            "uniqueDownloadCount": 0,
+            "downloadUrl": f"/asset/{item.number}:{alias}",
+            # Mautic keeps tags on contacts, not assets; the sandbox adds a list shaped
+            # like theirs so the demo shows targeting carried from the source.
+            "tags": [{"tag": tag} for tag in item.tags],
+        }
+    return rows

@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from hub.connectors.sandboxes.content_seed import MOODLE_RESOURCES
+from hub.connectors.sandboxes.content_seed import moment as content_moment
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
 from hub.connectors.sandboxes.moodle_seed import (
     BADGES,
@@ -38,7 +40,8 @@ def create_app(
     knobs: Knobs | None = None, *, token: str = DEMO_TOKEN, today: date | None = None
 ) -> ASGIApp:
     """The sandbox as an ASGI app; ``knobs`` (shared, mutable) dial in faults."""
-    site = _Site(learners(today or datetime.now(UTC).date()), token)
+    day = today or datetime.now(UTC).date()
+    site = _Site(learners(day), token, day)
     app = Starlette(
         routes=[Route("/webservice/rest/server.php", site.serve, methods=["GET", "POST"])]
     )
@@ -46,8 +49,9 @@ def create_app(
 
 
 class _Site:
-    def __init__(self, people: dict[str, Learner], token: str) -> None:
+    def __init__(self, people: dict[str, Learner], token: str, today: date) -> None:
         self.people = people
+        self.today = today
         self.by_id = {learner.id: learner for learner in people.values()}
         self.token = token
 
@@ -68,6 +72,8 @@ class _Site:
             "core_completion_get_course_completion_status": self._completion_status,
             "core_badges_get_user_badges": self._user_badges,
             "gradereport_user_get_grade_items": self._grade_items,
+            "core_course_get_courses_by_field": self._courses,
+            "mod_resource_get_resources_by_courses": self._resources,
         }.get(values.get("wsfunction", ""))
         if handler is None:
             return _exception(
@@ -83,6 +89,52 @@ class _Site:
                 "invalidparameter",
                 "Invalid parameter value detected",
             )
+
+    def _courses(self, values: dict[str, str], site: str) -> dict[str, Any]:
+        courses = {item.collection for item in MOODLE_RESOURCES}
+        return {
+            "courses": [
+                {"id": course_id, "shortname": short, "fullname": name, "lang": ""}
+                for course_id, short, name in COURSES
+                if name in courses
+            ],
+            "warnings": [],
+        }
+
+    def _resources(self, values: dict[str, str], site: str) -> dict[str, Any]:
+        """Every course's file resources (no ``courseids``: all the service can see)."""
+        ids = {name: course_id for course_id, _, name in COURSES}
+        today = self.today
+        resources = []
+        for item in MOODLE_RESOURCES:
+            changed = _unix(content_moment(today, item.age_days))
+            video = item.kind == "video"
+            filename = f"resource-{item.number}.{'mp4' if video else 'pdf'}"
+            resources.append(
+                {
+                    "id": item.number,
+                    "coursemodule": 500 + item.number,
+                    "course": ids[item.collection],
+                    "name": item.title,
+                    "intro": f"<p>{item.summary}</p>",
+                    "introformat": 1,
+                    "lang": item.language,
+                    "contentfiles": [
+                        {
+                            "filename": filename,
+                            "filepath": "/",
+                            "filesize": 48_000_000 if video else 900_000,
+                            "fileurl": f"{site}/webservice/pluginfile.php/{item.number}/"
+                            f"mod_resource/content/1/{filename}",
+                            "timemodified": changed,
+                            "mimetype": "video/mp4" if video else "application/pdf",
+                        }
+                    ],
+                    "timemodified": changed,
+                    "visible": True,
+                }
+            )
+        return {"resources": resources, "warnings": []}
 
     def _learner(self, values: dict[str, str]) -> Learner:
         learner = self.by_id.get(int(values["userid"]))
@@ -110,6 +162,8 @@ class _Site:
                     "core_completion_get_course_completion_status",
                     "core_badges_get_user_badges",
                     "gradereport_user_get_grade_items",
+                    "core_course_get_courses_by_field",
+                    "mod_resource_get_resources_by_courses",
                 )
             ],
             "downloadfiles": 0,

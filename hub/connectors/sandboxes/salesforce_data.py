@@ -15,6 +15,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from hub.connectors.sandboxes.content_seed import LIBRARIES, SALESFORCE_FILES
+from hub.connectors.sandboxes.content_seed import moment as content_moment
 from hub.demo.cast import DemoOrg
 from hub.demo.population import (
     Channel,
@@ -289,6 +291,7 @@ def seed_org(today: date) -> dict[str, list[Row]]:
         activity_draw = random.Random(f"salesforce:activities:{org.slug}")  # noqa: S311
         selling = moments(org.plan, Channel.SELLING, today, activity_draw) if org.plan else None
         _activities(objects, account_id, org, people, now, activity_draw, quiet, selling)
+    objects.update(_files(today))
     star = next(o for o in all_orgs(today) if o.plan and o.plan.story == Story.STAR)
     _registration_story(objects, now, users, {"star": star.slug})
     return objects
@@ -397,3 +400,29 @@ def _activities(
                 "With_Vendor__c": with_vendor and subtype == "Call",
             }
         )
+
+
+def _files(today: date) -> dict[str, list[Row]]:
+    """The libraries and the latest version of each file in them (the content library)."""
+    workspaces = [{"Id": ident, "Name": name} for name, ident in LIBRARIES.items()]
+    versions = []
+    for item in SALESFORCE_FILES:
+        created = content_moment(today, item.age_days)
+        revised = content_moment(today, item.revised_days) if item.revised_days else created
+        versions.append(
+            {
+                "Id": sfid("068", item.number),
+                "ContentDocumentId": sfid("069", item.number),
+                "Title": item.title,
+                "Description": item.summary,
+                "FileType": "MP4" if item.kind == "video" else "PDF",
+                "Language": item.language,
+                "TagCsv": ",".join(item.tags) or None,
+                "FirstPublishLocationId": LIBRARIES[item.collection],
+                "IsLatest": True,
+                "CreatedDate": sf_datetime(created),
+                "LastModifiedDate": sf_datetime(revised),
+                "Duration_Seconds__c": item.duration_seconds,
+            }
+        )
+    return {"ContentWorkspace": workspaces, "ContentVersion": versions}

@@ -190,7 +190,8 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/xapi/about", lrs.about),
-            Route("/xapi/statements", lrs.statements),
+            Route("/xapi/statements", lrs.statements, methods=["GET"]),
+            Route("/xapi/statements", lrs.store_statements, methods=["POST"]),
         ]
     )
     return with_knobs(app, knobs or Knobs())
@@ -204,6 +205,33 @@ class _LRS:
 
     async def about(self, request: Request) -> Response:
         return _json({"version": ["1.0.3", "1.0.2"], "extensions": {}})
+
+    async def store_statements(self, request: Request) -> Response:
+        """``POST /statements``: one statement or a list, stored; their ids, as xAPI answers."""
+        if request.headers.get("authorization") != self.credentials:
+            return _error(401, "Unauthorized")
+        try:
+            body = await request.json()
+            given = body if isinstance(body, list) else [body]
+            now = _iso(datetime.now(UTC))
+            stored = []
+            for statement in given:
+                if not isinstance(statement, dict):
+                    raise ValueError("a statement is an object")
+                if not {"actor", "verb", "object"} <= statement.keys():
+                    raise ValueError("a statement needs an actor, a verb and an object")
+                stored.append(
+                    {
+                        "id": str(statement.get("id") or uuid.uuid4()),
+                        "timestamp": statement.get("timestamp") or now,
+                        **statement,
+                        "stored": now,
+                    }
+                )
+        except ValueError as exc:
+            return _error(400, str(exc))
+        self.store[:0] = stored  # newest first, as the LRS answers by default
+        return _json([statement["id"] for statement in stored])
 
     async def statements(self, request: Request) -> Response:
         if request.headers.get("authorization") != self.credentials:

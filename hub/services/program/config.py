@@ -24,6 +24,11 @@ KNOWN_KINDS = frozenset(
         "partner_joined",
         "sign_in",
         "asset_viewed",
+        # The content library's uses (hub.services.content.usage): an administrator may
+        # weigh a finished video or an opened item above a view.
+        "content_viewed",
+        "content_opened",
+        "content_completed",
         "page_viewed",
         "course_completed",
         "quiz_passed",

@@ -1,0 +1,1 @@
+"""The content library: an index over every backend's content, targeted, searched, used."""

@@ -1,0 +1,112 @@
+"""Administrators' side of the library: who used which item, by segment, and announcements.
+
+``GET /admin/content`` lists the most used items with how many partner orgs viewed,
+opened or finished each, by tier; its form writes an announcement (targeting by
+persona, tier and region, optionally pinned for a number of days), audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.principal import require_admin
+from hub.db.types import utcnow
+from hub.i18n import N_, translate
+from hub.personas.audience import Audience
+from hub.personas.catalogue import default_personas, roles
+from hub.resources import Hub
+from hub.services.content import usage
+from hub.services.content.announcements import Announcement, publish
+from hub.web.content import KIND_WORDS, safe_link
+from hub.web.viewer import locale_of
+
+MAX_PIN_DAYS = 90
+
+
+def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
+    async def overview(request: Request) -> Response:
+        require_admin(request)
+        async with hub.db.session() as session:
+            used = await usage.usage(session)
+        return templates.TemplateResponse(
+            request,
+            "content/admin.html",
+            {
+                "used": used,
+                "kinds": KIND_WORDS,
+                "personas": [
+                    (p.id, p.title) for p in default_personas() if p.audience is Audience.PARTNER
+                ],
+                "published": request.query_params.get("published") == "1",
+            },
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    async def announce(request: Request) -> Response:
+        principal = require_admin(request)
+        locale = locale_of(request)
+        form = await request.form()
+
+        def refuse(message: str) -> HTTPException:
+            return HTTPException(422, translate(locale, message))
+
+        title = str(form.get("title") or "").strip()
+        summary = str(form.get("summary") or "").strip()
+        link = str(form.get("link") or "").strip()
+        language = str(form.get("language") or "en")
+        if not title or len(title) > 200:
+            raise refuse(N_("An announcement needs a title of at most 200 characters."))
+        if len(summary) > 2000:
+            raise refuse(N_("The text may have at most 2,000 characters."))
+        if link and not safe_link(link):
+            raise refuse(N_("The link must start with https:// or be a path of the hub."))
+        if language not in {"en", "de"}:
+            raise refuse(N_("That language is not offered."))
+        personas = tuple(str(p) for p in form.getlist("persona"))
+        if any(p not in roles().known for p in personas):
+            raise refuse(N_("That role does not exist."))
+        try:
+            days = int(str(form.get("pin_days") or "0"))
+        except ValueError:
+            days = -1
+        if not 0 <= days <= MAX_PIN_DAYS:
+            raise refuse(N_("Pin for between 0 and 90 days."))
+        now = utcnow()
+        words = str(form.get("tiers") or "") + "," + str(form.get("regions") or "")
+        if len(words) > 400:
+            raise refuse(N_("Name at most a few tiers and regions."))
+        announcement = Announcement(
+            title=title,
+            summary=summary,
+            language=language,
+            link=link,
+            personas=personas,
+            tiers=_listed(form.get("tiers")),
+            regions=_listed(form.get("regions")),
+            pinned_until=now + timedelta(days=days) if days else None,
+        )
+        item_id = await publish(hub.db, announcement, author=principal.email, now=now)
+        await hub.audit.record(
+            request,
+            actor=principal.email,
+            action="content_announcement",
+            target=f"content:{item_id}",
+            reason=f"pinned {days} days" if days else "",
+        )
+        return RedirectResponse("/admin/content?published=1", status_code=303)
+
+    return [
+        Route("/admin/content", overview, name="admin_content"),
+        Route("/admin/content/announcements", announce, methods=["POST"]),
+    ]
+
+
+def _listed(value: object) -> tuple[str, ...]:
+    """Comma-separated words as a tuple, blanks dropped."""
+    return tuple(word.strip() for word in str(value or "").split(",") if word.strip())

@@ -1,0 +1,62 @@
+"""Video completion from the learning record store: in the demo, following a video's "watch"
+link into the Moodle portal records an xAPI ``completed`` statement, and the next index pass
+turns it into a ``content_completed`` event of the person's own, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from hub.app import create_app
+from hub.db import ActivityEvent, Database, User
+from hub.db.content import ContentItem
+from hub.demo.seed import seed_demo
+from hub.resources import Hub
+from hub.scheduler import run_content
+from hub.settings import Settings
+from tests.conftest import BASE_URL
+from tests.helpers import demo_sign_in
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def demo_hub(settings: Settings, db: Database) -> AsyncIterator[Hub]:
+    built = Hub.from_settings(settings)
+    await seed_demo(built.db)
+    yield built
+    await built.close()
+
+
+async def test_watching_a_video_records_its_completion_once(demo_hub: Hub) -> None:
+    await run_content(demo_hub)
+    async with demo_hub.db.session() as session:
+        video = await session.scalar(
+            select(ContentItem).where(ContentItem.source == "moodle", ContentItem.kind == "video")
+        )
+        support = await session.scalar(select(User).where(User.email == "support@acme.example"))
+    assert video is not None
+    assert support is not None
+    transport = httpx.ASGITransport(app=create_app(demo_hub.settings, demo_hub))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        await demo_sign_in(client, "support@acme.example")
+        opened = await client.get(f"/content/{video.id}/open")
+        assert opened.status_code == 303
+        assert opened.headers["location"] == video.url
+        portal = await client.get(opened.headers["location"])
+        assert portal.status_code == 200
+    assert demo_hub.content_wanted.is_set()
+    await run_content(demo_hub)
+    await run_content(demo_hub)  # a second pass records nothing twice
+    async with demo_hub.db.session() as session:
+        done = list(
+            await session.scalars(
+                select(ActivityEvent).where(ActivityEvent.kind == "content_completed")
+            )
+        )
+    assert [(e.user_id, e.partner_org_id, e.object) for e in done] == [
+        (support.id, support.partner_org_id, f"content:{video.id}")
+    ]
