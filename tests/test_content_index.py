@@ -38,7 +38,7 @@ async def test_refresh_reads_every_source_and_keeps_a_failing_ones_items(demo_hu
     hub = demo_hub
     report = await refresh_index(hub.db, hub.backends)
     assert report.failed == []
-    assert report.indexed == {"mautic": 7, "salesforce": 9, "moodle": 4}
+    assert report.indexed == {"mautic": 7, "salesforce": 9, "moodle": 4, "questions": 0}
     items = await _items(hub)
     assert {item.language for item in items} == {"en", "de"}
     video = next(item for item in items if item.title == "Cloud Backup 5 in three minutes")
