@@ -62,10 +62,15 @@ def safe_link(url: str) -> bool:
     return url.startswith(("https://", "http://"))
 
 
+def product_names(hub: Hub) -> dict[str, str]:
+    """Each library source's product name (catalogue messages for the hub's own sources)."""
+    names = {c.config.name: c.config.product for c in hub.backends.all()}
+    return {"hub": HUB_PRODUCT, "questions": ASK_AN_EXPERT, **names}
+
+
 def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     def products() -> dict[str, str]:
-        names = {c.config.name: c.config.product for c in hub.backends.all()}
-        return {"hub": HUB_PRODUCT, "questions": ASK_AN_EXPERT, **names}
+        return product_names(hub)
 
     async def caller(request: Request) -> tuple[Viewer, Reader, str]:
         principal = require_principal(request)
