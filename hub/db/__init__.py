@@ -11,6 +11,7 @@ __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "Partn
 # and the test fixtures see them whenever the database package is imported.
 import hub.db.conflicts
 import hub.db.engagement
+import hub.db.idp
 import hub.db.playbooks
 import hub.db.program
 import hub.db.timeline  # noqa: F401

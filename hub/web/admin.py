@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import require_admin, require_principal
+from hub.auth.principal import require_admin
 from hub.connectors.health import connector_metrics
 from hub.resources import Hub
 from hub.services.engagement import recognition
@@ -68,21 +68,11 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
         return RedirectResponse("/admin#sandboxes", status_code=303)
 
-    async def portal(request: Request) -> Response:
-        require_principal(request)
-        connector = hub.backends.named(request.path_params["name"])
-        if connector is None:
-            raise HTTPException(404, "There is no such demo portal.")
-        return templates.TemplateResponse(request, "demo_portal.html", {"config": connector.config})
-
     routes: list[BaseRoute] = [
         Route("/admin", overview, name="admin"),
     ]
     if hub.settings.demo:
         routes += [
             Route("/admin/sandboxes/{name}", update_sandbox, methods=["POST"]),
-            Route("/demo/portals/{name}", portal, name="demo_portal"),
-            # A next best action's deep link into a portal lands on the same stand-in.
-            Route("/demo/portals/{name}/{page:path}", portal),
         ]
     return routes
