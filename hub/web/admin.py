@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.auth.principal import require_admin
 from hub.connectors.health import connector_metrics
+from hub.idp.portals import PortalRegistry
 from hub.resources import Hub
 from hub.services.engagement import recognition
 
@@ -39,6 +40,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "connectors": connectors,
                 "knobs": hub.sandbox_knobs,
                 "pending": await recognition.pending_kudos(hub.db),
+                "sign_on": PortalRegistry(hub.backends, hub.settings.base_url).portals,
+                "discovery_url": f"{hub.settings.base_url}/.well-known/openid-configuration",
             },
         )
 

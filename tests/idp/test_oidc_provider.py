@@ -257,3 +257,11 @@ async def test_deep_link_lands_signed_in_on_the_exact_page(op_client: httpx.Asyn
     assert logout.headers["x-frame-options"] == "SAMEORIGIN"
     again = await op_client.get(page)
     assert again.status_code == 303  # no portal session, and the hub asks for sign-in
+
+
+async def test_admin_page_lists_the_registered_portal(op_client: httpx.AsyncClient) -> None:
+    await demo_sign_in(op_client, "admin@vendor.example")
+    page = (await op_client.get("/admin")).text
+    assert "salesforce-portal" in page
+    assert REDIRECT in page
+    assert "federation_id" in page
