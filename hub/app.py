@@ -14,9 +14,10 @@ from starlette.staticfiles import StaticFiles
 from hub import scheduler
 from hub.auth import routes as auth_routes
 from hub.db.callers import watch_callers
-from hub.idp import oidc_routes
+from hub.idp import oidc_routes, saml_routes
 from hub.idp.keys import SigningKeys
 from hub.idp.portals import PortalRegistry
+from hub.idp.saml_idp import SAMLIdentityProvider
 from hub.middleware.body_limit import BodyLimitMiddleware
 from hub.middleware.crash_guard import CrashGuardMiddleware
 from hub.middleware.csrf import CSRFMiddleware
@@ -49,7 +50,14 @@ from hub.widgets.catalogue import build_registry
 
 # Paths whose requests prove themselves (signed SAML responses, signed webhooks).
 # The OP's token and userinfo endpoints authenticate the portal calling them instead.
-CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/", "/idp/oidc/token", "/idp/oidc/userinfo")
+# The demo portals' SAML ACS takes a signed response, as the hub's own does.
+CSRF_EXEMPT = (
+    "/auth/saml/acs",
+    "/webhooks/",
+    "/idp/oidc/token",
+    "/idp/oidc/userinfo",
+    "/demo/saml-acs/",
+)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -74,6 +82,11 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *widgets.routes(hub, templates, book, renderer),
         *auth_routes.routes(hub, templates, portals),
         *oidc_routes.routes(hub, portals, signing_keys),
+        *saml_routes.routes(
+            hub,
+            templates,
+            SAMLIdentityProvider(signing_keys, portals, hub.store, settings.base_url),
+        ),
         *webhooks.routes(hub),
         *admin.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),

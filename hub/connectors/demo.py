@@ -69,6 +69,13 @@ def demo_backends() -> list[DemoBackend]:
             "moodle", Kind.LMS, "moodle", "hub.connectors.sandboxes.moodle",
             display_name="Moodle",
             secrets={"token": "sandbox-moodle-token"},
+            # The portal stand-in is a SAML service provider of the hub's IdP.
+            sign_on=PortalSignOn(
+                protocol="saml", entity_id="/demo/portals/moodle/saml/metadata",
+                acs_url="/demo/saml-acs/moodle",
+                identifier="username", identifier_from="email_local_part",
+                roles=("partner_owner", "sales_rep", "support", "channel_manager", "admin"),
+            ),
         ),
         DemoBackend(
             "lrs", Kind.LMS, "xapi", "hub.connectors.sandboxes.xapi", path="/xapi",

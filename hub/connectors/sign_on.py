@@ -3,11 +3,13 @@
 ::
 
     [connectors.salesforce.sso]
-    protocol = "oidc"                          # OpenID Connect (SAML is still to come)
+    protocol = "oidc"                          # oidc | saml
     client_id = "salesforce-portal"
     client_secret_env = "SF_PORTAL_SECRET"     # environment variable with the secret
     redirect_uris = ["https://example.my.site.com/services/authcallback/hub"]
     frontchannel_logout_uri = "https://example.my.site.com/secur/logout.jsp"  # optional
+    entity_id = "https://moodle.example/auth/saml2/sp/metadata.php"   # saml
+    acs_url = "https://moodle.example/auth/saml2/sp/saml2-acs.php"    # saml: HTTP-POST
     claims = ["email", "name", "roles", "partner_org"]   # what the portal is told
     identifier = "federation_id"               # the per-portal id's claim / attribute name
     identifier_from = "email"                  # email | email_local_part | user_id
@@ -31,6 +33,8 @@ _KEYS = frozenset(
         "client_secret_env",
         "redirect_uris",
         "frontchannel_logout_uri",
+        "entity_id",
+        "acs_url",
         "claims",
         "identifier",
         "identifier_from",
@@ -52,6 +56,8 @@ class PortalSignOn:
     client_secret: str = field(default="", repr=False)
     redirect_uris: tuple[str, ...] = ()
     frontchannel_logout_uri: str = ""
+    entity_id: str = ""
+    acs_url: str = ""
 
     def identifier_of(self, email: str, user_id: int) -> str:
         """The person's id at the portal, taken from their hub record."""
@@ -72,6 +78,8 @@ class PortalSignOn:
                 **self.__dict__,
                 "redirect_uris": tuple(absolute(uri) for uri in self.redirect_uris),
                 "frontchannel_logout_uri": absolute(self.frontchannel_logout_uri),
+                "entity_id": absolute(self.entity_id),
+                "acs_url": absolute(self.acs_url),
             }
         )
 
@@ -87,8 +95,8 @@ def parse_sign_on(table: Any, environ: Mapping[str, str], problem: Problem) -> P
     if unknown:
         raise problem(f"sso.{sorted(unknown)[0]}", f"unknown key; expected one of {sorted(_KEYS)}")
     protocol = table.get("protocol")
-    if protocol != "oidc":
-        raise problem("sso.protocol", f"expected 'oidc', got {protocol!r}")
+    if protocol not in ("oidc", "saml"):
+        raise problem("sso.protocol", f"expected 'oidc' or 'saml', got {protocol!r}")
     roles = _strings(table.get("roles"), "sso.roles", problem)
     if not roles:
         raise problem("sso.roles", "name at least one role the portal serves")
@@ -110,6 +118,12 @@ def parse_sign_on(table: Any, environ: Mapping[str, str], problem: Problem) -> P
         "identifier": identifier,
         "identifier_from": source,
     }
+    if protocol == "saml":
+        for key in ("entity_id", "acs_url"):
+            if not isinstance(table.get(key), str) or not table[key]:
+                raise problem(f"sso.{key}", "required for protocol 'saml'")
+        _url(table["acs_url"], "sso.acs_url", problem)
+        return PortalSignOn(**values, entity_id=table["entity_id"], acs_url=table["acs_url"])
     client_id = table.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise problem("sso.client_id", "required for protocol 'oidc'")

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 from hub.auth.principal import require_principal
 from hub.auth.redirects import safe_next
 from hub.connectors.base import Connector
+from hub.demo import portal_saml
 from hub.demo.portal_sessions import PortalSessions
 from hub.resources import Hub
 
@@ -92,6 +93,9 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
         person = await sessions[config.name].current(request)
         if person is None:
             target = page_path(config.name, page)
+            if sign_on.protocol == "saml":
+                url = await portal_saml.login_url(config, loopback, sessions[config.name], target)
+                return RedirectResponse(url, status_code=303)
             return await start_oidc(config.name, target)
         return templates.TemplateResponse(
             request,
@@ -192,6 +196,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
         return response
 
     return [
+        *portal_saml.routes(hub, loopback, sessions),
         Route("/demo/portals/{name}/oidc/callback", oidc_callback),
         Route("/demo/portals/{name}/oidc/logout", oidc_logout),
         Route("/demo/portals/{name}", portal, name="demo_portal"),

@@ -55,7 +55,7 @@ class PortalClient:
 
 
 class PortalRegistry:
-    """Registered portals by OIDC client id."""
+    """Registered portals by OIDC client id and by SAML entity id."""
 
     def __init__(self, backends: Backends, base_url: str) -> None:
         self.portals: list[RegisteredPortal] = [
@@ -68,9 +68,18 @@ class PortalRegistry:
             for p in self.portals
             if p.sign_on.protocol == "oidc"
         }
+        self._providers = {
+            p.sign_on.entity_id: p for p in self.portals if p.sign_on.protocol == "saml"
+        }
 
     def client(self, client_id: str | None) -> PortalClient | None:
         return self._clients.get(client_id or "")
 
     def clients(self) -> list[PortalClient]:
         return list(self._clients.values())
+
+    def service_provider(self, entity_id: str | None) -> RegisteredPortal | None:
+        return self._providers.get(entity_id or "")
+
+    def service_providers(self) -> list[RegisteredPortal]:
+        return list(self._providers.values())

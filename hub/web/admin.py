@@ -42,6 +42,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "pending": await recognition.pending_kudos(hub.db),
                 "sign_on": PortalRegistry(hub.backends, hub.settings.base_url).portals,
                 "discovery_url": f"{hub.settings.base_url}/.well-known/openid-configuration",
+                "saml_metadata_url": f"{hub.settings.base_url}/idp/saml/metadata",
             },
         )
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -15,17 +13,11 @@ import jwt as pyjwt
 import pytest
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from sqlalchemy import select
-from starlette.applications import Starlette
 
-from hub.app import create_app
-from hub.connectors.registry import build_backends, configured_connectors
 from hub.db import Database, User
-from hub.demo.seed import seed_demo
 from hub.middleware.sessions import end_all_sessions
-from hub.resources import Hub
-from hub.settings import Settings
 from hub.store import KeyValueStore
-from tests.conftest import BASE_URL, make_settings
+from tests.conftest import BASE_URL
 from tests.helpers import csrf_from, demo_sign_in
 
 pytestmark = pytest.mark.anyio
@@ -33,33 +25,6 @@ pytestmark = pytest.mark.anyio
 CLIENT_ID = "salesforce-portal"
 SECRET = "sandbox-salesforce-portal-secret"
 REDIRECT = f"{BASE_URL}/demo/portals/salesforce/oidc/callback"
-
-
-@pytest.fixture
-def demo_settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url)
-
-
-@pytest.fixture
-async def op_client(
-    demo_settings: Settings, db: Database, store: KeyValueStore
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The hub with the demo's connectors (the Salesforce portal registered as a client)."""
-    setup = configured_connectors(None, demo=True)
-    async with httpx.AsyncClient(mounts=setup.mounts) as backend_http:
-        hub = Hub(
-            settings=demo_settings,
-            db=db,
-            store=store,
-            http=backend_http,
-            backends=build_backends(setup.configs, backend_http, store),
-        )
-        await seed_demo(db)
-        app: Starlette = create_app(demo_settings, hub)
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            yield http
-        await hub.backends.close()
 
 
 def _pkce() -> tuple[str, str]:
@@ -265,3 +230,4 @@ async def test_admin_page_lists_the_registered_portal(op_client: httpx.AsyncClie
     assert "salesforce-portal" in page
     assert REDIRECT in page
     assert "federation_id" in page
+    assert f"{BASE_URL}/demo/saml-acs/moodle" in page  # the Moodle stand-in, over SAML
