@@ -28,3 +28,15 @@ def test_a_deep_link_from_a_widget_arrives_signed_in(
     assert cookies["portal_salesforce"]["path"] == "/demo/portals/salesforce"
     assert not csp_errors(problems), problems
     page.context.close()
+
+
+def test_the_saml_portal_signs_in_through_the_auto_posted_response(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    page, problems = home_as(browser, demo_server, "support@acme.example")
+    page.goto(demo_server.base_url + "/demo/portals/moodle/certifications")
+    # The hub's page posts the signed response on by itself (static/js/hub.js).
+    page.wait_for_url(demo_server.base_url + "/demo/portals/moodle/certifications")
+    expect(page.locator("[data-portal-signed-in]")).to_contain_text("SAML 2.0")
+    assert not csp_errors(problems), problems
+    page.context.close()
