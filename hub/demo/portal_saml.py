@@ -15,14 +15,14 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.auth.redirects import safe_next
 from hub.connectors.base import ConnectorConfig
-from hub.demo.portal_sessions import PortalSessions
+from hub.demo.portal_sessions import PortalSessions, refusal
+from hub.i18n import N_
 from hub.resources import Hub
 
 if TYPE_CHECKING:
@@ -75,9 +75,9 @@ def routes(hub: Hub, loopback: Loopback, sessions: dict[str, PortalSessions]) ->
     async def acs(request: Request) -> Response:
         connector = hub.backends.named(request.path_params["name"])
         if connector is None or connector.config.sign_on is None:
-            raise HTTPException(404, "There is no such demo portal.")
+            raise refusal(request, 404, N_("There is no such demo portal."))
         if connector.config.sign_on.protocol != "saml":
-            raise HTTPException(404, "This portal does not sign in with SAML.")
+            raise refusal(request, 404, N_("This portal does not sign in with SAML."))
         name = connector.config.name
         form = await request.form()
         post = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -88,10 +88,15 @@ def routes(hub: Hub, loopback: Loopback, sessions: dict[str, PortalSessions]) ->
         request_id = _in_response_to(post.get("SAMLResponse", ""))
         pending = await sessions[name].recall(f"saml:{request_id}") if request_id else None
         if pending is None:
-            raise HTTPException(400, "This sign-in answers no request this portal sent.")
+            raise refusal(request, 400, N_("This sign-in answers no request this portal sent."))
         await run_in_threadpool(auth.process_response, request_id)
         if auth.get_errors() or not auth.is_authenticated():
-            raise HTTPException(400, f"The sign-in was refused: {auth.get_last_error_reason()}")
+            raise refusal(
+                request,
+                400,
+                N_("The sign-in was refused: %(reason)s"),
+                reason=str(auth.get_last_error_reason()),
+            )
         attributes = {
             key.removeprefix(MACE): values for key, values in auth.get_attributes().items()
         }

@@ -11,9 +11,11 @@ import json
 import secrets
 from typing import Any
 
-from starlette.requests import HTTPConnection
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from hub.i18n import choose_locale, translate
 from hub.store import KeyValueStore
 
 SESSION_SECONDS = 8 * 3600
@@ -82,3 +84,9 @@ class PortalSessions:
         if raw is None or await self.store.delete(key) != 1:
             return None
         return dict(json.loads(raw))
+
+
+def refusal(request: Request, status: int, message: str, **variables: str) -> HTTPException:
+    """An error page in the browser's language (the stand-in knows no hub profile)."""
+    locale = choose_locale(None, request.headers.get("accept-language"))
+    return HTTPException(status, translate(locale, message, **variables))

@@ -20,7 +20,6 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,7 +29,8 @@ from hub.auth.principal import require_principal
 from hub.auth.redirects import safe_next
 from hub.connectors.base import Connector
 from hub.demo import portal_saml
-from hub.demo.portal_sessions import PortalSessions
+from hub.demo.portal_sessions import PortalSessions, refusal
+from hub.i18n import N_
 from hub.resources import Hub
 
 # The stand-in's page may be shown in the hub's sign-out page (front-channel logout).
@@ -69,7 +69,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
     def connector_of(request: Request) -> Connector:
         connector = hub.backends.named(request.path_params["name"])
         if connector is None:
-            raise HTTPException(404, "There is no such demo portal.")
+            raise refusal(request, 404, N_("There is no such demo portal."))
         return connector
 
     def page_path(name: str, page: str) -> str:
@@ -130,16 +130,19 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
         connector = connector_of(request)
         name, registered = connector.config.name, connector.config.sign_on
         if registered is None or registered.protocol != "oidc":
-            raise HTTPException(404, "This portal does not sign in with OpenID Connect.")
+            raise refusal(request, 404, N_("This portal does not sign in with OpenID Connect."))
         sign_on = registered.resolved(base_url)
         pending = await sessions[name].recall(request.query_params.get("state", "")[:200])
         if pending is None:
-            raise HTTPException(400, "This sign-in has expired or was already used.")
+            raise refusal(request, 400, N_("This sign-in has expired or was already used."))
         if request.query_params.get("error"):
-            raise HTTPException(
+            raise refusal(
+                request,
                 403,
-                f"The hub did not sign you in to {connector.config.product}:"
-                f" {request.query_params.get('error_description') or request.query_params['error']}",
+                N_("The hub did not sign you in to %(portal)s: %(reason)s"),
+                portal=connector.config.product,
+                reason=request.query_params.get("error_description")
+                or request.query_params["error"],
             )
         document = await discovery()
         try:
@@ -171,7 +174,9 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
             )
             claims.validate(leeway=30)
         except (JoseError, KeyError, ValueError) as failed:
-            raise HTTPException(400, f"The sign-in could not be checked: {failed}") from None
+            raise refusal(
+                request, 400, N_("The sign-in could not be checked: %(reason)s"), reason=str(failed)
+            ) from None
         response = RedirectResponse(safe_next(pending["target"]), status_code=303)
         person = {
             "email": claims.get("email", ""),
@@ -187,7 +192,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
         """OpenID Connect Front-Channel Logout: the hub's sign-out page loads this in a frame."""
         connector = connector_of(request)
         if request.query_params.get("iss") not in (None, base_url):
-            raise HTTPException(400, "Sign-out from an unknown issuer.")
+            raise refusal(request, 400, N_("Sign-out from an unknown issuer."))
         sid = request.query_params.get("sid", "")[:100]
         if sid:
             await sessions[connector.config.name].end_for_sid(sid)
