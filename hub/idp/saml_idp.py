@@ -31,7 +31,7 @@ from hub.idp.people import Person
 from hub.idp.portals import PortalRegistry, RegisteredPortal
 from hub.store import KeyValueStore
 
-XMLSEC = "/usr/bin/xmlsec1"
+XMLSEC = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
 REQUEST_SECONDS = 600
 SEEN_PREFIX = "idp:saml-request:"
 AUTHN_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
