@@ -14,6 +14,10 @@ from starlette.staticfiles import StaticFiles
 from hub import scheduler
 from hub.auth import routes as auth_routes
 from hub.db.callers import watch_callers
+from hub.idp import oidc_routes, saml_routes
+from hub.idp.keys import SigningKeys
+from hub.idp.portals import PortalRegistry
+from hub.idp.saml_idp import SAMLIdentityProvider
 from hub.middleware.body_limit import BodyLimitMiddleware
 from hub.middleware.crash_guard import CrashGuardMiddleware
 from hub.middleware.csrf import CSRFMiddleware
@@ -50,7 +54,15 @@ from hub.web.templating import make_templates
 from hub.widgets.catalogue import build_registry
 
 # Paths whose requests prove themselves (signed SAML responses, signed webhooks).
-CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/")
+# The OP's token and userinfo endpoints authenticate the portal calling them instead.
+# The demo portals' SAML ACS takes a signed response, as the hub's own does.
+CSRF_EXEMPT = (
+    "/auth/saml/acs",
+    "/webhooks/",
+    "/idp/oidc/token",
+    "/idp/oidc/userinfo",
+    "/demo/saml-acs/",
+)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -65,13 +77,21 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     # The header names the portals by product and links the pages the person's role has.
     templates.env.globals["portals"] = hub.backends.portals
     templates.env.globals["vendor_personas"] = roles().vendor
+    portals = PortalRegistry(hub.backends, settings.base_url)
+    signing_keys = SigningKeys(hub.db, settings.signing_key)
 
     routes: list[BaseRoute] = [
         *health.routes(hub),
         *api.routes(hub),
         *home.routes(hub, templates, book, renderer),
         *widgets.routes(hub, templates, book, renderer),
-        *auth_routes.routes(hub, templates),
+        *auth_routes.routes(hub, templates, portals),
+        *oidc_routes.routes(hub, portals, signing_keys),
+        *saml_routes.routes(
+            hub,
+            templates,
+            SAMLIdentityProvider(signing_keys, portals, hub.store, settings.base_url),
+        ),
         *webhooks.routes(hub),
         *admin.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),
@@ -88,13 +108,17 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *content_admin.routes(hub, templates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    loopback = None
     if settings.demo:
         # Demo sign-in and its cast are demo code: never imported by a production process.
         from hub.auth import demo as demo_auth
+        from hub.demo import portals as demo_portals
         from hub.web import demo_mailbox
 
+        loopback = demo_portals.Loopback(settings.base_url)
         routes += demo_auth.routes(hub, templates)
         routes += demo_mailbox.routes(hub, templates)
+        routes += demo_portals.routes(hub, templates, loopback)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -124,9 +148,12 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         ),
         Middleware(ChangeMiddleware, cache=pages),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={HTTPException: errors.http_exception},
         lifespan=lifespan,
     )
+    if loopback is not None:
+        loopback.bind(app)
+    return app

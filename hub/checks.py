@@ -81,6 +81,19 @@ async def _stored_idps(hub: Hub) -> str:
     return await describe_stored(hub.db, os.environ)
 
 
+async def _portal_sign_on(hub: Hub) -> str:
+    """The identity provider can sign: its keys decrypt with HUB_SECRET_KEY, xmlsec1 is there."""
+    from hub.idp.keys import SigningKeys
+    from hub.idp.portals import PortalRegistry
+    from hub.idp.saml_idp import XMLSEC
+
+    portals = PortalRegistry(hub.backends, hub.settings.base_url).portals
+    ring = await SigningKeys(hub.db, hub.settings.signing_key).ring()
+    if any(p.sign_on.protocol == "saml" for p in portals) and not os.access(XMLSEC, os.X_OK):
+        raise RuntimeError(f"SAML portals are registered but {XMLSEC} is not installed")
+    return f"{len(portals)} portal(s), signing key {ring.current.kid}"
+
+
 def checks_for(settings: Settings) -> list[tuple[str, Check]]:
     checks: list[tuple[str, Check]] = [
         ("database", _database),
@@ -111,7 +124,12 @@ def _connector_checks(hub: Hub) -> list[tuple[str, Check]]:
     def check(probe: Probe) -> Check:
         return lambda hub: probe()
 
-    return [(name, check(probe)) for name, probe in connector_probes(hub.backends)]
+    checks: list[tuple[str, Check]] = [
+        (name, check(probe)) for name, probe in connector_probes(hub.backends)
+    ]
+    if any(c.config.sign_on is not None for c in hub.backends.all()):
+        checks.append(("portal sign-on", _portal_sign_on))
+    return checks
 
 
 def _describe(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from hub import logs
 from hub.auth import idp_cli
 from hub.connectors.config import ConnectorsError
+from hub.idp import keys_cli
 from hub.settings import Settings, SettingsError, load_settings
 
 
@@ -271,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--to", action="append", metavar="EMAIL", help="only to this manager")
     digest.set_defaults(run=cmd_digest)
     idp_cli.register(commands)
+    keys_cli.register(commands)
     sandbox = commands.add_parser(
         "sandbox", help="run one backend sandbox standalone (for benchmarks and trying adapters)"
     )

@@ -83,11 +83,11 @@ async def test_demo_portal_stand_in(admin_client: httpx.AsyncClient) -> None:
         await demo_sign_in(http, "rep@acme.example")
         page = await http.get("/demo/portals/salesforce")
         assert page.status_code == 200
-        assert "The salesforce portal" in page.text
+        assert "The Partner relationship management portal" in page.text
         assert (await http.get("/demo/portals/elsewhere")).status_code == 404
         deep = await http.get("/demo/portals/salesforce/funds/claims")
         assert deep.status_code == 200
-        assert "The salesforce portal" in deep.text
+        assert "The Partner relationship management portal" in deep.text
         assert (await http.get("/demo/portals/elsewhere/funds")).status_code == 404
 
 

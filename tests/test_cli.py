@@ -37,7 +37,12 @@ def test_migrate_seed_and_check_on_the_embedded_defaults(
     assert "database" in out
     assert "schema current" in out
     assert "in-process" in out
+    assert "portal sign-on" in out  # the demo's stand-ins: keys readable, xmlsec1 there
     assert status == 0, out
+    assert main(["signing-keys", "rotate"]) == 0
+    rotated = capsys.readouterr().out
+    assert "current" in rotated
+    assert "retired" in rotated
 
 
 def test_check_fails_before_migrations(demo_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -142,3 +142,33 @@ def test_a_connector_is_shown_by_its_display_name_or_its_adapters() -> None:
     assert parse_connectors(rewards, "connectors.toml", ENV)[1].product == "Rewards"
     with pytest.raises(ConnectorsError, match="display_name"):
         parse_connectors(GOOD.replace("timeout = 4", 'display_name = ""'), "c.toml", ENV)
+
+
+def test_a_portal_registers_as_oidc_client() -> None:
+    source = """
+[connectors.sf]
+kind = "prm"
+adapter = "salesforce"
+base_url = "https://sf.example"
+[connectors.sf.sso]
+protocol = "oidc"
+client_id = "sf-portal"
+client_secret_env = "SF_PORTAL"
+redirect_uris = ["https://sf.example/cb"]
+identifier = "federation_id"
+roles = ["partner_owner"]
+"""
+    (config,) = parse_connectors(source, "c.toml", {"SF_PORTAL": "s3cret"})
+    assert config.sign_on is not None
+    assert config.sign_on.client_secret == "s3cret"
+    assert "s3cret" not in repr(config.sign_on)
+    with pytest.raises(ConnectorsError, match=r"sso\.redirect_uris"):
+        parse_connectors(
+            source.replace("https://sf.example/cb", "sf.example/cb"), "c", {"SF_PORTAL": "x"}
+        )
+    with pytest.raises(ConnectorsError, match="SF_PORTAL"):
+        parse_connectors(source, "c.toml", {})
+    with pytest.raises(ConnectorsError, match=r"sso\.roles"):
+        parse_connectors(
+            source.replace('roles = ["partner_owner"]', "roles = []"), "c", {"SF_PORTAL": "x"}
+        )

@@ -18,6 +18,8 @@ from hub.auth.providers import Provider
 from hub.auth.redirects import safe_next
 from hub.auth.saml_sp import SAMLServiceProvider
 from hub.auth.signin import end_session
+from hub.idp.portals import PortalRegistry
+from hub.idp.signout import portal_signout
 from hub.middleware.sessions import end_all_sessions, session_of
 from hub.resources import Hub
 
@@ -29,7 +31,7 @@ def _start_url(provider: Provider, target: str, login_hint: str | None = None) -
     return f"/auth/{provider.kind}/login?{urlencode(params)}"
 
 
-def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
+def routes(hub: Hub, templates: Jinja2Blocks, portals: PortalRegistry) -> list[BaseRoute]:
     flow = SignInFlow(hub, templates)
     oidc_client = OIDCClient(hub.http)
     saml_sp = SAMLServiceProvider(hub.settings, hub.http)
@@ -77,17 +79,26 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def logout(request: Request) -> Response:
         session = session_of(request)
         remembered = session.get("oidc") or {}
+        frames = portal_signout(session, portals, hub.settings.base_url)
         await end_session(request, hub.audit, reason="user signed out")
         landing = f"{hub.settings.base_url}/auth/login"
+        onward = "/auth/login"
         if isinstance(remembered, dict) and remembered.get("id_token"):
             provider = await flow.providers.get(str(remembered.get("idp")), "oidc")
             if provider is not None:
                 url = await oidc_client.end_session_url(
                     provider, str(remembered["id_token"]), landing
                 )
-                if url:
-                    return RedirectResponse(url, status_code=303)
-        return RedirectResponse("/auth/login", status_code=303)
+                onward = url or onward
+        if frames.urls:
+            # The portals this session signed in to end theirs in frames of this page.
+            return templates.TemplateResponse(
+                request,
+                "signed_out_portals.html",
+                {"frames": frames.urls, "onward": onward},
+                headers={"Content-Security-Policy": frames.csp},
+            )
+        return RedirectResponse(onward, status_code=303)
 
     async def logout_everywhere(request: Request) -> Response:
         principal = require_principal(request)

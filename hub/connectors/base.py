@@ -43,6 +43,7 @@ from hub.connectors.records import (
     Spiff,
     VendorEmail,
 )
+from hub.connectors.sign_on import PortalSignOn
 from hub.i18n import N_
 
 
@@ -100,6 +101,8 @@ class ConnectorConfig:
     stale_ttl: float = 86_400.0
     retries: int = 2
     display_name: str | None = None
+    # How the backend's portal trusts the hub to sign people in, if it does.
+    sign_on: PortalSignOn | None = None
 
     @property
     def product(self) -> str:

@@ -22,6 +22,9 @@ its name::
     [connectors.salesforce.options]
     tier_field = "Partner_Tier__c"    # adapter-specific
 
+    [connectors.salesforce.sso]       # optional: the portal signs people in through the hub
+    protocol = "oidc"                 # see hub.connectors.sign_on for every key
+
 Secrets never sit in the file: an ``auth`` key ending in ``_env`` names the
 environment variable holding the secret, which is read at load time (a
 missing variable is an error naming it); the secret is known to the adapter
@@ -41,6 +44,7 @@ from urllib.parse import urlsplit
 
 from hub.connectors.base import ConnectorConfig
 from hub.connectors.records import Kind
+from hub.connectors.sign_on import parse_sign_on
 
 ENV_SUFFIX = "_env"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -57,6 +61,7 @@ _KEYS = frozenset(
         "retries",
         "auth",
         "options",
+        "sso",
     }
 )
 
@@ -153,6 +158,7 @@ def _connector(name: str, table: Any, place: _Place, environ: Mapping[str, str])
     options = table.get("options", {})
     if not isinstance(options, dict):
         raise place.error("options", "expected a table [connectors.NAME.options]")
+    sign_on = parse_sign_on(table["sso"], environ, place.error) if "sso" in table else None
     return ConnectorConfig(
         name=name,
         kind=kind,
@@ -167,6 +173,7 @@ def _connector(name: str, table: Any, place: _Place, environ: Mapping[str, str])
         stale_ttl=stale_ttl,
         retries=retries,
         display_name=display_name.strip() if display_name else None,
+        sign_on=sign_on,
     )
 
 

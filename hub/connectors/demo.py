@@ -21,6 +21,7 @@ from hub.connectors.base import ConnectorConfig
 from hub.connectors.records import Kind
 from hub.connectors.registry import ConnectorSetup
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.connectors.sign_on import PortalSignOn
 
 log = logging.getLogger("hub.connectors")
 
@@ -38,6 +39,7 @@ class DemoBackend:
     auth: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    sign_on: PortalSignOn | None = None
 
     @property
     def host(self) -> str:
@@ -53,11 +55,27 @@ def demo_backends() -> list[DemoBackend]:
             auth={"method": "client_credentials", "client_id": "sandbox-salesforce-client"},
             secrets={"client_secret": "sandbox-salesforce-secret"},
             options={"multi_currency": True},
+            # The portal stand-in signs people in through the hub's OpenID Provider.
+            sign_on=PortalSignOn(
+                protocol="oidc", client_id="salesforce-portal",
+                client_secret="sandbox-salesforce-portal-secret",  # noqa: S106 - demo only
+                redirect_uris=("/demo/portals/salesforce/oidc/callback",),
+                frontchannel_logout_uri="/demo/portals/salesforce/oidc/logout",
+                identifier="federation_id", identifier_from="email",
+                roles=("partner_owner", "sales_rep", "channel_manager", "admin"),
+            ),
         ),
         DemoBackend(
             "moodle", Kind.LMS, "moodle", "hub.connectors.sandboxes.moodle",
             display_name="Moodle",
             secrets={"token": "sandbox-moodle-token"},
+            # The portal stand-in is a SAML service provider of the hub's IdP.
+            sign_on=PortalSignOn(
+                protocol="saml", entity_id="/demo/portals/moodle/saml/metadata",
+                acs_url="/demo/saml-acs/moodle",
+                identifier="username", identifier_from="email_local_part",
+                roles=("partner_owner", "sales_rep", "support", "channel_manager", "admin"),
+            ),
         ),
         DemoBackend(
             "lrs", Kind.LMS, "xapi", "hub.connectors.sandboxes.xapi", path="/xapi",
@@ -115,6 +133,7 @@ def demo_config(backend: DemoBackend, base_url: str | None = None) -> ConnectorC
         timeout=3.0,
         cache_ttl=60.0,
         display_name=backend.display_name,
+        sign_on=backend.sign_on,
     )
 
 

@@ -12,6 +12,7 @@ __all__ = ["ActivityEvent", "AuditEntry", "Base", "Database", "Identity", "Partn
 import hub.db.conflicts
 import hub.db.content
 import hub.db.engagement
+import hub.db.idp
 import hub.db.playbooks
 import hub.db.program
 import hub.db.questions

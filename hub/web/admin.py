@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub.auth.principal import require_admin, require_principal
+from hub.auth.principal import require_admin
 from hub.connectors.health import connector_metrics
+from hub.idp.portals import PortalRegistry
 from hub.resources import Hub
 from hub.services.engagement import recognition
 
@@ -39,6 +40,9 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "connectors": connectors,
                 "knobs": hub.sandbox_knobs,
                 "pending": await recognition.pending_kudos(hub.db),
+                "sign_on": PortalRegistry(hub.backends, hub.settings.base_url).portals,
+                "discovery_url": f"{hub.settings.base_url}/.well-known/openid-configuration",
+                "saml_metadata_url": f"{hub.settings.base_url}/idp/saml/metadata",
             },
         )
 
@@ -68,34 +72,11 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         )
         return RedirectResponse("/admin#sandboxes", status_code=303)
 
-    async def portal(request: Request) -> Response:
-        require_principal(request)
-        connector = hub.backends.named(request.path_params["name"])
-        if connector is None:
-            raise HTTPException(404, "There is no such demo portal.")
-        page = request.path_params.get("page", "")
-        if (
-            hub.settings.demo
-            and connector.config.adapter == "moodle"
-            and page.startswith("mod/resource/view.php")
-        ):
-            # Demo only: the stand-in portal plays the video to its end, as a learner would.
-            from hub.demo.player import watched
-
-            principal = require_principal(request)
-            activity_id = f"/demo/portals/{connector.config.name}/{page}?{request.url.query}"
-            if await watched(hub, principal.email, principal.name, activity_id):
-                hub.content_wanted.set()
-        return templates.TemplateResponse(request, "demo_portal.html", {"config": connector.config})
-
     routes: list[BaseRoute] = [
         Route("/admin", overview, name="admin"),
     ]
     if hub.settings.demo:
         routes += [
             Route("/admin/sandboxes/{name}", update_sandbox, methods=["POST"]),
-            Route("/demo/portals/{name}", portal, name="demo_portal"),
-            # A next best action's deep link into a portal lands on the same stand-in.
-            Route("/demo/portals/{name}/{page:path}", portal),
         ]
     return routes

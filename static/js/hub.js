@@ -107,3 +107,13 @@
     window.setTimeout(reloadPoints, 2000);
   });
 })();
+
+// A SAML response goes on to the portal at once (templates/saml_post.html); the button stays
+// for a browser without scripts.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-auto-submit]");
+    if (form) form.submit();
+  });
+})();

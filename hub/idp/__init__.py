@@ -1,0 +1,1 @@
+"""The hub as identity provider toward the backend portals: OpenID Provider and SAML IdP."""
