@@ -94,7 +94,9 @@ def routes(hub: Hub, templates: Jinja2Blocks, loopback: Loopback) -> list[BaseRo
             )
         person = await sessions[config.name].current(request)
         if person is None:
-            target = page_path(config.name, page)
+            # The exact page, its query included (a video's id, a record's filter).
+            query = request.url.query
+            target = page_path(config.name, f"{page}?{query}" if query else page)
             if sign_on.protocol == "saml":
                 url = await portal_saml.login_url(config, loopback, sessions[config.name], target)
                 return RedirectResponse(url, status_code=303)
