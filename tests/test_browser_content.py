@@ -30,12 +30,14 @@ def test_partner_searches_and_opens_a_new_item(demo_server: DemoServer, browser:
     results = page.locator("#content-results")
     expect(results).to_contain_text("best match first")
     best = results.locator("h2").first  # the title match ranks above the summary's mention
-    expect(best).to_have_text("Cloud Backup 5 in three minutes")
+    expect(best).to_have_text("Cloud Backup 5 in three minutes", timeout=15_000)
     expect(best.locator("mark").first).to_have_text("three")
     assert "q=three" in page.url  # the search is in the address, so it works without JS too
     results.get_by_role("link", name="Cloud Backup 5 in three minutes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cloud Backup 5 in three minutes")
     page.get_by_role("link", name="Watch in Salesforce").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("The salesforce portal")
+    # The Salesforce stand-in signs the rep in through the hub and lands on the file.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("The Salesforce portal")
+    expect(page.locator("[data-portal-signed-in]")).to_contain_text("rep@acme.example")
     assert "/lightning/r/ContentDocument/" in page.url
     context.close()
