@@ -13,4 +13,5 @@ import hub.db.conflicts
 import hub.db.engagement
 import hub.db.playbooks
 import hub.db.program
+import hub.db.scim
 import hub.db.timeline  # noqa: F401
