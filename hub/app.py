@@ -36,6 +36,7 @@ from hub.web import (
     playbooks,
     profile,
     program,
+    scim,
     webhooks,
     widgets,
 )
@@ -44,8 +45,10 @@ from hub.web.page_cache import ChangeMiddleware, PageCache
 from hub.web.templating import make_templates
 from hub.widgets.catalogue import build_registry
 
-# Paths whose requests prove themselves (signed SAML responses, signed webhooks).
-CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/")
+# Paths whose requests prove themselves (signed SAML responses, signed webhooks, SCIM's
+# bearer tokens: /scim/v2 never reads the session cookie, so a forged request has no
+# credential to ride on).
+CSRF_EXEMPT = ("/auth/saml/acs", "/webhooks/", "/scim/v2/")
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -68,6 +71,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *widgets.routes(hub, templates, book, renderer),
         *auth_routes.routes(hub, templates),
         *webhooks.routes(hub),
+        *scim.routes(hub),
         *admin.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),
         *admin_rules.routes(hub, templates, book),
