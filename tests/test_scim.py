@@ -343,3 +343,53 @@ async def test_deactivation_ends_the_persons_sessions_at_once(
             browser.cookies.set(name, value)
         assert (await browser.get("/api/me")).status_code == 401
         assert (await browser.get("/")).status_code in (303, 401, 403)
+
+
+async def test_the_cli_issues_a_token_that_works_and_revokes_it(
+    tmp_path: Path,
+    seeded: Hub,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.sso.test_sessions import hub_cli
+
+    await _provider(seeded, "acme-okta", "acme")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HUB_DEMO", "1")
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_DATABASE_URL", seeded.db.url)
+    assert await hub_cli("idp", "scim-token", "nobody") == 1
+    assert await hub_cli("idp", "scim-token", "acme-okta") == 0
+    token = capsys.readouterr().out.split("keep it in your IdP): ")[1].strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/scim/v2/Users", headers=headers)).status_code == 200
+    assert await hub_cli("idp", "scim-token", "acme-okta", "--revoke") == 0
+    assert (await client.get("/scim/v2/Users", headers=headers)).status_code == 401
+
+
+async def test_an_administrator_issues_a_token_on_the_admin_page(
+    client: httpx.AsyncClient, seeded: Hub
+) -> None:
+    await _provider(seeded, "acme-okta", "acme")
+    csrf = await demo_sign_in(client, "admin@vendor.example")
+    issued = await client.post(
+        "/admin/identity-providers/acme-okta/scim-token", data={"csrf_token": csrf}
+    )
+    assert issued.status_code == 200
+    assert issued.headers["cache-control"] == "no-store"
+    token = issued.text.split("<code data-token>")[1].split("</code>")[0]
+    client.cookies.clear()
+    page = await client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200
+    forged = await client.post("/admin/identity-providers/acme-okta/scim-token")
+    assert forged.status_code in (401, 403)
+
+
+async def test_a_partner_cannot_issue_a_token(client: httpx.AsyncClient, seeded: Hub) -> None:
+    await _provider(seeded, "acme-okta", "acme")
+    csrf = await demo_sign_in(client, "owner@acme.example")
+    response = await client.post(
+        "/admin/identity-providers/acme-okta/scim-token", data={"csrf_token": csrf}
+    )
+    assert response.status_code == 403
