@@ -1,6 +1,6 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Five jobs: evaluating recorded activity for points, badges and streaks
+Six jobs: retrying failed account pushes to backends (every 30 s), evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
 carrying out reactivation playbooks' pending steps and ending runs whose window is
 over (every 30 s),
@@ -25,6 +25,7 @@ from typing import Any
 
 from hub.digest_delivery import digest_pass
 from hub.resources import Hub
+from hub.services.account_push import retry_failed
 from hub.services.engagement.budgets import lapse_budgets
 from hub.services.engagement.processing import IngestReport, drain_pending
 from hub.services.playbooks.steps import Executor, finish_due
@@ -106,6 +107,11 @@ async def run_playbooks(hub: Hub) -> int:
     return done
 
 
+async def run_account_push(hub: Hub) -> int:
+    """Retry the account pushes to backends that failed and are due (provisioning fan-out)."""
+    return await retry_failed(hub.db, hub.backends)
+
+
 async def run_lapse(hub: Hub) -> int:
     """Return what is left of closed giving budgets to the program."""
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
@@ -126,6 +132,7 @@ DIGEST_EVERY = 1800.0
 # log: a digest composed from an empty log would call every partner dormant.
 DIGEST_FIRST_AFTER = 600.0
 PLAYBOOKS_EVERY = 30.0
+ACCOUNT_PUSH_EVERY = 30.0
 
 
 @asynccontextmanager
@@ -140,6 +147,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (LAPSE_EVERY, run_lapse, None),
         (DIGEST_EVERY, run_digest, None),
         (PLAYBOOKS_EVERY, run_playbooks, None),
+        (ACCOUNT_PUSH_EVERY, run_account_push, None),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
@@ -184,6 +192,11 @@ async def carry_out_playbooks(ctx: dict[str, Any]) -> int:
     return await run_playbooks(ctx["hub"])
 
 
+async def retry_account_pushes(ctx: dict[str, Any]) -> int:
+    """The arq job: retry failed account pushes that are due."""
+    return await run_account_push(ctx["hub"])
+
+
 async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     """The arq job: lapse closed budgets."""
     return await run_lapse(ctx["hub"])
@@ -215,6 +228,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(refresh_summaries, second={30}),
         cron(weekly_digest, minute={20, 50}),
         cron(carry_out_playbooks, second={10, 40}),
+        cron(retry_account_pushes, second={20, 50}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
@@ -228,6 +242,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             lapse_giving_budgets,
             weekly_digest,
             carry_out_playbooks,
+            retry_account_pushes,
         ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from hub.db.models import IdentityProvider
 from hub.middleware.sessions import end_all_sessions
 from hub.resources import Hub
+from hub.services.account_push import push_person
 from hub.services.scim.tokens import provider_for_token
 from hub.services.scim.users import MAX_COUNT, Change, Resource, ScimUsers
 
@@ -100,6 +101,8 @@ def routes(hub: Hub) -> list[BaseRoute]:
     async def after(change: Change) -> None:
         if change.change == "deactivated":
             await end_all_sessions(hub.store, change.user_id)
+        # Each backend's answer is recorded; what failed, the scheduler retries.
+        await push_person(hub.db, hub.backends, change.user_id, change.change)
 
     def endpoint(handler: Any) -> Any:
         async def run(request: Request) -> Response:
