@@ -384,5 +384,6 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
         "lapse_giving_budgets",
         "weekly_digest",
         "carry_out_playbooks",
+        "retry_account_pushes",
     }
-    assert len(options["cron_jobs"]) == 6
+    assert len(options["cron_jobs"]) == 7
