@@ -89,3 +89,20 @@ async def test_a_failing_backend_is_recorded_then_retried(seeded: Hub) -> None:
         ("academy", "done", "deactivated"),
         ("academy-eu", "done", "deactivated"),
     }
+
+
+async def test_the_admin_page_shows_what_is_out_of_step(
+    seeded: Hub, client: httpx.AsyncClient
+) -> None:
+    from tests.helpers import demo_sign_in
+
+    broken = Backends([_moodle(Knobs(down=True), "academy")])
+    async with seeded.db.session() as session:
+        rep = await session.scalar(select(User).where(User.email == "rep@acme.example"))
+    assert rep is not None
+    await push_person(seeded.db, broken, rep.id, "changed")
+    await demo_sign_in(client, "admin@vendor.example")
+    page = await client.get("/admin/identity-providers")
+    section = page.text.split("data-out-of-step")[1].split("</section>")[0]
+    assert "rep@acme.example" in section
+    assert "changed" in section

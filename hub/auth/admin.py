@@ -21,6 +21,7 @@ from hub.auth.idp_records import (
 from hub.auth.principal import require_admin
 from hub.auth.providers import env_providers
 from hub.resources import Hub
+from hub.services.account_push import out_of_step
 from hub.services.scim.tokens import issue_token, token_counts
 
 PATH = "/admin/identity-providers"
@@ -71,6 +72,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "scim_url": f"{hub.settings.base_url}/scim/v2",
                 "scim_tokens": await token_counts(hub.db),
                 "scim_token": scim_token,
+                "out_of_step": await out_of_step(hub.db),
+                "products": {c.config.name: c.config.product for c in hub.backends.all()},
             },
             status_code=status,
         )
