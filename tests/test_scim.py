@@ -393,3 +393,45 @@ async def test_a_partner_cannot_issue_a_token(client: httpx.AsyncClient, seeded:
         "/admin/identity-providers/acme-okta/scim-token", data={"csrf_token": csrf}
     )
     assert response.status_code == 403
+
+
+async def test_in_the_demo_a_deactivation_reaches_moodles_sandbox(seeded: Hub) -> None:
+    from hub.app import create_app
+    from hub.connectors.demo import demo_setup
+    from hub.connectors.moodle import MoodleConnector
+    from hub.connectors.registry import adapters, build_backends
+    from hub.db.scim import ProvisioningPush
+
+    okta = await _provider(seeded, "acme-okta", "acme")
+    setup = demo_setup(adapters())
+    async with httpx.AsyncClient(mounts=setup.mounts) as http:
+        demo = Hub(
+            settings=seeded.settings,
+            db=seeded.db,
+            store=seeded.store,
+            http=http,
+            backends=build_backends(setup.configs, http, seeded.store),
+        )
+        transport = httpx.ASGITransport(app=create_app(seeded.settings, demo))
+        async with httpx.AsyncClient(
+            transport=transport, base_url=str(seeded.settings.base_url)
+        ) as client:
+            created = await client.post(
+                "/scim/v2/Users", json=fixture("okta_create_user.json"), headers=okta
+            )
+            user_id = created.json()["id"]
+            await client.patch(
+                f"/scim/v2/Users/{user_id}",
+                json=fixture("okta_deactivate_patch.json"),
+                headers=okta,
+            )
+        moodle = next(c for c in demo.backends.all() if isinstance(c, MoodleConnector))
+        answer = await moodle._call(
+            "core_user_get_users_by_field", field="email", values=["dana.lee@acme.example"]
+        )
+        assert answer[0]["suspended"] is True
+    async with seeded.db.session() as session:
+        pushes = (await session.scalars(select(ProvisioningPush))).all()
+    assert (moodle.config.name, "done", "deactivated") in {
+        (p.connector, p.status, p.change) for p in pushes
+    }
