@@ -51,6 +51,9 @@ async def push_person(
 ) -> PushReport:
     """Tell every provisioning backend about ``user_id``'s current state; record each answer."""
     now = now or datetime.now(UTC)
+    connectors = [c for c in backends.all() if isinstance(c, PersonProvisioner)]
+    if not connectors:
+        return PushReport(0, 0)
     async with db.session() as session:
         user = await session.scalar(
             select(User).where(User.id == user_id).options(selectinload(User.partner_org))
@@ -62,7 +65,6 @@ async def push_person(
             email=user.email, partner=partner_ref(user.partner_org) if user.partner_org else None
         )
         account = _account(user, link)
-    connectors = [c for c in backends.all() if isinstance(c, PersonProvisioner)]
 
     async def one(connector: PersonProvisioner) -> str | BaseException:
         try:
