@@ -312,7 +312,7 @@ async def test_discovery_endpoints(client: httpx.AsyncClient, okta: dict[str, st
     assert config["etag"]["supported"]
     assert not config["bulk"]["supported"]
     types = (await client.get("/scim/v2/ResourceTypes", headers=okta)).json()
-    assert [t["endpoint"] for t in types["Resources"]] == ["/Users"]
+    assert [t["endpoint"] for t in types["Resources"]] == ["/Users", "/Groups"]
     schemas = (await client.get("/scim/v2/Schemas", headers=okta)).json()
     ids = {s["id"] for s in schemas["Resources"]}
     assert "urn:ietf:params:scim:schemas:core:2.0:User" in ids

@@ -18,6 +18,7 @@ from scim2_models import (
     EnterpriseUser,
     Error,
     Group,
+    InvalidFilterException,
     InvalidSyntaxException,
     ListResponse,
     NotFoundException,
@@ -25,8 +26,10 @@ from scim2_models import (
     ResourceType,
     Schema,
     SCIMException,
+    ScimFilter,
     ServiceProviderConfig,
 )
+from scim2_models.path import CompareOperator, Comparison
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -35,8 +38,9 @@ from hub.db.models import IdentityProvider
 from hub.middleware.sessions import end_all_sessions
 from hub.resources import Hub
 from hub.services.account_push import push_person
+from hub.services.scim.groups import ScimGroups
 from hub.services.scim.tokens import provider_for_token
-from hub.services.scim.users import MAX_COUNT, Change, Resource, ScimUsers
+from hub.services.scim.users import MAX_COUNT, PATCH_POLICY, Change, Resource, ScimUsers
 
 PREFIX = "/scim/v2"
 MEDIA_TYPE = "application/scim+json"
@@ -169,7 +173,9 @@ def routes(hub: Hub) -> list[BaseRoute]:
 
     async def patch_user(request: Request, provider: IdentityProvider) -> Response:
         operations = PatchOp[Resource].model_validate(
-            await body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+            await body_of(request),
+            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            scim_policy=PATCH_POLICY,
         )
         stored, change = await ScimUsers(hub.db, provider, base_url).patch(
             request.path_params["id"], operations, request.headers.get("if-match")
@@ -181,6 +187,78 @@ def routes(hub: Hub) -> list[BaseRoute]:
         change = await ScimUsers(hub.db, provider, base_url).delete(request.path_params["id"])
         await after(change)
         return Response(status_code=204)
+
+    def group_body(resource: Any, status: int = 200) -> Response:
+        body = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        return scim_response(body, status, {"ETag": resource.meta.version})
+
+    async def after_all(changes: list[Change]) -> None:
+        for change in changes:
+            await after(change)
+
+    async def list_groups(request: Request, provider: IdentityProvider) -> Response:
+        params = request.query_params
+        try:
+            start = int(params.get("startIndex", "1"))
+            count = int(params.get("count", str(DEFAULT_COUNT)))
+        except ValueError:
+            return error_response(400, "startIndex and count are integers", "invalidValue")
+        display_name = None
+        text = params.get("filter")
+        if text:
+            # Okta and Entra look groups up by name only; that is the filter served here.
+            node = ScimFilter[Group](text).ast
+            if not (
+                isinstance(node, Comparison)
+                and str(node.attr_path).lower() == "displayname"
+                and node.op == CompareOperator.eq
+                and isinstance(node.value, str)
+            ):
+                raise InvalidFilterException(detail='Groups take displayName eq "…" only')
+            display_name = node.value
+        total, page = await ScimGroups(hub.db, provider, base_url).search(
+            display_name, start, count
+        )
+        listing = ListResponse[Group](
+            total_results=total,
+            start_index=max(start, 1),
+            items_per_page=len(page),
+            resources=page or None,
+        )
+        return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+
+    async def create_group(request: Request, provider: IdentityProvider) -> Response:
+        resource = Group.model_validate(
+            await body_of(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+        )
+        created, changes = await ScimGroups(hub.db, provider, base_url).create(resource)
+        await after_all(changes)
+        return group_body(created, 201)
+
+    async def get_group(request: Request, provider: IdentityProvider) -> Response:
+        return group_body(
+            await ScimGroups(hub.db, provider, base_url).get(request.path_params["id"])
+        )
+
+    async def patch_group(request: Request, provider: IdentityProvider) -> Response:
+        operations = PatchOp[Group].model_validate(
+            await body_of(request),
+            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            scim_policy=PATCH_POLICY,
+        )
+        stored, changes = await ScimGroups(hub.db, provider, base_url).patch(
+            request.path_params["id"], operations, request.headers.get("if-match")
+        )
+        await after_all(changes)
+        return group_body(stored)
+
+    async def delete_group(request: Request, provider: IdentityProvider) -> Response:
+        changes = await ScimGroups(hub.db, provider, base_url).delete(request.path_params["id"])
+        await after_all(changes)
+        return Response(status_code=204)
+
+    async def unknown(request: Request, provider: IdentityProvider) -> Response:
+        raise NotFoundException(detail=f"no SCIM endpoint {request.url.path[:100]}")
 
     async def service_provider_config(request: Request, provider: IdentityProvider) -> Response:
         return scim_response(_service_provider_config(base_url))
@@ -197,9 +275,8 @@ def routes(hub: Hub) -> list[BaseRoute]:
 
     async def resource_types(request: Request, provider: IdentityProvider) -> Response:
         found = [
-            ResourceType.from_resource(Resource).model_dump(
-                scim_ctx=Context.RESOURCE_QUERY_RESPONSE
-            )
+            ResourceType.from_resource(model).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+            for model in (Resource, Group)
         ]
         wanted = request.path_params.get("id")
         if wanted is None:
@@ -221,6 +298,16 @@ def routes(hub: Hub) -> list[BaseRoute]:
         Route(f"{PREFIX}/Schemas/{{id:path}}", endpoint(schemas)),
         Route(f"{PREFIX}/ResourceTypes", endpoint(resource_types)),
         Route(f"{PREFIX}/ResourceTypes/{{id}}", endpoint(resource_types)),
+        Route(f"{PREFIX}/Groups", endpoint(list_groups), methods=["GET"]),
+        Route(f"{PREFIX}/Groups", endpoint(create_group), methods=["POST"]),
+        Route(f"{PREFIX}/Groups/{{id}}", endpoint(get_group), methods=["GET"]),
+        Route(f"{PREFIX}/Groups/{{id}}", endpoint(patch_group), methods=["PATCH"]),
+        Route(f"{PREFIX}/Groups/{{id}}", endpoint(delete_group), methods=["DELETE"]),
+        Route(
+            f"{PREFIX}/{{rest:path}}",
+            endpoint(unknown),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        ),
     ]
 
 

@@ -25,6 +25,7 @@ from scim2_models import (
     NotFoundException,
     PreconditionFailedException,
     Role,
+    ScimPolicy,
     UniquenessException,
 )
 from scim2_models import User as ScimUserResource
@@ -40,6 +41,11 @@ from hub.services.users import normalise_email
 
 Resource = ScimUserResource[EnterpriseUser]
 MAX_COUNT = 200
+# Entra sends a remove with a value, and filters that match nothing yet.
+PATCH_POLICY = ScimPolicy(
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
+)
 
 
 @dataclass(frozen=True)
@@ -192,26 +198,19 @@ class ScimUsers:
         async with self.db.transaction() as tx:
             user, link, org = await self._row(tx, user_id)
             current = to_resource(self.base_url, user, link, org)
-            _check_version(current, if_match)
+            check_version(current, if_match)
             return await self._write(tx, user, link, org, current, resource)
 
     async def patch(
         self, user_id: str, operations: Any, if_match: str | None
     ) -> tuple[Any, Change]:
         """PATCH: apply the operations to the current resource, then store it."""
-        from scim2_models import ScimPolicy
-
         async with self.db.transaction() as tx:
             user, link, org = await self._row(tx, user_id)
             current = to_resource(self.base_url, user, link, org)
-            _check_version(current, if_match)
+            check_version(current, if_match)
             wanted = current.model_copy(deep=True)
-            # Entra sends remove with a value and filters that match nothing yet.
-            policy = ScimPolicy(
-                remove_value_as_filter=ScimPolicy.RemoveValue.apply,
-                unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
-            )
-            operations.patch(wanted, scim_policy=policy)
+            operations.patch(wanted, scim_policy=PATCH_POLICY)
             return await self._write(tx, user, link, org, current, wanted)
 
     async def _write(
@@ -261,7 +260,7 @@ def _email_of(resource: Any) -> str:
     return email
 
 
-def _check_version(current: Any, if_match: str | None) -> None:
+def check_version(current: Any, if_match: str | None) -> None:
     if if_match is None or if_match.strip() == "*":
         return
     wanted = {tag.strip() for tag in if_match.split(",")}
