@@ -45,6 +45,7 @@ from hub.web import (
     profile,
     program,
     questions,
+    scim,
     webhooks,
     widgets,
 )
@@ -54,13 +55,16 @@ from hub.web.templating import make_templates
 from hub.widgets.catalogue import build_registry
 
 # Paths whose requests prove themselves (signed SAML responses, signed webhooks).
-# The OP's token and userinfo endpoints authenticate the portal calling them instead.
-# The demo portals' SAML ACS takes a signed response, as the hub's own does.
+# The OP's token and userinfo endpoints authenticate the portal calling them instead,
+# and SCIM its bearer tokens (/scim/v2 never reads the session cookie, so a forged
+# request has no credential to ride on). The demo portals' SAML ACS takes a signed
+# response, as the hub's own does.
 CSRF_EXEMPT = (
     "/auth/saml/acs",
     "/webhooks/",
     "/idp/oidc/token",
     "/idp/oidc/userinfo",
+    "/scim/v2/",
     "/demo/saml-acs/",
 )
 
@@ -93,6 +97,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
             SAMLIdentityProvider(signing_keys, portals, hub.store, settings.base_url),
         ),
         *webhooks.routes(hub),
+        *scim.routes(hub),
         *admin.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),
         *admin_rules.routes(hub, templates, book),

@@ -1,7 +1,8 @@
 """Scheduled background work: in-process for the embedded default, arq workers in production.
 
-Six jobs: indexing the content library's sources (every
-``CONTENT_EVERY`` seconds in-process, every 15 minutes on workers), evaluating recorded activity for points, badges and streaks
+The jobs: indexing the content library's sources (every ``CONTENT_EVERY`` seconds
+in-process, every 15 minutes on workers), retrying failed account pushes to backends
+(every 30 s), evaluating recorded activity for points, badges and streaks
 (every 15 s), bringing program insight's summaries up to date (every minute),
 carrying out reactivation playbooks' pending steps and ending runs whose window is
 over (every 30 s),
@@ -26,6 +27,7 @@ from typing import Any
 
 from hub.digest_delivery import digest_pass
 from hub.resources import Hub
+from hub.services.account_push import retry_failed
 from hub.services.content.completions import record_completions
 from hub.services.content.index import IndexReport, refresh_index
 from hub.services.engagement.budgets import lapse_budgets
@@ -122,6 +124,11 @@ async def run_playbooks(hub: Hub) -> int:
     return done
 
 
+async def run_account_push(hub: Hub) -> int:
+    """Retry the account pushes to backends that failed and are due (provisioning fan-out)."""
+    return await retry_failed(hub.db, hub.backends)
+
+
 async def run_lapse(hub: Hub) -> int:
     """Return what is left of closed giving budgets to the program."""
     return await lapse_budgets(hub.db, now=datetime.now(UTC))
@@ -143,6 +150,7 @@ DIGEST_EVERY = 1800.0
 DIGEST_FIRST_AFTER = 600.0
 PLAYBOOKS_EVERY = 30.0
 CONTENT_EVERY = 900.0
+ACCOUNT_PUSH_EVERY = 30.0
 
 
 @asynccontextmanager
@@ -158,6 +166,7 @@ async def in_process(hub: Hub) -> AsyncIterator[None]:
         (DIGEST_EVERY, run_digest, None),
         (PLAYBOOKS_EVERY, run_playbooks, None),
         (CONTENT_EVERY, run_content, hub.content_wanted),
+        (ACCOUNT_PUSH_EVERY, run_account_push, None),
     ]
     if hub.settings.sync_interval_minutes:
         jobs.append((hub.settings.sync_interval_minutes * 60.0, run_sync, None))
@@ -207,6 +216,11 @@ async def carry_out_playbooks(ctx: dict[str, Any]) -> int:
     return await run_playbooks(ctx["hub"])
 
 
+async def retry_account_pushes(ctx: dict[str, Any]) -> int:
+    """The arq job: retry failed account pushes that are due."""
+    return await run_account_push(ctx["hub"])
+
+
 async def lapse_giving_budgets(ctx: dict[str, Any]) -> int:
     """The arq job: lapse closed budgets."""
     return await run_lapse(ctx["hub"])
@@ -239,6 +253,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         cron(weekly_digest, minute={20, 50}),
         cron(carry_out_playbooks, second={10, 40}),
         cron(index_content, minute={2, 17, 32, 47}),
+        cron(retry_account_pushes, second={20, 50}),
     ]
     if 0 < minutes < 60:
         cron_jobs.append(cron(sync_backends, minute=set(range(0, 60, minutes))))
@@ -253,6 +268,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             weekly_digest,
             carry_out_playbooks,
             index_content,
+            retry_account_pushes,
         ],
         "cron_jobs": cron_jobs,
         "on_startup": startup,

@@ -385,5 +385,6 @@ async def test_worker_settings_need_redis(seeded: Hub) -> None:
         "weekly_digest",
         "carry_out_playbooks",
         "index_content",
+        "retry_account_pushes",
     }
-    assert len(options["cron_jobs"]) == 7
+    assert len(options["cron_jobs"]) == 8

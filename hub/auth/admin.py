@@ -21,6 +21,8 @@ from hub.auth.idp_records import (
 from hub.auth.principal import require_admin
 from hub.auth.providers import env_providers
 from hub.resources import Hub
+from hub.services.account_push import out_of_step
+from hub.services.scim.tokens import issue_token, token_counts
 
 PATH = "/admin/identity-providers"
 
@@ -51,7 +53,12 @@ def spec_from_form(form: FormData) -> ProviderSpec:
 
 
 def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
-    async def render(request: Request, error: str = "", status: int = 200) -> Response:
+    async def render(
+        request: Request,
+        error: str = "",
+        status: int = 200,
+        scim_token: dict[str, str] | None = None,
+    ) -> Response:
         return templates.TemplateResponse(
             request,
             "admin_idps.html",
@@ -62,6 +69,11 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
                 "acs_url": f"{hub.settings.base_url}/auth/saml/acs",
                 "metadata_url": f"{hub.settings.base_url}/auth/saml/metadata",
                 "callback_url": f"{hub.settings.base_url}/auth/oidc/callback",
+                "scim_url": f"{hub.settings.base_url}/scim/v2",
+                "scim_tokens": await token_counts(hub.db),
+                "scim_token": scim_token,
+                "out_of_step": await out_of_step(hub.db),
+                "products": {c.config.name: c.config.product for c in hub.backends.all()},
             },
             status_code=status,
         )
@@ -94,8 +106,21 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         await hub.audit.record(request, actor=admin.email, action="idp_removed", target=name)
         return RedirectResponse(PATH, status_code=303)
 
+    async def scim_token(request: Request) -> Response:
+        admin = require_admin(request)
+        name = request.path_params["name"]
+        token = await issue_token(hub.db, name, admin.email)
+        if token is None:
+            raise HTTPException(404, "There is no stored identity provider of that name.")
+        await hub.audit.record(request, actor=admin.email, action="scim_token_issued", target=name)
+        # Shown in this answer only; never stored, so never cached either.
+        response = await render(request, scim_token={"name": name, "value": token})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     return [
         Route(PATH, page, name="admin_idps"),
+        Route(PATH + "/{name}/scim-token", scim_token, methods=["POST"]),
         Route(PATH, add, methods=["POST"]),
         Route(PATH + "/{name}/remove", remove, methods=["POST"]),
     ]

@@ -15,10 +15,15 @@ from hub.auth.provisioning import provision
 from hub.auth.signin import start_session
 from hub.middleware.sessions import session_of
 from hub.resources import Hub
+from hub.services.account_push import push_person
 from hub.web.errors import ErrorPages
 
 # Session keys that hold half-finished sign-ins; dropped on any refusal.
 PENDING_KEYS = ("oidc_pending",)
+
+
+# Sign-in changes the backends' copies of a person must follow.
+_PUSHED = frozenset({"user_created", "email_change", "org_change", "role_change"})
 
 
 class SignInFlow:
@@ -42,6 +47,11 @@ class SignInFlow:
             await self.hub.audit.record(
                 request, actor=f"idp:{provider.name}", action=action, target=target, reason=reason
             )
+        actions = {action for action, _target, _reason in provisioned.changes}
+        if actions & _PUSHED:
+            # The backends that keep people's accounts hear of it (retried if one fails).
+            change = "created" if "user_created" in actions else "changed"
+            await push_person(self.hub.db, self.hub.backends, provisioned.user.id, change)
         return await start_session(
             request,
             self.hub.db,

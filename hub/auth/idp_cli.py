@@ -48,6 +48,13 @@ def register(commands: Any) -> None:
     remove.add_argument("name")
     remove.set_defaults(run=cmd_remove)
 
+    token = actions.add_parser(
+        "scim-token", help="issue a SCIM bearer token for a stored provider (shown once)"
+    )
+    token.add_argument("name")
+    token.add_argument("--revoke", action="store_true", help="revoke its tokens instead")
+    token.set_defaults(run=cmd_scim_token)
+
 
 def _db(settings: Settings) -> Any:
     from hub.db import Database
@@ -142,4 +149,33 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return 1
     asyncio.run(_audit(settings, "idp_removed", args.name))
     print(f"identity provider {args.name} removed")
+    return 0
+
+
+def cmd_scim_token(args: argparse.Namespace) -> int:
+    """Print a new SCIM token for the provider (or revoke all of its tokens)."""
+    from hub.services.scim.tokens import issue_token, revoke_tokens
+
+    settings = load_settings()
+
+    async def run() -> str | int | None:
+        db = _db(settings)
+        try:
+            if args.revoke:
+                return await revoke_tokens(db, args.name)
+            return await issue_token(db, args.name, "cli")
+        finally:
+            await db.close()
+
+    result = asyncio.run(run())
+    if args.revoke:
+        asyncio.run(_audit(settings, "scim_tokens_revoked", args.name, f"{result} revoked"))
+        print(f"{result} SCIM token(s) of {args.name} revoked")
+        return 0
+    if result is None:
+        print(f"hub idp scim-token: no stored identity provider named {args.name!r}")
+        return 1
+    asyncio.run(_audit(settings, "scim_token_issued", args.name))
+    print(f"SCIM base URL: {settings.base_url}/scim/v2")
+    print(f"SCIM token (shown once, keep it in your IdP): {result}")
     return 0

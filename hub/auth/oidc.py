@@ -95,8 +95,14 @@ def routes(flow: SignInFlow, client: OIDCClient) -> list[BaseRoute]:
             id_token = tokens.get("id_token")
             if not isinstance(id_token, str):
                 raise SignInRefused("the token endpoint returned no ID token")
-            claims = await client.verify_id_token(provider, id_token, pending["nonce"])
             access_token = tokens.get("access_token")
+            claims = await client.verify_id_token(
+                provider,
+                id_token,
+                pending["nonce"],
+                access_token=access_token if isinstance(access_token, str) else None,
+                code=code,
+            )
             if isinstance(access_token, str):
                 discovery = await client.discover(provider)
                 extra = await client.userinfo(discovery, access_token)

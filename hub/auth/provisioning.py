@@ -97,6 +97,11 @@ async def provision(db: Database, provider: Provider, profile: Profile) -> Provi
                 "This email address belongs to an account your identity provider"
                 " may not sign in to. Ask your administrator.",
             )
+        if user is not None and not user.active:
+            raise SignInRefused(
+                f"{user.email} is deactivated",
+                "Your account has been deactivated. Ask your administrator.",
+            )
         if user is None:
             user = User(
                 email=profile.email,

@@ -53,6 +53,7 @@ from hub.connectors.records import (
     QuizResult,
 )
 from hub.connectors.wire import json_body, raise_for_status, send
+from hub.connectors.writes import PersonAccount
 
 log = logging.getLogger("hub.connectors.moodle")
 
@@ -355,6 +356,37 @@ class MoodleConnector:
         lowered = badge_name.lower()
         return next((level for level in self._levels if level.lower() in lowered), "")
 
+    async def provision_person(self, person: PersonRef, account: PersonAccount) -> str:
+        """``core_user_update_users`` (``suspended`` 0/1), ``core_user_create_users`` if new."""
+        user_id = await self._user_id(person.email)
+        if user_id is None:
+            if not account.active:
+                return ""  # nobody to suspend
+            created = await self._call(
+                "core_user_create_users",
+                **_records(
+                    "users",
+                    {
+                        "username": account.email.lower(),
+                        "email": account.email,
+                        "firstname": account.first_name or account.email.split("@")[0],
+                        "lastname": account.last_name or "-",
+                        "auth": self.config.options.get("auth", "oauth2"),
+                    },
+                ),
+            )
+            # Moodle answers a list of {"id", "username"}, one per created user.
+            if not isinstance(created, list) or not created:
+                raise MalformedResponse(f"{self.config.name}: core_user_create_users said nothing")
+            return str(shapes.integer(shapes.obj(created[0], "[0]"), "id", "[0]"))
+        fields: dict[str, object] = {"id": user_id, "suspended": 0 if account.active else 1}
+        if account.first_name:
+            fields["firstname"] = account.first_name
+        if account.last_name:
+            fields["lastname"] = account.last_name
+        await self._call("core_user_update_users", **_records("users", fields))
+        return str(user_id)
+
     def _portal(self) -> str:
         return (self.config.portal_url or self.config.base_url).rstrip("/")
 
@@ -382,3 +414,8 @@ def _plain(html: str) -> str:
     """The text of a Moodle intro (HTML): tags dropped, entities read, whitespace folded."""
     # Markup only to read the HTML; the plain text it gives back is escaped where shown.
     return Markup(html).striptags()  # noqa: S704
+
+
+def _records(name: str, record: Mapping[str, object]) -> dict[str, object]:
+    """One record of a Moodle array-of-structures parameter: ``users[0][email]=…``."""
+    return {f"{name}[0][{key}]": value for key, value in record.items()}

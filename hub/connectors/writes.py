@@ -70,3 +70,27 @@ class EmailSender(Protocol):
     async def send_email(self, person: PersonRef, send: EmailSend) -> str:
         """Send it; the platform's id of the contact it went to."""
         ...
+
+
+@dataclass(frozen=True)
+class PersonAccount:
+    """A person's account as the hub wants every backend to hold it.
+
+    ``active`` false means: keep the account and its history, but it may no longer be used
+    (Moodle ``suspended``, Salesforce ``IsActive = false``, Mautic do-not-contact)."""
+
+    email: str
+    first_name: str
+    last_name: str
+    active: bool
+
+
+@runtime_checkable
+class PersonProvisioner(Protocol):
+    """An adapter that creates, updates and suspends a person's own account in its backend."""
+
+    async def provision_person(self, person: PersonRef, account: PersonAccount) -> str:
+        """Bring the backend's account for ``person`` in line with ``account``; its id there.
+
+        Never creates an account for an inactive person; :class:`BackendRefused` when refused."""
+        ...

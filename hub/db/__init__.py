@@ -16,4 +16,5 @@ import hub.db.idp
 import hub.db.playbooks
 import hub.db.program
 import hub.db.questions
+import hub.db.scim
 import hub.db.timeline  # noqa: F401

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hub.db.types import UTCDateTime, utcnow
@@ -64,6 +74,8 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    # False once their IdP (SCIM) or an administrator deactivates them: no sign-in, no session.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     partner_org: Mapped[PartnerOrg | None] = relationship(back_populates="users")
     identities: Mapped[list[Identity]] = relationship(back_populates="user")

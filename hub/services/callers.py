@@ -23,6 +23,7 @@ _CALLER = (
         User.email,
         User.roles,
         User.partner_org_id,
+        User.active,
         PartnerOrg.slug,
         PartnerOrg.name,
         PartnerOrg.tier,
@@ -48,10 +49,10 @@ class Caller:
 
 
 async def read_caller(db: Database, user_id: int) -> Caller | None:
-    """The user's roles and org now, or ``None`` when the user is gone."""
+    """The user's roles and org now, or ``None`` when the user is gone or deactivated."""
     async with db.reading() as conn:
         row = (await conn.execute(_CALLER, {"user_id": user_id})).first()
-    if row is None:
+    if row is None or not row.active:
         return None
     if row.partner_org_id is None:
         return Caller(row.email, known_roles(row.roles), None, None, None)

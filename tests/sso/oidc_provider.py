@@ -41,6 +41,8 @@ class OpenIDProvider:
     down: bool = False
     # Claims the ID token leaves out and only userinfo tells.
     userinfo_only: frozenset[str] = frozenset()
+    # Okta and Entra put at_hash in the code flow's ID token; it is optional there.
+    hash_access_token: bool = True
 
     def __post_init__(self) -> None:
         self.key = _new_key("key-1")
@@ -146,7 +148,10 @@ class OpenIDProvider:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
         access_token = secrets.token_urlsafe(16)
         self.tokens[access_token] = grant["sub"]
-        id_token = self.mint(self.standard_claims(grant["sub"], grant["nonce"]))
+        claims = self.standard_claims(grant["sub"], grant["nonce"])
+        if self.hash_access_token:
+            claims["at_hash"] = half_hash(access_token)
+        id_token = self.mint(claims)
         return JSONResponse(
             {"access_token": access_token, "token_type": "Bearer", "id_token": id_token}
         )
@@ -167,6 +172,12 @@ class OpenIDProvider:
         ):
             return PlainTextResponse("bad logout request", status_code=400)
         return RedirectResponse(target, status_code=302)
+
+
+def half_hash(value: str) -> str:
+    """OpenID Connect's at_hash / c_hash for RS256: the left half of SHA-256, base64url."""
+    digest = hashlib.sha256(value.encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 def _new_key(kid: str) -> RSAKey:

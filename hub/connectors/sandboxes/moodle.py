@@ -11,6 +11,7 @@ from ``today``. Initech's people last learned anything months ago.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -54,6 +55,8 @@ class _Site:
         self.today = today
         self.by_id = {learner.id: learner for learner in people.values()}
         self.token = token
+        # Accounts the hub suspended or created (core_user_update_users / create_users).
+        self.suspended: set[int] = set()
 
     async def serve(self, request: Request) -> JSONResponse:
         values: dict[str, str] = dict(request.query_params)
@@ -74,6 +77,8 @@ class _Site:
             "gradereport_user_get_grade_items": self._grade_items,
             "core_course_get_courses_by_field": self._courses,
             "mod_resource_get_resources_by_courses": self._resources,
+            "core_user_update_users": self._update_users,
+            "core_user_create_users": self._create_users,
         }.get(values.get("wsfunction", ""))
         if handler is None:
             return _exception(
@@ -164,6 +169,8 @@ class _Site:
                     "gradereport_user_get_grade_items",
                     "core_course_get_courses_by_field",
                     "mod_resource_get_resources_by_courses",
+                    "core_user_update_users",
+                    "core_user_create_users",
                 )
             ],
             "downloadfiles": 0,
@@ -198,7 +205,7 @@ class _Site:
                 "firstaccess": _unix(learner.enrolments[0].started) if learner.enrolments else 0,
                 "lastaccess": _unix(learner.last_access),
                 "auth": "manual",
-                "suspended": False,
+                "suspended": learner.id in self.suspended,
                 "confirmed": True,
                 "lang": "en",
                 "theme": "",
@@ -212,6 +219,34 @@ class _Site:
             for learner in self.people.values()
             if learner.email.lower() in wanted
         ]
+
+    def _update_users(self, values: dict[str, str], site: str) -> dict[str, Any]:
+        learner = self.by_id.get(int(values["users[0][id]"]))
+        if learner is None:
+            raise KeyError("users[0][id]")
+        suspended = values.get("users[0][suspended]")
+        if suspended is not None:
+            (self.suspended.add if suspended == "1" else self.suspended.discard)(learner.id)
+        first, last = values.get("users[0][firstname]"), values.get("users[0][lastname]")
+        if first or last:
+            renamed = replace(learner, first=first or learner.first, last=last or learner.last)
+            self.people[learner.email] = self.by_id[learner.id] = renamed
+        return {"warnings": []}
+
+    def _create_users(self, values: dict[str, str], site: str) -> list[dict[str, Any]]:
+        email = values["users[0][email]"].lower()
+        if email in self.people:
+            raise ValueError("email")
+        learner = Learner(
+            id=max(self.by_id, default=1) + 1,
+            email=email,
+            first=values["users[0][firstname]"],
+            last=values["users[0][lastname]"],
+            last_access=datetime.now(UTC),
+            enrolments=(),
+        )
+        self.people[email] = self.by_id[learner.id] = learner
+        return [{"id": learner.id, "username": values["users[0][username]"]}]
 
     def _users_courses(self, values: dict[str, str], site: str) -> list[dict[str, Any]]:
         learner = self._learner(values)
