@@ -52,12 +52,13 @@ class Person:
 
 
 async def person_of(db: Database, user_id: int) -> Person | None:
-    """The person's current record; ``None`` once they are gone from the hub."""
+    """The person's current record; ``None`` once they are gone from the hub or deactivated
+    (by SCIM or their IdP): no portal signs them in from then on."""
     async with db.session() as session:
         user = await session.scalar(
             select(User).where(User.id == user_id).options(selectinload(User.partner_org))
         )
-    if user is None:
+    if user is None or not user.active:
         return None
     return Person(
         id=user.id,

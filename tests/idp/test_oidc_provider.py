@@ -231,3 +231,17 @@ async def test_admin_page_lists_the_registered_portal(op_client: httpx.AsyncClie
     assert REDIRECT in page
     assert "federation_id" in page
     assert f"{BASE_URL}/demo/saml-acs/moodle" in page  # the Moodle stand-in, over SAML
+
+
+async def test_a_deactivated_person_gets_no_code_even_with_a_session_left(
+    op_client: httpx.AsyncClient, db: Database
+) -> None:
+    await demo_sign_in(op_client, "owner@acme.example")
+    async with db.transaction() as session:
+        user = await session.scalar(select(User).where(User.email == "owner@acme.example"))
+        assert user is not None
+        user.active = False  # as SCIM's deactivation does, before the sessions are ended
+    _, challenge = _pkce()
+    answer = await op_client.get(_authorize_url(challenge, "n3"))
+    assert answer.status_code in {303, 403}
+    assert "code=" not in answer.headers.get("location", "")
