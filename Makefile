@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HUB_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 HUB_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 COVERAGE_FLOOR := $(shell cat .ci/coverage-floor)
+# pytest-xdist workers: each has its own database, Redis prefix and demo server.
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup static demo lint types test-embedded test-services check test clean
 
@@ -39,12 +41,12 @@ types: setup
 # The suite on the embedded defaults: SQLite file and in-process store, with coverage.
 test-embedded: setup
 	env -u HUB_TEST_DATABASE_URL -u HUB_TEST_REDIS_URL \
-	  $(BIN)/pytest --cov=hub --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) --cov=hub --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 # The same suite on PostgreSQL and Redis.
 test-services: setup
 	HUB_TEST_DATABASE_URL=$(HUB_TEST_DATABASE_URL) HUB_TEST_REDIS_URL=$(HUB_TEST_REDIS_URL) \
-	  $(BIN)/pytest -m "not browser and not slow"
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow"
 
 check: lint types test-embedded test-services
 
