@@ -41,12 +41,12 @@ types: setup
 # The suite on the embedded defaults: SQLite file and in-process store, with coverage.
 test-embedded: setup
 	env -u HUB_TEST_DATABASE_URL -u HUB_TEST_REDIS_URL \
-	  $(BIN)/pytest -n $(PYTEST_WORKERS) --cov=hub --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov=hub --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 # The same suite on PostgreSQL and Redis.
 test-services: setup
 	HUB_TEST_DATABASE_URL=$(HUB_TEST_DATABASE_URL) HUB_TEST_REDIS_URL=$(HUB_TEST_REDIS_URL) \
-	  $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow"
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser and not slow"
 
 check: lint types test-embedded test-services
 

@@ -195,5 +195,9 @@ def browser() -> Iterator[object]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run browser tests last: Playwright's sync API keeps an event loop on the main thread
-    once open, which would break the anyio tests collected after it."""
+    once open, which would break the anyio tests collected after it. Under pytest-xdist
+    (``--dist loadgroup``) they all go to one worker, so the run starts one demo server."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
