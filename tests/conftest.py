@@ -86,10 +86,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         drop()
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
+async def _empty(database: Database) -> None:
     async with database.transaction() as session:
         tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
         if database.is_sqlite:
@@ -97,6 +94,16 @@ async def db(database_url: str) -> AsyncIterator[Database]:
                 await session.execute(text(f'DELETE FROM "{table}"'))
         else:
             await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The run's database, empty before and after: a test that wrote to it without this
+    fixture (a CLI command, an app's background work) leaves nothing for the next one."""
+    database = Database(database_url)
+    await _empty(database)
+    yield database
+    await _empty(database)
     await database.close()
 
 
