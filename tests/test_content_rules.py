@@ -35,6 +35,8 @@ async def test_an_item_rule_narrows_the_library_at_once_and_removing_it_widens_i
     assert saved.status_code == 303
     page = await client.get(saved.headers["location"])
     assert "The rule is saved" in page.text
+    assert "<title>Content library · Administration · Partner Hub</title>" in page.text
+    assert page.text.count('id="rules-title"') == 1, "the rules are on the page once"
     assert "Gold" in page.text
 
     client.cookies.clear()
