@@ -87,6 +87,10 @@ def _schemas() -> list[Schema]:
     return [Resource.to_schema(), EnterpriseUser.to_schema(), Group.to_schema()]
 
 
+class BadPaging(ValueError):
+    """``startIndex`` or ``count`` is not an integer."""
+
+
 def routes(hub: Hub) -> list[BaseRoute]:
     base_url = hub.settings.base_url
 
@@ -126,26 +130,36 @@ def routes(hub: Hub) -> list[BaseRoute]:
 
         return run
 
-    def user_body(resource: Any, status: int = 200) -> Response:
+    def resource_body(resource: Any, status: int = 200) -> Response:
+        """A User or Group as SCIM answers with it, its version as the ETag."""
         body = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         return scim_response(body, status, {"ETag": resource.meta.version})
 
-    async def list_users(request: Request, provider: IdentityProvider) -> Response:
+    def paging(request: Request) -> tuple[int, int]:
+        """``startIndex`` and ``count`` of a list request (RFC 7644 3.4.2.4)."""
         params = request.query_params
         try:
-            start = int(params.get("startIndex", "1"))
-            count = int(params.get("count", str(DEFAULT_COUNT)))
+            return int(params.get("startIndex", "1")), int(params.get("count", str(DEFAULT_COUNT)))
         except ValueError:
-            return error_response(400, "startIndex and count are integers", "invalidValue")
-        users = ScimUsers(hub.db, provider, base_url)
-        total, page = await users.search(params.get("filter"), start, count)
-        listing = ListResponse[Resource](
+            raise BadPaging from None
+
+    def listing(kind: Any, total: int, start: int, page: list[Any]) -> Response:
+        found = ListResponse[kind](
             total_results=total,
             start_index=max(start, 1),
             items_per_page=len(page),
             resources=page or None,
         )
-        return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+        return scim_response(found.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+
+    async def list_users(request: Request, provider: IdentityProvider) -> Response:
+        try:
+            start, count = paging(request)
+        except BadPaging:
+            return error_response(400, "startIndex and count are integers", "invalidValue")
+        users = ScimUsers(hub.db, provider, base_url)
+        total, page = await users.search(request.query_params.get("filter"), start, count)
+        return listing(Resource, total, start, page)
 
     async def create_user(request: Request, provider: IdentityProvider) -> Response:
         resource = Resource.model_validate(
@@ -153,13 +167,13 @@ def routes(hub: Hub) -> list[BaseRoute]:
         )
         created, change = await ScimUsers(hub.db, provider, base_url).create(resource)
         await after(change)
-        return user_body(created, 201)
+        return resource_body(created, 201)
 
     async def get_user(request: Request, provider: IdentityProvider) -> Response:
         resource = await ScimUsers(hub.db, provider, base_url).get(request.path_params["id"])
         if request.headers.get("if-none-match") == resource.meta.version:
             return Response(status_code=304, headers={"ETag": resource.meta.version})
-        return user_body(resource)
+        return resource_body(resource)
 
     async def replace_user(request: Request, provider: IdentityProvider) -> Response:
         resource = Resource.model_validate(
@@ -169,7 +183,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
             request.path_params["id"], resource, request.headers.get("if-match")
         )
         await after(change)
-        return user_body(stored)
+        return resource_body(stored)
 
     async def patch_user(request: Request, provider: IdentityProvider) -> Response:
         operations = PatchOp[Resource].model_validate(
@@ -181,30 +195,24 @@ def routes(hub: Hub) -> list[BaseRoute]:
             request.path_params["id"], operations, request.headers.get("if-match")
         )
         await after(change)
-        return user_body(stored)
+        return resource_body(stored)
 
     async def delete_user(request: Request, provider: IdentityProvider) -> Response:
         change = await ScimUsers(hub.db, provider, base_url).delete(request.path_params["id"])
         await after(change)
         return Response(status_code=204)
 
-    def group_body(resource: Any, status: int = 200) -> Response:
-        body = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        return scim_response(body, status, {"ETag": resource.meta.version})
-
     async def after_all(changes: list[Change]) -> None:
         for change in changes:
             await after(change)
 
     async def list_groups(request: Request, provider: IdentityProvider) -> Response:
-        params = request.query_params
         try:
-            start = int(params.get("startIndex", "1"))
-            count = int(params.get("count", str(DEFAULT_COUNT)))
-        except ValueError:
+            start, count = paging(request)
+        except BadPaging:
             return error_response(400, "startIndex and count are integers", "invalidValue")
         display_name = None
-        text = params.get("filter")
+        text = request.query_params.get("filter")
         if text:
             # Okta and Entra look groups up by name only; that is the filter served here.
             node = ScimFilter[Group](text).ast
@@ -219,13 +227,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
         total, page = await ScimGroups(hub.db, provider, base_url).search(
             display_name, start, count
         )
-        listing = ListResponse[Group](
-            total_results=total,
-            start_index=max(start, 1),
-            items_per_page=len(page),
-            resources=page or None,
-        )
-        return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+        return listing(Group, total, start, page)
 
     async def create_group(request: Request, provider: IdentityProvider) -> Response:
         resource = Group.model_validate(
@@ -233,10 +235,10 @@ def routes(hub: Hub) -> list[BaseRoute]:
         )
         created, changes = await ScimGroups(hub.db, provider, base_url).create(resource)
         await after_all(changes)
-        return group_body(created, 201)
+        return resource_body(created, 201)
 
     async def get_group(request: Request, provider: IdentityProvider) -> Response:
-        return group_body(
+        return resource_body(
             await ScimGroups(hub.db, provider, base_url).get(request.path_params["id"])
         )
 
@@ -250,7 +252,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
             request.path_params["id"], operations, request.headers.get("if-match")
         )
         await after_all(changes)
-        return group_body(stored)
+        return resource_body(stored)
 
     async def delete_group(request: Request, provider: IdentityProvider) -> Response:
         changes = await ScimGroups(hub.db, provider, base_url).delete(request.path_params["id"])
