@@ -43,7 +43,8 @@ test-embedded: setup
 	env -u HUB_TEST_DATABASE_URL -u HUB_TEST_REDIS_URL \
 	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov=hub --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-# The same suite on PostgreSQL and Redis.
+# The same suite on PostgreSQL and Redis: the tests that reach storage (tests/conftest.py
+# deselects the rest, which already ran above and do not depend on it).
 test-services: setup
 	HUB_TEST_DATABASE_URL=$(HUB_TEST_DATABASE_URL) HUB_TEST_REDIS_URL=$(HUB_TEST_REDIS_URL) \
 	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser and not slow"

@@ -200,10 +200,30 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run browser tests last: Playwright's sync API keeps an event loop on the main thread
+# Fixtures through which a test reaches the storage pair; a test using none of them
+# (and whose module does not read the services' URLs itself) runs the same either way.
+STORAGE_FIXTURES = frozenset({"database_url", "store", "any_store", "demo_server"})
+
+
+def _touches_storage(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    reads_urls = any(hasattr(module, name) for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL"))
+    return reads_urls or bool(STORAGE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the real services, run only the tests that reach storage: the others (parsers,
+    connectors over MockTransport, docs) already ran on the embedded defaults, and the
+    same code gives the same answer twice.
+
+    Run browser tests last: Playwright's sync API keeps an event loop on the main thread
     once open, which would break the anyio tests collected after it. Under pytest-xdist
     (``--dist loadgroup``) they all go to one worker, so the run starts one demo server."""
+    if TEST_DATABASE_URL or TEST_REDIS_URL:
+        elsewhere = [item for item in items if not _touches_storage(item)]
+        if elsewhere:
+            config.hook.pytest_deselected(items=elsewhere)
+            items[:] = [item for item in items if _touches_storage(item)]
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
     for item in items:
         if item.get_closest_marker("browser") is not None:
