@@ -119,6 +119,13 @@ async def test_administrators_publish_announcements_and_see_use_by_segment(
     assert page.status_code == 200
     assert "Gold rebate schedule" in page.text
     assert "Gold: 1" in page.text
+    by_region = await client.get("/admin/content?by=region")
+    assert "North America: 1" in by_region.text
+    assert "By region" in by_region.text
+    assert "Reseller: 1" in (await client.get("/admin/content?by=type")).text
+    wrong = await client.get("/admin/content?by=revenue")
+    assert wrong.status_code == 400
+    assert "tier, region or partner type" in wrong.text
     no_token = await client.post("/admin/content/announcements", data={"title": "x"})
     assert no_token.status_code == 403
     for bad in (

@@ -1,7 +1,7 @@
 """Administrators' side of the library: who used which item, by segment, announcements, rules.
 
 ``GET /admin/content`` lists the most used items with how many partner orgs viewed,
-opened or finished each, by tier; its form writes an announcement (targeting by
+opened or finished each, by tier, region or partner type (``?by=``); its form writes an announcement (targeting by
 persona, tier and region, optionally pinned for a number of days), audited. Its
 targeting rules (``POST /admin/content/rules``, ``…/rules/<id>/delete``) narrow a whole
 source, one collection or one item to some personas and segments, pin an item or mark
@@ -32,12 +32,23 @@ from hub.web.viewer import locale_of
 
 MAX_PIN_DAYS = 90
 
+# ``?by=`` of the usage table: the segment and the column heading it gets.
+SEGMENT_WORDS = {"tier": N_("By tier"), "region": N_("By region"), "type": N_("By partner type")}
+
 
 def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
     async def overview(request: Request) -> Response:
         require_admin(request)
+        segment = request.query_params.get("by", "tier")
+        if segment not in usage.SEGMENTS:
+            raise HTTPException(
+                400,
+                translate(
+                    locale_of(request), N_("Break the use down by tier, region or partner type.")
+                ),
+            )
         async with hub.db.session() as session:
-            used = await usage.usage(session)
+            used = await usage.usage(session, segment)
             rules = await content_rules.all_rules(session)
             sources = await content_rules.sources(session)
         return templates.TemplateResponse(
@@ -45,6 +56,8 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
             "content/admin.html",
             {
                 "used": used,
+                "segment": segment,
+                "segments": SEGMENT_WORDS,
                 "kinds": KIND_WORDS,
                 "personas": [
                     (p.id, p.title) for p in default_personas() if p.audience is Audience.PARTNER

@@ -56,34 +56,40 @@ async def record_use(
     )
 
 
+# The segments an item's use is broken down by: the partner org's column for each.
+SEGMENTS = {"tier": PartnerOrg.tier, "region": PartnerOrg.region, "type": PartnerOrg.partner_type}
+
+
 @dataclass(frozen=True)
 class ItemUse:
-    """How many partner orgs used one item, in all and by tier."""
+    """How many partner orgs used one item, in all, per kind of use and per segment value."""
 
     item: ContentItem
     orgs: int
     by_kind: dict[str, int]
-    by_tier: dict[str, int]
+    by_segment: dict[str, int]
 
 
-async def usage(session: AsyncSession, limit: int = 50) -> list[ItemUse]:
-    """The most used items: distinct partner orgs per kind of use, and the orgs by tier."""
+async def usage(session: AsyncSession, segment: str = "tier", limit: int = 50) -> list[ItemUse]:
+    """The most used items: distinct partner orgs per kind of use, and the orgs by
+    ``segment`` (a key of :data:`SEGMENTS`; an org without a value counts under "")."""
+    column = SEGMENTS[segment]
     objects = {
         object_of(item): item
         for item in await session.scalars(select(ContentItem).order_by(ContentItem.id))
     }
     rows = (
         await session.execute(
-            select(ActivityEvent.object, ActivityEvent.kind, PartnerOrg.id, PartnerOrg.tier)
+            select(ActivityEvent.object, ActivityEvent.kind, PartnerOrg.id, column)
             .join(PartnerOrg, PartnerOrg.id == ActivityEvent.partner_org_id)
             .where(ActivityEvent.kind.in_(USE_KINDS), ActivityEvent.object.like("content:%"))
-            .group_by(ActivityEvent.object, ActivityEvent.kind, PartnerOrg.id, PartnerOrg.tier)
+            .group_by(ActivityEvent.object, ActivityEvent.kind, PartnerOrg.id, column)
         )
     ).all()
     orgs: dict[str, dict[int, str]] = {}
     kinds: dict[str, Counter[str]] = {}
-    for object_, kind, org_id, tier in rows:
-        orgs.setdefault(object_, {})[org_id] = tier
+    for object_, kind, org_id, value in rows:
+        orgs.setdefault(object_, {})[org_id] = value or ""
         kinds.setdefault(object_, Counter())[kind] += 1
     found = [
         ItemUse(
