@@ -20,6 +20,7 @@ from hub.services.engagement import badges, ledger, streaks
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.levels import level_for
 from hub.services.engagement.processing import ingest, ingest_in, process_pending
+from hub.services.engagement.seed import seed_engagement
 from tests.engagement_helpers import user_id
 
 pytestmark = pytest.mark.anyio
@@ -220,6 +221,28 @@ async def test_content_redistributed(seeded: Hub) -> None:
         [_event("c1", "campaign_redistributed", marketer, MONDAY, "camp-1")],
     )
     assert await _earned(seeded, marketer) == ["amplifier"]
+
+
+async def test_the_seeded_rules_pay_finishing_library_items_above_looking_at_them(
+    seeded: Hub,
+) -> None:
+    await seed_engagement(seeded.db, now=MONDAY)
+    rep = await user_id(seeded.db, "rep@acme.example")
+    looked = [
+        _event(f"v{n}", kind, rep, MONDAY, f"content:{n}")
+        for n, kind in enumerate(("content_viewed", "content_opened"))
+    ]
+    await ingest(seeded.db, seeded.store, looked)
+    assert await _points(seeded, rep) == 1 + 2
+    finished = [
+        _event(f"done{n}", "content_completed", rep, MONDAY, f"content:{n % 2}") for n in range(3)
+    ]
+    await ingest(seeded.db, seeded.store, finished)
+    assert await _points(seeded, rep) == 1 + 2 + 3 * 25
+    assert "quick-study" not in await _earned(seeded, rep)  # two items, one finished twice
+    third = _event("done-third", "content_completed", rep, MONDAY, "content:7")
+    await ingest(seeded.db, seeded.store, [third])
+    assert "quick-study" in await _earned(seeded, rep)
 
 
 @pytest.mark.parametrize(

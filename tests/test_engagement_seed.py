@@ -27,7 +27,7 @@ async def test_seeding_twice_adds_nothing_more(seeded: Hub) -> None:
             await session.scalar(select(func.count()).select_from(model))
             for model in (PointRule, BadgeRule, ActionRule, PulseSurvey)
         ]
-    assert counts == [13, 9, 13, 1]
+    assert counts == [16, 10, 13, 1]
     cam = await user_id(seeded.db, "cam@vendor.example")
     assert (await budgets.budget_status(seeded.db, cam, now=NOW)).available == 1000
 

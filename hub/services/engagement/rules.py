@@ -26,6 +26,11 @@ EVENT_KINDS = (
     "recognition_given",
     "recognition_received",
     "action_completed",
+    # The library's uses (hub.services.content.usage): a finished video is worth more
+    # than a page looked at, so rules can weigh use above downloads.
+    "content_viewed",
+    "content_opened",
+    "content_completed",
 )
 EventKind = Literal[
     "sign_in",
@@ -41,6 +46,9 @@ EventKind = Literal[
     "recognition_given",
     "recognition_received",
     "action_completed",
+    "content_viewed",
+    "content_opened",
+    "content_completed",
 ]
 
 

@@ -34,6 +34,10 @@ POINTS: Mapping[str, int] = MappingProxyType(
         "recognition_given": 5,
         "recognition_received": 10,
         "action_completed": 0,  # a suggested action pays its own bonus
+        # Use above downloads: looking at a library item pays little, finishing it a lot.
+        "content_viewed": 1,
+        "content_opened": 2,
+        "content_completed": 25,
     }
 )
 
@@ -54,6 +58,8 @@ BADGES: tuple[tuple[str, str, str, int, dict[str, Any]], ...] = (
      {"kind": "count", "event": "campaign_redistributed", "count": 3}),
     ("team-player", N_("Team player"), N_("Thanked colleagues five times"), 20,
      {"kind": "count", "event": "recognition_given", "count": 5}),
+    ("quick-study", N_("Quick study"), N_("Finished three short videos or courses from the library"), 30,
+     {"kind": "count", "event": "content_completed", "count": 3, "distinct_objects": True}),
     ("go-getter", N_("Go-getter"), N_("Did a suggested next best action"), 10,
      {"kind": "first", "event": "action_completed"}),
 )  # fmt: skip
