@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from hub.i18n import N_
+
 
 class SignInRefused(Exception):
     """A sign-in attempt that must not go on.
 
     ``reason`` goes to the audit log (it may name claims, never secrets);
-    ``message`` is what the person sees; ``status`` is the page's HTTP status.
+    ``message`` is what the person sees (a catalogue message, translated when shown); ``status`` is the page's HTTP status.
     """
 
     def __init__(self, reason: str, message: str | None = None, *, status: int = 403) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.message = message or (
+        self.message = message or N_(
             "We could not sign you in: your identity provider's answer did not pass our checks."
             " Try again from the sign-in page; if it keeps happening, contact your administrator."
         )
@@ -26,7 +28,7 @@ class ProviderUnavailable(SignInRefused):
     def __init__(self, reason: str) -> None:
         super().__init__(
             reason,
-            "Your identity provider is not answering right now. Wait a moment and try again.",
+            N_("Your identity provider is not answering right now. Wait a moment and try again."),
             status=503,
         )
 
@@ -37,6 +39,6 @@ class TooManyAttempts(SignInRefused):
     def __init__(self, reason: str) -> None:
         super().__init__(
             reason,
-            "Too many sign-in attempts. Wait a few minutes and try again.",
+            N_("Too many sign-in attempts. Wait a few minutes and try again."),
             status=429,
         )

@@ -14,6 +14,7 @@ from hub.auth.flow import SignInFlow
 from hub.auth.oidc_client import OIDCClient
 from hub.auth.profile import profile_from_claims
 from hub.auth.redirects import safe_next
+from hub.i18n import N_
 from hub.middleware.sessions import session_of
 
 # A browser has this long to come back from the provider.
@@ -33,13 +34,13 @@ def routes(flow: SignInFlow, client: OIDCClient) -> list[BaseRoute]:
             if provider is None or not provider.client_id:
                 raise SignInRefused(
                     f"unknown OIDC provider {name[:64]!r}",
-                    "That sign-in option does not exist. Go back to the sign-in page.",
+                    N_("That sign-in option does not exist. Go back to the sign-in page."),
                     status=400,
                 )
             if not provider.client_secret:
                 raise SignInRefused(
                     f"OIDC provider {provider.name!r} has no client secret configured",
-                    "This sign-in option is not fully set up. Tell your administrator.",
+                    N_("This sign-in option is not fully set up. Tell your administrator."),
                     status=503,
                 )
             hint = request.query_params.get("login_hint")
@@ -72,8 +73,10 @@ def routes(flow: SignInFlow, client: OIDCClient) -> list[BaseRoute]:
             if pending is None:
                 raise SignInRefused(
                     "unknown, reused or tampered OIDC state",
-                    "This sign-in link has expired or was already used. Start again from the"
-                    " sign-in page.",
+                    N_(
+                        "This sign-in link has expired or was already used. Start again from the"
+                        " sign-in page."
+                    ),
                     status=400,
                 )
             if time.time() - float(pending["at"]) > PENDING_SECONDS:
@@ -82,8 +85,10 @@ def routes(flow: SignInFlow, client: OIDCClient) -> list[BaseRoute]:
             if error:
                 raise SignInRefused(
                     f"provider answered error {error[:64]!r}",
-                    "Your identity provider did not sign you in. Try again, or ask your"
-                    " administrator whether you may use the hub.",
+                    N_(
+                        "Your identity provider did not sign you in. Try again, or ask your"
+                        " administrator whether you may use the hub."
+                    ),
                 )
             provider = await flow.providers.get(name, "oidc")
             if provider is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.auth.failures import SignInRefused
 from hub.auth.providers import Provider
+from hub.i18n import N_
 
 _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -56,7 +57,7 @@ def profile_from_claims(
     if claims.get("email_verified") is False:
         raise SignInRefused(
             "the provider marks the email as unverified",
-            "Your identity provider has not verified your email address, so we cannot use it.",
+            N_("Your identity provider has not verified your email address, so we cannot use it."),
         )
     email = (_first(claims.get(provider.claim("email"))) or "").lower()
     if not _EMAIL.match(email):

@@ -19,6 +19,7 @@ from hub.auth.principal import known_roles
 from hub.auth.profile import Profile
 from hub.auth.providers import Provider
 from hub.db import Database, Identity, PartnerOrg, User
+from hub.i18n import N_
 from hub.personas.catalogue import roles as catalogue_roles
 from hub.services.users import org_by_slug, user_by_email
 
@@ -53,13 +54,13 @@ async def _resolve_org(
     if slug not in provider.allowed_orgs:
         raise SignInRefused(
             f"{provider.name} is not allowed to sign users into org {slug!r}",
-            "Your identity provider may not sign you in to that partner organisation.",
+            N_("Your identity provider may not sign you in to that partner organisation."),
         )
     org = await org_by_slug(tx, slug)
     if org is None:
         raise SignInRefused(
             f"org {slug!r} is unknown and {provider.name} may not create orgs",
-            "Your partner organisation is not set up in the hub yet. Ask your administrator.",
+            N_("Your partner organisation is not set up in the hub yet. Ask your administrator."),
         )
     return org
 
@@ -94,13 +95,15 @@ async def provision(db: Database, provider: Provider, profile: Profile) -> Provi
         ):
             raise SignInRefused(
                 f"{profile.email} belongs to another org than {provider.name} may vouch for",
-                "This email address belongs to an account your identity provider"
-                " may not sign in to. Ask your administrator.",
+                N_(
+                    "This email address belongs to an account your identity provider"
+                    " may not sign in to. Ask your administrator."
+                ),
             )
         if user is not None and not user.active:
             raise SignInRefused(
                 f"{user.email} is deactivated",
-                "Your account has been deactivated. Ask your administrator.",
+                N_("Your account has been deactivated. Ask your administrator."),
             )
         if user is None:
             user = User(
@@ -122,8 +125,10 @@ async def provision(db: Database, provider: Provider, profile: Profile) -> Provi
                 if taken is not None and taken.id != user.id:
                     raise SignInRefused(
                         f"new email {profile.email} is already another user's",
-                        "Your new email address is already used by another account."
-                        " Ask your administrator.",
+                        N_(
+                            "Your new email address is already used by another account."
+                            " Ask your administrator."
+                        ),
                     )
                 changes.append(("email_change", profile.email, f"was {user.email}"))
                 user.email = profile.email

@@ -22,6 +22,7 @@ from hub.auth.profile import profile_from_claims
 from hub.auth.providers import Provider
 from hub.auth.redirects import safe_next
 from hub.auth.saml_sp import SAMLServiceProvider, decode_response, inspect_response
+from hub.i18n import N_
 
 REQUEST_PREFIX = "saml-request:"
 ASSERTION_PREFIX = "saml-assertion:"
@@ -46,7 +47,7 @@ def routes(flow: SignInFlow, sp: SAMLServiceProvider) -> list[BaseRoute]:
             if provider is None:
                 raise SignInRefused(
                     f"unknown SAML IdP {name[:64]!r}",
-                    "That sign-in option does not exist. Go back to the sign-in page.",
+                    N_("That sign-in option does not exist. Go back to the sign-in page."),
                     status=400,
                 )
             url, request_id = await sp.login_url(provider, target)
@@ -87,8 +88,10 @@ def routes(flow: SignInFlow, sp: SAMLServiceProvider) -> list[BaseRoute]:
                 if raw is None or await store.delete(key) != 1:
                     raise SignInRefused(
                         "InResponseTo names no open request of ours (replayed or forged)",
-                        "This sign-in was already used or has expired. Start again from the"
-                        " sign-in page.",
+                        N_(
+                            "This sign-in was already used or has expired. Start again from the"
+                            " sign-in page."
+                        ),
                         status=400,
                     )
                 pending = json.loads(raw)
@@ -100,8 +103,10 @@ def routes(flow: SignInFlow, sp: SAMLServiceProvider) -> list[BaseRoute]:
                 if provider is not None and not provider.allow_idp_initiated:
                     raise SignInRefused(
                         f"IdP-initiated sign-in is not allowed for {provider.name}",
-                        "Start from the hub's sign-in page: this identity provider may not"
-                        " start sign-ins on its own.",
+                        N_(
+                            "Start from the hub's sign-in page: this identity provider may not"
+                            " start sign-ins on its own."
+                        ),
                     )
                 target = safe_next(relay if isinstance(relay, str) else None)
             if provider is None:
@@ -144,7 +149,7 @@ def routes(flow: SignInFlow, sp: SAMLServiceProvider) -> list[BaseRoute]:
         ):
             raise SignInRefused(
                 "SAML assertion was already used (replay)",
-                "This sign-in was already used. Start again from the sign-in page.",
+                N_("This sign-in was already used. Start again from the sign-in page."),
             )
 
     return [

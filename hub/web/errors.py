@@ -74,8 +74,9 @@ class ErrorPages:
                 media_type="application/problem+json",
             )
         locale = locale_of(request)
-        if detail in DEFAULT_DETAIL.values():
-            detail = translate(locale, detail)
+        # A detail that is a catalogue message (the defaults, a refused sign-in's words)
+        # reads in the caller's language; anything else shows as it came.
+        detail = translate(locale, detail)
         return self.templates.TemplateResponse(
             request,
             "error.html",

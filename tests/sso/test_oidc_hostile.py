@@ -108,6 +108,20 @@ async def test_a_tampered_state_is_refused(
     await assert_refused(client, hub, response, 400, "tampered OIDC state")
 
 
+async def test_a_refusal_reads_in_the_browsers_language(
+    client: httpx.AsyncClient, hub: Hub, op: OpenIDProvider
+) -> None:
+    callback = await oidc_at_provider(op, await oidc_start(client), "owner-acme")
+    url = httpx.URL(callback)
+    tampered = url.copy_set_param("state", url.params["state"][:-2] + "xx")
+    response = await client.get(
+        tampered.raw_path.decode(), headers={"Accept-Language": "de-DE,de;q=0.9"}
+    )
+    await assert_refused(client, hub, response, 400, "tampered OIDC state")
+    assert "Dieser Anmeldelink ist abgelaufen oder wurde schon benutzt" in response.text
+    assert "This sign-in link has expired" not in response.text
+
+
 async def test_a_callback_in_another_browser_is_refused(
     client: httpx.AsyncClient, hub: Hub, op: OpenIDProvider
 ) -> None:
