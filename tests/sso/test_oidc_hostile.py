@@ -98,24 +98,25 @@ async def test_a_bad_claim_is_refused(
     await assert_refused(client, hub, response, 403, reason)
 
 
+async def _tampered_callback(client: httpx.AsyncClient, op: OpenIDProvider) -> str:
+    """The provider's callback to the hub with the last characters of its state changed."""
+    callback = httpx.URL(await oidc_at_provider(op, await oidc_start(client), "owner-acme"))
+    tampered = callback.copy_set_param("state", callback.params["state"][:-2] + "xx")
+    return tampered.raw_path.decode()
+
+
 async def test_a_tampered_state_is_refused(
     client: httpx.AsyncClient, hub: Hub, op: OpenIDProvider
 ) -> None:
-    callback = await oidc_at_provider(op, await oidc_start(client), "owner-acme")
-    url = httpx.URL(callback)
-    tampered = url.copy_set_param("state", url.params["state"][:-2] + "xx")
-    response = await client.get(tampered.raw_path.decode())
+    response = await client.get(await _tampered_callback(client, op))
     await assert_refused(client, hub, response, 400, "tampered OIDC state")
 
 
 async def test_a_refusal_reads_in_the_browsers_language(
     client: httpx.AsyncClient, hub: Hub, op: OpenIDProvider
 ) -> None:
-    callback = await oidc_at_provider(op, await oidc_start(client), "owner-acme")
-    url = httpx.URL(callback)
-    tampered = url.copy_set_param("state", url.params["state"][:-2] + "xx")
     response = await client.get(
-        tampered.raw_path.decode(), headers={"Accept-Language": "de-DE,de;q=0.9"}
+        await _tampered_callback(client, op), headers={"Accept-Language": "de-DE,de;q=0.9"}
     )
     await assert_refused(client, hub, response, 400, "tampered OIDC state")
     assert "Dieser Anmeldelink ist abgelaufen oder wurde schon benutzt" in response.text
