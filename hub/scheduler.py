@@ -39,6 +39,9 @@ from hub.settings import Settings
 
 log = logging.getLogger("hub.scheduler")
 
+# Seconds before a failed scheduled run is tried again (doubling, capped at its period).
+RETRY_FIRST = 10.0
+
 
 async def _every(
     seconds: float,
@@ -46,22 +49,31 @@ async def _every(
     hub: Hub,
     wake: asyncio.Event | None = None,
     first_after: float = 0.0,
+    retry_first: float = RETRY_FIRST,
 ) -> None:
     """Run ``job`` every ``seconds`` (the first time after ``first_after``), and at once
-    whenever ``wake`` is set."""
+    whenever ``wake`` is set. A run that failed is tried again sooner: after
+    ``retry_first`` seconds, doubling on each further failure, never later than the
+    job's own period (a sync pass that hit a busy database does not wait an hour)."""
     await asyncio.sleep(first_after)
+    retry = retry_first
     while True:
         if wake is not None:
             wake.clear()
+        pause = seconds
         try:
             await job(hub)
         except Exception:
             log.exception("scheduled job failed", extra={"job": job.__name__})
+            pause = min(seconds, retry)
+            retry *= 2
+        else:
+            retry = retry_first
         if wake is None:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(pause)
         else:
             with suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), seconds)
+                await asyncio.wait_for(wake.wait(), pause)
 
 
 async def run_sync(hub: Hub) -> SyncReport:
