@@ -68,7 +68,7 @@ def run_demo(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # migrations and seeding, on a busy machine
         while True:
             if server.poll() is not None:
                 pytest.fail(f"hub demo exited: {(data_dir / 'server.log').read_text()[-3000:]}")
@@ -78,7 +78,7 @@ def run_demo(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("hub demo did not come up within 30 s")
+                pytest.fail("hub demo did not come up within 90 s")
             time.sleep(0.2)
         if settled:
             wait_until_settled(server, data_dir / "server.log")

@@ -218,13 +218,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Run browser tests last: Playwright's sync API keeps an event loop on the main thread
     once open, which would break the anyio tests collected after it. Under pytest-xdist
-    (``--dist loadgroup``) they all go to one worker, so the run starts one demo server."""
+    each worker that runs browser tests starts its own demo server."""
     if TEST_DATABASE_URL or TEST_REDIS_URL:
         elsewhere = [item for item in items if not _touches_storage(item)]
         if elsewhere:
             config.hook.pytest_deselected(items=elsewhere)
             items[:] = [item for item in items if _touches_storage(item)]
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
-    for item in items:
-        if item.get_closest_marker("browser") is not None:
-            item.add_marker(pytest.mark.xdist_group("browser"))

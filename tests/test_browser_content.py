@@ -20,11 +20,13 @@ def test_partner_searches_and_opens_a_new_item(demo_server: DemoServer, browser:
     widget = page.locator("#widget-content_for_you")
     expect(widget).to_contain_text("Cloud Backup 5 is here", timeout=30_000)  # pinned
     expect(widget).to_contain_text("Pinned")
-    for _ in range(30):  # the worker indexes the sandboxes once the demo is up
+    for _ in range(120):  # the worker indexes the sandboxes once the demo is up
         page.goto(demo_server.base_url + "/content")
         if page.get_by_text("Cloud Backup 5 in three minutes").count():
             break
         page.wait_for_timeout(1000)
+    else:
+        pytest.fail("the library never listed the sandboxes' items: their index was not refreshed")
     box = page.get_by_role("searchbox")
     box.press_sequentially("three minut", delay=40)  # htmx updates the results as one types
     results = page.locator("#content-results")
