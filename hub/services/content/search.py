@@ -9,7 +9,8 @@ come first, pinned ones before them.
 
 * PostgreSQL: the generated ``search_vector`` (title weighted above summary, stemmed
   in the item's language) matched against ``websearch_to_tsquery`` in English and
-  in German, ranked by ``ts_rank``, marked by ``ts_headline``.
+  in German, ranked by ``ts_rank`` among the newest :data:`RANK_AMONG` matches,
+  marked by ``ts_headline``.
 * SQLite: FTS5 over the stems :mod:`hub.services.content.stemming` keeps, ranked by
   ``bm25``, marked by the same stemmer.
 """
@@ -43,6 +44,7 @@ from hub.services.content.stemming import (
 MAX_QUERY = 200  # characters of a search that are used; the page says when it cut one
 SHORT_SECONDS = 300
 PAGE = 20
+RANK_AMONG = 1_000  # matches ranked at most, the newest first (PostgreSQL)
 FTS = table("content_fts", column("rowid"))  # SQLite's FTS5 table (migration 0010)
 
 
@@ -136,11 +138,21 @@ class PostgresSearch:
         )
         vector: ColumnClause[Any] = literal_column("content_items.search_vector")
         rank = func.ts_rank(vector, tsquery).label("rank")
-        # Rank only ids in the inner query: the sort over every match stays narrow.
-        best = (
+        # Rank the newest RANK_AMONG matches only: a word in half the library would
+        # otherwise read tens of thousands of vectors to keep 20. The planner walks the
+        # published_at index until it has them (common words) or takes the GIN index's
+        # few matches (rare words).
+        newest = (
             _filtered(search, reader)
-            .with_only_columns(ContentItem.id, ContentItem.published_at, rank)
+            .with_only_columns(ContentItem.id)
             .where(vector.op("@@")(tsquery))
+            .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
+            .limit(RANK_AMONG)
+            .subquery("newest")
+        )
+        best = (
+            select(ContentItem.id, ContentItem.published_at, rank)
+            .join(newest, newest.c.id == ContentItem.id)
             .order_by(desc("rank"), ContentItem.published_at.desc(), ContentItem.id.desc())
             .limit(search.limit)
             .subquery("best")
