@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 
@@ -32,6 +33,7 @@ from hub.services.engagement.levels import Level, level_for
 from hub.services.engagement.periods import PeriodKind
 from hub.services.engagement.policy import recognition_policy
 from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
+from hub.services.field_team import shared_field_team
 from hub.store import KeyValueStore
 
 RECENT_BADGES = 3
@@ -147,7 +149,7 @@ async def recognition_view(
     unread = await notifications.unread_count(db, user_id)
     budget = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
-        people = await recipients_for(session, user_id)
+        people = await recipients_for(session, user_id, team=partial(shared_field_team, db))
         policy = await recognition_policy(session)
     return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
 
@@ -158,7 +160,9 @@ async def budget_view(
     """The giver's budget this period, the partner users they may reward, the value tags."""
     status = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
-        people = await recipients_for(session, user_id, partners_only=True)
+        people = await recipients_for(
+            session, user_id, partners_only=True, team=partial(shared_field_team, db)
+        )
         policy = await recognition_policy(session)
     return status, people, policy.value_tags
 

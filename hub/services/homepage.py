@@ -49,8 +49,7 @@ class HomepageServices:
         )
 
     async def field_team(self, partner_org_id: int | None) -> list[Contact]:
-        async with self.db.session() as session:
-            return await field_team.field_team(session, partner_org_id)
+        return await field_team.shared_field_team(self.db, partner_org_id)
 
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         async with self.db.session() as session:
