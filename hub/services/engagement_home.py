@@ -147,10 +147,10 @@ async def recognition_view(
 ) -> RecognitionView:
     feed = await recognition.recognition_feed(db, partner_org_id=partner_org_id, limit=limit)
     unread = await notifications.unread_count(db, user_id)
-    budget = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
         people = await recipients_for(session, user_id, team=partial(shared_field_team, db))
         policy = await recognition_policy(session)
+    budget = await budgets.budget_status(db, user_id, now=now, policy=policy)
     return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
 
 
@@ -158,12 +158,12 @@ async def budget_view(
     db: Database, *, user_id: int, now: datetime
 ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
     """The giver's budget this period, the partner users they may reward, the value tags."""
-    status = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
         people = await recipients_for(
             session, user_id, partners_only=True, team=partial(shared_field_team, db)
         )
         policy = await recognition_policy(session)
+    status = await budgets.budget_status(db, user_id, now=now, policy=policy)
     return status, people, policy.value_tags
 
 
