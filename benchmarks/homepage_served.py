@@ -137,8 +137,19 @@ class PageClient:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def get(self, path: str, *, htmx: bool = False) -> tuple[int, str]:
+        reused = bool(self.idle)
+        try:
+            return await self._get(path, htmx, reused)
+        except asyncio.IncompleteReadError:
+            if not reused:
+                raise
+            # The server closed a kept-alive connection (a worker restarting): as a browser
+            # does, ask once more on a new one.
+            return await self._get(path, htmx, False)
+
+    async def _get(self, path: str, htmx: bool, reuse: bool) -> tuple[int, str]:
         reader, writer = (
-            self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+            self.idle.pop() if reuse else await asyncio.open_connection(self.host, self.port)
         )
         extra = "HX-Request: true\r\n" if htmx else ""
         writer.write(
