@@ -14,6 +14,7 @@ from functools import partial
 
 from sqlalchemy import select
 
+from hub import per_page
 from hub.db import Database, User
 from hub.db.engagement import (
     EngagementPreference,
@@ -31,7 +32,7 @@ from hub.services.engagement.badges import GalleryBadge, StreakStatus
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.levels import Level, level_for
 from hub.services.engagement.periods import PeriodKind
-from hub.services.engagement.policy import recognition_policy
+from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
 from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
 from hub.services.field_team import shared_field_team
 from hub.store import KeyValueStore
@@ -142,15 +143,49 @@ async def board(
     )
 
 
+async def shared_policy(db: Database) -> RecognitionPolicy:
+    """The recognition policy, read once per page (the feed, the budget and the action)."""
+
+    async def read() -> RecognitionPolicy:
+        async with db.session() as session:
+            return await recognition_policy(session)
+
+    return await per_page.once(("recognition_policy",), read)
+
+
+async def shared_budget(db: Database, user_id: int, now: datetime) -> BudgetStatus:
+    """``user_id``'s giving budget, read once per page."""
+    policy = await shared_policy(db)
+    return await per_page.once(
+        ("giving_budget", user_id),
+        lambda: budgets.budget_status(db, user_id, now=now, policy=policy),
+    )
+
+
+async def shared_giver(db: Database, user_id: int) -> User | None:
+    """The user's own row, read once per page for the widgets that ask whom they may thank."""
+
+    async def read() -> User | None:
+        async with db.session() as session:
+            return await session.get(User, user_id)
+
+    return await per_page.once(("giver", user_id), read)
+
+
 async def recognition_view(
     db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
 ) -> RecognitionView:
     feed = await recognition.recognition_feed(db, partner_org_id=partner_org_id, limit=limit)
     unread = await notifications.unread_count(db, user_id)
     async with db.session() as session:
-        people = await recipients_for(session, user_id, team=partial(shared_field_team, db))
-        policy = await recognition_policy(session)
-    budget = await budgets.budget_status(db, user_id, now=now, policy=policy)
+        people = await recipients_for(
+            session,
+            user_id,
+            team=partial(shared_field_team, db),
+            giver=await shared_giver(db, user_id),
+        )
+    policy = await shared_policy(db)
+    budget = await shared_budget(db, user_id, now)
     return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
 
 
@@ -160,10 +195,14 @@ async def budget_view(
     """The giver's budget this period, the partner users they may reward, the value tags."""
     async with db.session() as session:
         people = await recipients_for(
-            session, user_id, partners_only=True, team=partial(shared_field_team, db)
+            session,
+            user_id,
+            partners_only=True,
+            team=partial(shared_field_team, db),
+            giver=await shared_giver(db, user_id),
         )
-        policy = await recognition_policy(session)
-    status = await budgets.budget_status(db, user_id, now=now, policy=policy)
+    policy = await shared_policy(db)
+    status = await shared_budget(db, user_id, now)
     return status, people, policy.value_tags
 
 

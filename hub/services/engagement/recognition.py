@@ -88,17 +88,19 @@ async def recipients_for(
     *,
     partners_only: bool = False,
     team: Callable[[int], Awaitable[list[Contact]]] | None = None,
+    giver: User | None = None,
 ) -> list[Recipient]:
     """Whom ``giver_id`` may thank.
 
-    ``team`` reads an org's field team (a page passes one that shares the read); by
-    default it is read in ``session``.
+    ``team`` reads an org's field team and ``giver`` is the giver's row, for a page that
+    shares those reads between its widgets; by default both are read in ``session``.
 
     A partner user: colleagues of their own org and their org's field team. Vendor staff:
     partner users of every org (the field team works with all of them) and, unless
     ``partners_only``, other vendor staff.
     """
-    giver = await session.get(User, giver_id)
+    if giver is None or giver.id != giver_id:
+        giver = await session.get(User, giver_id)
     if giver is None:
         return []
     query = select(User, PartnerOrg.name).outerjoin(
