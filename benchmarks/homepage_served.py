@@ -16,7 +16,8 @@ users load their page at the same moment, ``--pages`` rounds in a row: ``GET /``
 and every widget the page left to load, at once, as htmx does. Two cases, each
 with p50 and p95 of the time to a complete page and of the shell alone, pages
 per second, the server processes' CPU per complete page (from ``/proc``) and
-requests per page:
+requests per page and SQL statements per page (counted in every server process by
+``benchmarks/statement_count/sitecustomize.py``, so the other checkout is counted alike):
 
 - kept: pages come whole from what the hub kept (``hub.web.page_cache``);
 - rendered: before each round every kept copy is retired (as an
@@ -93,6 +94,8 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Widgets the page left to load (kept ones are already in it).
 WIDGET = re.compile(r'hx-get="(/widgets/\w+)"\s+hx-trigger="load')
 ON_PAGE = re.compile(r'<section id="widget-(\w+)"')
+# Put on the servers' PYTHONPATH: its sitecustomize counts each process's SQL statements.
+COUNTER = Path(__file__).resolve().parent / "statement_count"
 
 
 def free_port() -> int:
@@ -134,8 +137,19 @@ class PageClient:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def get(self, path: str, *, htmx: bool = False) -> tuple[int, str]:
+        reused = bool(self.idle)
+        try:
+            return await self._get(path, htmx, reused)
+        except asyncio.IncompleteReadError:
+            if not reused:
+                raise
+            # The server closed a kept-alive connection (a worker restarting): as a browser
+            # does, ask once more on a new one.
+            return await self._get(path, htmx, False)
+
+    async def _get(self, path: str, htmx: bool, reuse: bool) -> tuple[int, str]:
         reader, writer = (
-            self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+            self.idle.pop() if reuse else await asyncio.open_connection(self.host, self.port)
         )
         extra = "HX-Request: true\r\n" if htmx else ""
         writer.write(
@@ -189,6 +203,11 @@ class Timings:
     requests: list[int] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0
+    statements: int = 0
+
+    @property
+    def statements_per_page(self) -> float:
+        return self.statements / len(self.totals)
 
     @property
     def cpu_per_page(self) -> float:
@@ -200,7 +219,7 @@ class Timings:
             f"{statistics.median(self.totals):9.1f} ms {percentile(self.totals, 0.95):9.1f} ms"
             f"{statistics.median(self.shells):8.1f} ms {percentile(self.shells, 0.95):7.1f} ms"
             f"{len(self.totals) / self.seconds:8.1f}{self.cpu_per_page:8.1f} ms"
-            f"{statistics.mean(self.requests):6.1f}"
+            f"{statistics.mean(self.requests):6.1f}{self.statements_per_page:7.1f}"
         )
 
 
@@ -212,17 +231,25 @@ class Server:
     base_url: str
     process: subprocess.Popen[bytes]
     redis: str
+    counts: Path
 
     def cpu(self) -> float:
         return server_cpu(self.process.pid)
 
+    def statements(self) -> int:
+        """SQL statements the server's processes have sent so far (``statement_count``)."""
+        return sum(
+            int.from_bytes(path.read_bytes()[:8], "little") for path in self.counts.iterdir()
+        )
+
 
 async def timed_round(server: Server, clients: list[PageClient], timings: Timings) -> None:
-    cpu = server.cpu()
+    cpu, sent = server.cpu(), server.statements()
     started = time.perf_counter()
     loads = await asyncio.gather(*(complete_page(c) for c in clients))
     timings.seconds += time.perf_counter() - started
     timings.cpu += server.cpu() - cpu
+    timings.statements += server.statements() - sent
     for total, shell, requests in loads:
         timings.totals.append(total)
         timings.shells.append(shell)
@@ -319,6 +346,15 @@ def serve(
     label: str, workers: int, env: dict[str, str], data_dir: Path, profile: Path | None = None
 ) -> Server:
     port = free_port()
+    counts = data_dir / "statements"
+    counts.mkdir()
+    # Every process of this server counts the SQL statements it sends (statement_count).
+    path = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+    env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join([*path, str(COUNTER)]),
+        "BENCH_STATEMENTS_DIR": str(counts),
+    }
     hub = [sys.executable, "-m", "hub"]
     for command in (["migrate"], ["seed-demo"]):
         subprocess.run(hub + command, env=env, cwd=data_dir, check=True, capture_output=True)
@@ -340,7 +376,7 @@ def serve(
     while time.monotonic() < deadline:
         try:
             if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
-                return Server(label, base_url, server, env["HUB_REDIS_URL"])
+                return Server(label, base_url, server, env["HUB_REDIS_URL"], counts)
         except httpx.TransportError:
             time.sleep(0.2)
     server.kill()
@@ -366,7 +402,7 @@ def other_database(url: str, offset: int) -> str:
 
 HEADER = (
     f"{'hub':<8}{'persona':<16}{'users':>5}  {'case':<9}{'complete p50':>12} {'p95':>12}"
-    f"{'shell p50':>11} {'p95':>10}{'pages/s':>8}{'cpu/page':>11}{'reqs':>6}"
+    f"{'shell p50':>11} {'p95':>10}{'pages/s':>8}{'cpu/page':>11}{'reqs':>6}{'stmts':>7}"
 )
 
 
@@ -423,7 +459,10 @@ def main() -> None:
                 f"hub serve --workers {args.workers}, PostgreSQL + Redis, {args.pages} rounds"
                 f" per case; hubs: {', '.join(s.label for s in servers)} (rounds alternate)"
             )
-            print("cpu/page: the server processes' CPU per complete page; reqs: requests per page")
+            print(
+                "cpu/page: the server processes' CPU per complete page; reqs: requests per page;"
+                " stmts: SQL statements per page"
+            )
             print(HEADER)
             for persona in args.personas:
                 for users in args.users:

@@ -92,6 +92,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["HUB_DEMO"] = "1"
+    os.environ.setdefault("HUB_TEMPLATE_RELOAD", "1")  # edit a template, reload the page
     os.environ.setdefault("HUB_BASE_URL", f"http://{args.host}:{args.port}")
     if args.allow_remote:
         os.environ["HUB_DEMO_ALLOW_REMOTE"] = "1"

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=False,
         description="Let demo mode start although HUB_BASE_URL is not a loopback address.",
     )
+    template_reload: bool = Field(
+        default=False,
+        description="Re-read a template when its file changes (for working on them; on in"
+        " `hub demo`). Off: each template is read once per process.",
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public URL of the hub; used for SSO redirects, cookies and origin checks.",

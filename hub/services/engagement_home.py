@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 
+from hub import per_page
 from hub.db import Database, User
 from hub.db.engagement import (
     EngagementPreference,
@@ -30,8 +32,9 @@ from hub.services.engagement.badges import GalleryBadge, StreakStatus
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.levels import Level, level_for
 from hub.services.engagement.periods import PeriodKind
-from hub.services.engagement.policy import recognition_policy
+from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
 from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
+from hub.services.field_team import shared_field_team
 from hub.store import KeyValueStore
 
 RECENT_BADGES = 3
@@ -140,15 +143,49 @@ async def board(
     )
 
 
+async def shared_policy(db: Database) -> RecognitionPolicy:
+    """The recognition policy, read once per page (the feed, the budget and the action)."""
+
+    async def read() -> RecognitionPolicy:
+        async with db.session() as session:
+            return await recognition_policy(session)
+
+    return await per_page.once(("recognition_policy",), read)
+
+
+async def shared_budget(db: Database, user_id: int, now: datetime) -> BudgetStatus:
+    """``user_id``'s giving budget, read once per page."""
+    policy = await shared_policy(db)
+    return await per_page.once(
+        ("giving_budget", user_id),
+        lambda: budgets.budget_status(db, user_id, now=now, policy=policy),
+    )
+
+
+async def shared_giver(db: Database, user_id: int) -> User | None:
+    """The user's own row, read once per page for the widgets that ask whom they may thank."""
+
+    async def read() -> User | None:
+        async with db.session() as session:
+            return await session.get(User, user_id)
+
+    return await per_page.once(("giver", user_id), read)
+
+
 async def recognition_view(
     db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
 ) -> RecognitionView:
     feed = await recognition.recognition_feed(db, partner_org_id=partner_org_id, limit=limit)
     unread = await notifications.unread_count(db, user_id)
-    budget = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
-        people = await recipients_for(session, user_id)
-        policy = await recognition_policy(session)
+        people = await recipients_for(
+            session,
+            user_id,
+            team=partial(shared_field_team, db),
+            giver=await shared_giver(db, user_id),
+        )
+    policy = await shared_policy(db)
+    budget = await shared_budget(db, user_id, now)
     return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
 
 
@@ -156,10 +193,16 @@ async def budget_view(
     db: Database, *, user_id: int, now: datetime
 ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
     """The giver's budget this period, the partner users they may reward, the value tags."""
-    status = await budgets.budget_status(db, user_id, now=now)
     async with db.session() as session:
-        people = await recipients_for(session, user_id, partners_only=True)
-        policy = await recognition_policy(session)
+        people = await recipients_for(
+            session,
+            user_id,
+            partners_only=True,
+            team=partial(shared_field_team, db),
+            giver=await shared_giver(db, user_id),
+        )
+    policy = await shared_policy(db)
+    status = await shared_budget(db, user_id, now)
     return status, people, policy.value_tags
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import per_page
+from hub.db import Database
 from hub.db.models import FieldContact, User
-from hub.services.handover.assignment import overrides
+from hub.db.timeline import AssignmentChange
 
 
 @dataclass(frozen=True)
@@ -19,28 +21,59 @@ class Contact:
     phone: str
 
 
+async def shared_field_team(db: Database, partner_org_id: int | None) -> list[Contact]:
+    """:func:`field_team`, read once per page: its widget and whom one may thank share it."""
+
+    async def read() -> list[Contact]:
+        async with db.session() as session:
+            return await field_team(session, partner_org_id)
+
+    return await per_page.once(("field_team", partner_org_id), read)
+
+
 async def field_team(session: AsyncSession, partner_org_id: int | None) -> list[Contact]:
-    """Contacts assigned to the org (or to every org); else the vendor's channel managers."""
-    rows = (
-        await session.scalars(
-            select(FieldContact)
-            .where(
+    """Contacts assigned to the org (or to every org); else the vendor's channel managers.
+
+    The contacts and the org's latest reassignment in the hub come in one statement.
+    """
+    handover = (
+        select(AssignmentChange.to_email, AssignmentChange.to_name)
+        .where(AssignmentChange.partner_org_id == partner_org_id if partner_org_id else false())
+        .order_by(AssignmentChange.changed_at.desc(), AssignmentChange.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    # One row at least, so a reassignment shows although the org has no contacts.
+    anchor = select(literal(1).label("one")).subquery()
+    found = (
+        await session.execute(
+            select(
+                handover.c.to_email,
+                handover.c.to_name,
+                FieldContact.role,
+                FieldContact.name,
+                FieldContact.email,
+                FieldContact.phone,
+            )
+            .select_from(anchor)
+            .outerjoin(handover, true())
+            .outerjoin(
+                FieldContact,
                 or_(
                     FieldContact.partner_org_id.is_(None),
                     FieldContact.partner_org_id == partner_org_id,
-                )
+                ),
             )
             .order_by(FieldContact.partner_org_id.is_(None), FieldContact.role, FieldContact.name)
         )
     ).all()
-    handed = (await overrides(session)).get(partner_org_id) if partner_org_id else None
-    if handed is not None:  # reassigned in the hub: the new manager (never the note)
+    rows = [Contact(r.role, r.name, r.email, r.phone) for r in found if r.email is not None]
+    if found and found[0].to_email is not None:  # reassigned in the hub: the new manager
+        handed = found[0]
         manager = Contact("channel_manager", handed.to_name or handed.to_email, handed.to_email, "")
-        return [manager] + [
-            Contact(r.role, r.name, r.email, r.phone) for r in rows if r.role != "channel_manager"
-        ]
+        return [manager] + [r for r in rows if r.role != "channel_manager"]
     if rows:
-        return [Contact(r.role, r.name, r.email, r.phone) for r in rows]
+        return rows
     vendor_staff = (
         await session.scalars(select(User).where(User.partner_org_id.is_(None)).order_by(User.name))
     ).all()

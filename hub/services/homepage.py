@@ -17,7 +17,7 @@ from hub.services import engagement_home, field_team, partner_activity
 from hub.services.action_facts import gather_facts
 from hub.services.content.audience import Reader
 from hub.services.content.for_you import ForYou, for_you
-from hub.services.engagement import budgets, nba, recognition, surveys
+from hub.services.engagement import nba, recognition, surveys
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import SuggestedAction
@@ -49,8 +49,7 @@ class HomepageServices:
         )
 
     async def field_team(self, partner_org_id: int | None) -> list[Contact]:
-        async with self.db.session() as session:
-            return await field_team.field_team(session, partner_org_id)
+        return await field_team.shared_field_team(self.db, partner_org_id)
 
     async def recent_activity(self, limit: int) -> list[ActivityItem]:
         async with self.db.session() as session:
@@ -79,7 +78,7 @@ class HomepageServices:
                 "dormant"
             ]
         if "giving_budget" in reads:
-            budget = await budgets.budget_status(self.db, subject.user_id, now=now)
+            budget = await engagement_home.shared_budget(self.db, subject.user_id, now)
             facts["budget_available"] = budget.available
         if "kudos_awaiting_approval" in reads:
             facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))

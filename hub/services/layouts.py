@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, String, cast, delete, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from hub.db import Database
@@ -14,30 +14,41 @@ from hub.personas.layouts import LAYOUT_VERSION, Override, SavedLayout
 async def layout_records(
     db: Database, user_id: int, persona: str
 ) -> tuple[list[Override], SavedLayout | None]:
-    """The overrides for ``persona`` and the user's saved layout for it (read on every page)."""
+    """The overrides for ``persona`` and the user's saved layout for it (read on every page).
+
+    One statement: the overrides' rows and, marked by ``saved``, the user's own row.
+    """
     override = LayoutOverride
+    overrides = select(
+        literal(False).label("saved"),
+        override.id,
+        override.partner_type,
+        override.tier,
+        override.region,
+        override.version,
+        override.widgets,
+    ).where(override.persona == persona)
+    saved = select(
+        literal(True),
+        cast(null(), Integer),
+        cast(null(), String),
+        cast(null(), String),
+        cast(null(), String),
+        UserLayout.version,
+        UserLayout.widgets,
+    ).where(UserLayout.user_id == user_id, UserLayout.persona == persona)
     async with db.reading() as conn:
-        overrides = await conn.execute(
-            select(
-                override.id,
-                override.persona,
-                override.partner_type,
-                override.tier,
-                override.region,
-                override.version,
-                override.widgets,
-            ).where(override.persona == persona)
-        )
-        saved = (
-            await conn.execute(
-                select(UserLayout.version, UserLayout.widgets).where(
-                    UserLayout.user_id == user_id, UserLayout.persona == persona
-                )
-            )
-        ).first()
+        rows = (await conn.execute(union_all(overrides, saved))).all()
+    own = next((row for row in rows if row.saved), None)
     return (
-        [Override(*row) for row in overrides],
-        SavedLayout(saved.version, saved.widgets) if saved else None,
+        [
+            Override(
+                row.id, persona, row.partner_type, row.tier, row.region, row.version, row.widgets
+            )
+            for row in rows
+            if not row.saved
+        ],
+        SavedLayout(own.version, own.widgets) if own else None,
     )
 
 

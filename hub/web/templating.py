@@ -28,6 +28,8 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
         }
 
     templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[hub_context])
+    # Checking each template file's age costs a stat call per template, per render.
+    templates.env.auto_reload = settings.template_reload
     templates.env.globals["static_version"] = _static_version()
     templates.env.globals["language_names"] = i18n.LANGUAGE_NAMES
     templates.env.globals["kind_words"] = KIND_WORDS

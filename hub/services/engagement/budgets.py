@@ -18,7 +18,7 @@ from hub.personas.catalogue import roles
 from hub.services.engagement import ledger
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.periods import Period, period_of
-from hub.services.engagement.policy import recognition_policy
+from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,12 @@ async def grant_budget(
     return BudgetStatus(period.key, available, period.ends_at, True)
 
 
-async def budget_status(db: Database, giver_id: int, *, now: datetime) -> BudgetStatus:
-    """What ``giver_id`` may still give this period."""
+async def budget_status(
+    db: Database, giver_id: int, *, now: datetime, policy: RecognitionPolicy | None = None
+) -> BudgetStatus:
+    """What ``giver_id`` may still give this period (under ``policy`` if already read)."""
     async with db.session() as session:
-        policy = await recognition_policy(session)
+        policy = policy or await recognition_policy(session)
         period = period_of(policy.budget_period, now)
         account = await session.scalar(
             select(PointsAccount).where(

@@ -8,6 +8,7 @@ policy's threshold hold their points in escrow until an administrator decides.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +29,7 @@ from hub.services.engagement.leaderboards import Credit, placements, record_cred
 from hub.services.engagement.notifications import notify
 from hub.services.engagement.periods import period_of
 from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
-from hub.services.field_team import field_team
+from hub.services.field_team import Contact, field_team
 from hub.store import KeyValueStore
 
 MAX_RECIPIENTS = 200
@@ -82,22 +83,33 @@ class Recipient:
 
 
 async def recipients_for(
-    session: AsyncSession, giver_id: int, *, partners_only: bool = False
+    session: AsyncSession,
+    giver_id: int,
+    *,
+    partners_only: bool = False,
+    team: Callable[[int], Awaitable[list[Contact]]] | None = None,
+    giver: User | None = None,
 ) -> list[Recipient]:
     """Whom ``giver_id`` may thank.
+
+    ``team`` reads an org's field team and ``giver`` is the giver's row, for a page that
+    shares those reads between its widgets; by default both are read in ``session``.
 
     A partner user: colleagues of their own org and their org's field team. Vendor staff:
     partner users of every org (the field team works with all of them) and, unless
     ``partners_only``, other vendor staff.
     """
-    giver = await session.get(User, giver_id)
+    if giver is None or giver.id != giver_id:
+        giver = await session.get(User, giver_id)
     if giver is None:
         return []
     query = select(User, PartnerOrg.name).outerjoin(
         PartnerOrg, PartnerOrg.id == User.partner_org_id
     )
     if giver.partner_org_id is not None:
-        contacts = {c.email.lower() for c in await field_team(session, giver.partner_org_id)}
+        org_id = giver.partner_org_id
+        found = await (team(org_id) if team else field_team(session, org_id))
+        contacts = {c.email.lower() for c in found}
         query = query.where(
             or_(
                 User.partner_org_id == giver.partner_org_id,
