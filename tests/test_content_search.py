@@ -11,7 +11,7 @@ from hub.connectors.content import ContentKind, ContentRecord
 from hub.db import Database
 from hub.services.content.audience import Reader
 from hub.services.content.index import apply_rules, upsert
-from hub.services.content.search import Search, search_engine
+from hub.services.content.search import PostgresSearch, Search, search_engine
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -117,3 +117,19 @@ async def test_filters(db: Database) -> None:
     assert set(await _search(db, "", language="de")) == {"preis", "rabatt", "reg"}
     assert await _search(db, "", short=True) == []  # no item has a duration
     assert await _search(db, "", source="elsewhere") == []
+
+
+async def test_postgresql_ranks_the_newest_matches_when_there_are_many(db: Database) -> None:
+    """A word in more items than PostgreSQL ranks: the best of the newest are shown, so
+    an old item that matches better gives way to recent ones (on SQLite, every match is
+    ranked)."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's ranking bound")
+    await _corpus(db)  # "price": the title match, published NOW; "brand": summary only, older
+    async with db.session() as session:
+        everything = await PostgresSearch().search(session, Search("prices"), READER)
+        bounded = await PostgresSearch(rank_among=1).search(session, Search("prices"), READER)
+    ranked = [hit.item.external_id for hit in everything.hits]
+    assert ranked[0] == "price"
+    assert "brand" in ranked
+    assert [hit.item.external_id for hit in bounded.hits] == ["price"]  # the newest match only

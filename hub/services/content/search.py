@@ -128,6 +128,9 @@ async def _newest(
 class PostgresSearch:
     """PostgreSQL's full-text search over the generated ``search_vector`` column."""
 
+    def __init__(self, rank_among: int = RANK_AMONG) -> None:
+        self.rank_among = rank_among
+
     async def search(self, session: AsyncSession, search: Search, reader: Reader) -> Results:
         words = search.cleaned
         parsed = parse(words)
@@ -138,7 +141,7 @@ class PostgresSearch:
         )
         vector: ColumnClause[Any] = literal_column("content_items.search_vector")
         rank = func.ts_rank(vector, tsquery).label("rank")
-        # Rank the newest RANK_AMONG matches only: a word in half the library would
+        # Rank the newest ``rank_among`` matches only: a word in half the library would
         # otherwise read tens of thousands of vectors to keep 20. The planner walks the
         # published_at index until it has them (common words) or takes the GIN index's
         # few matches (rare words).
@@ -147,7 +150,7 @@ class PostgresSearch:
             .with_only_columns(ContentItem.id)
             .where(vector.op("@@")(tsquery))
             .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
-            .limit(RANK_AMONG)
+            .limit(self.rank_among)
             .subquery("newest")
         )
         best = (
