@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from hub.connectors.base import BackendError, ConnectorConfig
+from hub.connectors.mautic import MauticConnector
 from hub.connectors.records import Kind, PartnerRef, PersonRef
 from hub.connectors.salesforce import SalesforceConnector
+from hub.connectors.sandboxes import mautic as mautic_sandbox
 from hub.connectors.sandboxes.salesforce import CLIENT_ID, CLIENT_SECRET, SalesforceSandbox
 from hub.connectors.sandboxes.salesforce_users import PARTNER_PROFILE_ID
 from hub.connectors.writes import BackendRefused, PersonAccount, PersonProvisioner
@@ -198,3 +200,135 @@ async def test_salesforce_sandbox_refuses_users_as_salesforce_does() -> None:
     connector = _sandbox_salesforce(sandbox, partner_profile_id=PARTNER_PROFILE_ID)
     with pytest.raises(BackendError, match="PORTAL_USER_ALREADY_EXISTS_FOR_CONTACT"):
         await connector.provision_person(PersonRef("owner@acme.example", ACME), taken)
+
+
+# --- Mautic -------------------------------------------------------------------------------
+
+
+def mautic(handler: Handler, base_url: str = "https://mautic.vendor.example") -> MauticConnector:
+    config = ConnectorConfig(
+        name="mautic",
+        kind=Kind.TCMA,
+        adapter="mautic",
+        base_url=base_url,
+        secrets={
+            "username": mautic_sandbox.DEMO_USERNAME,
+            "password": mautic_sandbox.DEMO_PASSWORD,
+        },
+    )
+    return MauticConnector(config, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+
+
+def recorded_mautic(seen: list[httpx.Request], search_reply: str) -> Handler:
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        path = request.url.path
+        if path == "/api/contacts":
+            assert request.url.params["search"].startswith("email:")
+            return reply("mautic", search_reply)
+        if path == "/api/contacts/new":
+            return reply("mautic", "contact_created", 201)
+        if path.endswith("/edit"):
+            return reply("mautic", "contact_edited")
+        if path.endswith("/dnc/email/add"):
+            return reply("mautic", "contact_dnc_added")
+        assert path.endswith("/dnc/email/remove")
+        return reply("mautic", "contact_edited")
+
+    return answer
+
+
+def _writes(seen: list[httpx.Request]) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.url.path, body(r)) for r in seen if r.method != "GET"]
+
+
+async def test_mautic_marks_a_deactivated_person_do_not_contact_manually() -> None:
+    seen: list[httpx.Request] = []
+    connector = mautic(recorded_mautic(seen, "contacts_partner_person"))
+    assert isinstance(connector, PersonProvisioner)
+    off = PersonAccount("rep@acme.example", "Raj", "Patel", active=False)
+    assert await connector.provision_person(REP, off) == "90001"
+    assert _writes(seen) == [
+        ("PATCH", "/api/contacts/90001/edit",
+         {"email": "rep@acme.example", "firstname": "Raj", "lastname": "Patel"}),
+        ("POST", "/api/contacts/90001/dnc/email/add",
+         {"reason": 3, "comments": "Deactivated in the partner hub"}),
+    ]  # fmt: skip
+
+
+async def test_mautic_lifts_only_its_own_mark_and_creates_new_people() -> None:
+    seen: list[httpx.Request] = []
+    on = PersonAccount("rep@acme.example", "Raj", "Patel", active=True)
+    await mautic(recorded_mautic(seen, "contacts_partner_person_dnc")).provision_person(REP, on)
+    assert [w[1] for w in _writes(seen)][-1] == "/api/contacts/90001/dnc/email/remove"
+    seen.clear()
+    await mautic(recorded_mautic(seen, "contacts_partner_person_unsubscribed")).provision_person(
+        REP, on
+    )
+    assert [w[1] for w in _writes(seen)] == ["/api/contacts/90001/edit"]  # their unsubscribe stays
+    seen.clear()
+    new = PersonAccount("dana.lee@acme.example", "Dana", "Lee", active=True)
+    assert await mautic(recorded_mautic(seen, "contacts_none")).provision_person(DANA, new) == (
+        "91234"
+    )
+    assert _writes(seen) == [
+        ("POST", "/api/contacts/new",
+         {"email": "dana.lee@acme.example", "firstname": "Dana", "lastname": "Lee",
+          "company": "Acme Corporation"}),
+    ]  # fmt: skip
+
+
+async def test_mautic_refusals_are_backend_refused() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/contacts":
+            return reply("mautic", "contacts_none")
+        return reply("mautic", "error_validation", 400)
+
+    new = PersonAccount("dana.lee@acme.example", "Dana", "Lee", active=True)
+    with pytest.raises(BackendRefused, match="HTTP 400"):
+        await mautic(refuse).provision_person(DANA, new)
+
+
+def _sandbox_mautic() -> MauticConnector:
+    app = mautic_sandbox.create_app(today=date(2026, 11, 22))
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    config = ConnectorConfig(
+        name="mautic",
+        kind=Kind.TCMA,
+        adapter="mautic",
+        base_url="http://mautic.sandbox",
+        secrets={
+            "username": mautic_sandbox.DEMO_USERNAME,
+            "password": mautic_sandbox.DEMO_PASSWORD,
+        },
+    )
+    return MauticConnector(config, http)
+
+
+async def _marks(connector: MauticConnector, email: str) -> list[Any]:
+    contact = await connector._contact_by_email(email)
+    assert contact is not None
+    return list(contact["doNotContact"])
+
+
+async def test_mautic_sandbox_marks_unmarks_and_creates_contacts() -> None:
+    connector = _sandbox_mautic()
+    assert await _marks(connector, "rep@acme.example") == []
+    off = PersonAccount("rep@acme.example", "Raj", "Patel", active=False)
+    contact_id = await connector.provision_person(REP, off)
+    marks = await _marks(connector, "rep@acme.example")
+    assert [(m["channel"], m["reason"]) for m in marks] == [("email", 3)]
+    # Sent twice (a retry), still one mark.
+    assert await connector.provision_person(REP, off) == contact_id
+    assert len(await _marks(connector, "rep@acme.example")) == 1
+    await connector.provision_person(REP, PersonAccount("rep@acme.example", "Raj", "P.", True))
+    assert await _marks(connector, "rep@acme.example") == []
+    renamed = await connector._contact_by_email("rep@acme.example")
+    assert renamed is not None
+    assert renamed["fields"]["all"]["lastname"] == "P."
+    new = PersonAccount("dana.lee@acme.example", "Dana", "Lee", active=True)
+    created = await connector.provision_person(DANA, new)
+    found = await connector._contact_by_email("dana.lee@acme.example")
+    assert found is not None
+    assert str(found["id"]) == created
+    assert found["fields"]["all"]["company"] == "Acme Corporation"
