@@ -31,6 +31,7 @@ from hub.settings import Settings
 from hub.web import (
     admin,
     admin_layouts,
+    admin_people,
     admin_questions,
     admin_rules,
     api,
@@ -99,6 +100,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         *webhooks.routes(hub),
         *scim.routes(hub),
         *admin.routes(hub, templates),
+        *admin_people.routes(hub, templates),
         *admin_layouts.routes(hub, templates, book),
         *admin_rules.routes(hub, templates, book),
         *engagement.routes(hub, book, renderer),

@@ -54,7 +54,8 @@ def demo_backends() -> list[DemoBackend]:
             display_name="Salesforce",
             auth={"method": "client_credentials", "client_id": "sandbox-salesforce-client"},
             secrets={"client_secret": "sandbox-salesforce-secret"},
-            options={"multi_currency": True},
+            # The sandbox's "Partner Community User" profile, for partner users it creates.
+            options={"multi_currency": True, "partner_profile_id": "00e000000000002AAA"},
             # The portal stand-in signs people in through the hub's OpenID Provider.
             sign_on=PortalSignOn(
                 protocol="oidc", client_id="salesforce-portal",

@@ -40,6 +40,7 @@ One write, :meth:`MauticConnector.send_email`: the contact is found by email
 (``/api/contacts`` searched ``email:<address>``), then
 ``POST /api/emails/{id}/contact/{contactId}/send`` with the hub's text as ``tokens``
 sends that email to them. Mautic has no idempotency key; the hub sends each step once.
+A person's own contact is kept in step with the hub by :mod:`mautic_contacts`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from hub.connectors.base import (
 )
 from hub.connectors.client_credentials import ClientCredentials
 from hub.connectors.content import ContentKind, ContentRecord
+from hub.connectors.mautic_contacts import provision_contact
 from hub.connectors.records import (
     Campaign,
     Lead,
@@ -74,7 +76,7 @@ from hub.connectors.records import (
     VendorEmail,
 )
 from hub.connectors.wire import json_body, raise_for_status, send
-from hub.connectors.writes import BackendRefused, EmailSend
+from hub.connectors.writes import BackendRefused, EmailSend, PersonAccount
 
 T = TypeVar("T")
 
@@ -335,16 +337,7 @@ class MauticConnector:
 
     async def send_email(self, person: PersonRef, send_request: EmailSend) -> str:
         """Send Mautic email ``send_request.email_id`` to the contact with ``person``'s email."""
-        found = await self._list("/api/contacts", "contacts", f"email:{person.email}")
-        contact = next(
-            (
-                row
-                for _, row in found
-                if str((row.get("fields") or {}).get("all", {}).get("email", "")).lower()
-                == person.email.lower()
-            ),
-            None,
-        )
+        contact = await self._contact_by_email(person.email)
         if contact is None:
             raise BackendRefused(f"{self.config.name}: no Mautic contact has {person.email}")
         contact_id = shapes.integer(contact, "id", "contact")
@@ -369,6 +362,40 @@ class MauticConnector:
                 f"{self.config.name}: Mautic did not send email {send_request.email_id}"
             )
         return str(contact_id)
+
+    async def provision_person(self, person: PersonRef, account: PersonAccount) -> str:
+        """The person's contact, created, renamed or marked (:mod:`mautic_contacts`)."""
+        company = person.partner.name if person.partner and person.partner.name else ""
+        return await provision_contact(self, account, company)
+
+    async def _contact_by_email(self, email: str) -> Mapping[str, Any] | None:
+        found = await self._list("/api/contacts", "contacts", f"email:{email}")
+        return next(
+            (
+                row
+                for _, row in found
+                if str((row.get("fields") or {}).get("all", {}).get("email", "")).lower()
+                == email.lower()
+            ),
+            None,
+        )
+
+    async def _write(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
+        """One write; Mautic's 400, 404 and 422 are :class:`BackendRefused`."""
+        response = await send(
+            self._http,
+            self.config.name,
+            method,
+            self._base + path,
+            time_limit=self.config.timeout,
+            json=dict(body),
+            headers={"Accept": "application/json", **await self._authorization()},
+        )
+        if response.status_code in (400, 404, 422):
+            raise BackendRefused(str(self._error(response)))
+        if response.status_code >= 400:
+            raise self._error(response)
+        return json_body(response, self.config.name)
 
     async def _get(self, path: str, params: Mapping[str, str]) -> Any:
         for attempt in (1, 2):

@@ -13,7 +13,8 @@ fields), Opportunity (deals, by ``PartnerAccountId``), PartnerFundAllocation,
 PartnerFundRequest and PartnerFundClaim (MDF and co-op, the type from the
 parent PartnerMarketingBudget), a rebate object (custom, default
 ``Rebate__c``), Case plus renewal Opportunities for service metrics, and
-Task and Event for sales activities (:mod:`salesforce_activities`);
+Task and Event for sales activities (:mod:`salesforce_activities`); User and
+Contact for partner users the hub provisions (:mod:`salesforce_users`);
 ContentVersion for the content library (:mod:`salesforce_files`).
 Options, all with defaults, are in :data:`DEFAULTS`; set a field option to
 ``""`` to leave that figure out. Authentication: :mod:`salesforce_auth`.
@@ -56,7 +57,9 @@ from hub.connectors.records import (
 from hub.connectors.salesforce_activities import read_sales_activities
 from hub.connectors.salesforce_api import SalesforceAPI
 from hub.connectors.salesforce_files import read_files
+from hub.connectors.salesforce_users import provision_partner_user
 from hub.connectors.soql import field, like_ending, quote
+from hub.connectors.writes import PersonAccount
 
 DEFAULTS: Mapping[str, Any] = {
     "api_version": "62.0",
@@ -97,6 +100,7 @@ DEFAULTS: Mapping[str, Any] = {
     "claim_deadline_field": "",  # PartnerFundClaim has none as standard; a custom date field
     "activity_days": 730,  # how far back Tasks and Events are read
     "activity_vendor_field": "With_Vendor__c",  # Activity checkbox: with the vendor's field team
+    "partner_profile_id": "",  # the Profile new partner users get; "" → users are only updated
 }
 
 _SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
@@ -433,6 +437,19 @@ class SalesforceConnector:
         return await read_files(self._salesforce, portal, self._opt("file_duration_field"))
 
     # --- reading records ------------------------------------------------------
+
+    async def provision_person(self, person: PersonRef, account: PersonAccount) -> str:
+        """The person's partner user (:mod:`salesforce_users`); its User Id."""
+
+        async def partner_account_id() -> str | None:
+            return await self._account_id(person.partner) if person.partner else None
+
+        return await provision_partner_user(
+            self._salesforce,
+            account,
+            partner_account_id=partner_account_id,
+            profile_id=self._opt("partner_profile_id"),
+        )
 
     async def _account_id(self, partner: PartnerRef) -> str:
         known = partner.external_id(self.config.name)

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from hub.connectors.backends import Backends
@@ -136,3 +136,65 @@ async def out_of_step(db: Database) -> list[tuple[ProvisioningPush, str]]:
             )
         ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True)
+class PersonPushes:
+    """One person's last push to each backend, for the administrator's list."""
+
+    user_id: int
+    email: str
+    active: bool
+    pushes: tuple[ProvisioningPush, ...]
+
+    @property
+    def failing(self) -> bool:
+        return any(push.status == "failed" for push in self.pushes)
+
+    def push_to(self, connector: str) -> ProvisioningPush | None:
+        return next((push for push in self.pushes if push.connector == connector), None)
+
+
+async def people_pushes(db: Database, *, limit: int = 200) -> list[PersonPushes]:
+    """Everyone the hub pushed, with each backend's last answer: failures first, then newest."""
+    failing = func.max(case((ProvisioningPush.status == "failed", 1), else_=0))
+    latest = func.max(ProvisioningPush.updated_at)
+    async with db.session() as session:
+        people = (
+            await session.execute(
+                select(ProvisioningPush.user_id, User.email, User.active)
+                .join(User, User.id == ProvisioningPush.user_id)
+                .group_by(ProvisioningPush.user_id, User.email, User.active)
+                .order_by(failing.desc(), latest.desc(), User.email)
+                .limit(limit)
+            )
+        ).all()
+        ids = [row[0] for row in people]
+        pushes = (
+            await session.scalars(
+                select(ProvisioningPush)
+                .where(ProvisioningPush.user_id.in_(ids))
+                .order_by(ProvisioningPush.connector)
+            )
+        ).all()
+    by_person: dict[int, list[ProvisioningPush]] = {}
+    for push in pushes:
+        by_person.setdefault(push.user_id, []).append(push)
+    return [
+        PersonPushes(user_id, email, active, tuple(by_person.get(user_id, ())))
+        for user_id, email, active in people
+    ]
+
+
+async def retry_person(db: Database, backends: Backends, user_id: int) -> PushReport | None:
+    """Push ``user_id`` again now, as their latest change; None when they were never pushed."""
+    async with db.session() as session:
+        change = await session.scalar(
+            select(ProvisioningPush.change)
+            .where(ProvisioningPush.user_id == user_id)
+            .order_by(ProvisioningPush.updated_at.desc())
+            .limit(1)
+        )
+    if change is None:
+        return None
+    return await push_person(db, backends, user_id, change)

@@ -12,7 +12,8 @@ whose alias is its slug; Initech's contacts and emails are months old.
 One write: ``POST /api/emails/{id}/contact/{contactId}/send`` (JSON ``tokens``
 optional) sends an email to a contact, answered ``{"success": true}`` and recorded as a
 row of ``email_stats``, unread; an unknown email or contact is Mautic's 404. Every send is
-kept in ``sent`` for tests to read.
+kept in ``sent`` for tests to read. Contacts are created, edited and marked
+do-not-contact as :mod:`hub.connectors.sandboxes.mautic_contacts` says.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp
 
 from hub.connectors.sandboxes.content_seed import MAUTIC_ASSETS, moment
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
+from hub.connectors.sandboxes.mautic_contacts import contact_routes
 from hub.connectors.sandboxes.mautic_seed import Seed, seed
 
 DEMO_USERNAME = "hub-api"
@@ -61,6 +63,7 @@ def create_app(
                 instance.send_to_contact,
                 methods=["POST"],
             ),
+            *contact_routes(instance.data.contacts, instance.authorised, _fault),
         ]
     )
     return with_knobs(app, knobs or Knobs(), fault_response=_fault)

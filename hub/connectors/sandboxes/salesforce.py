@@ -4,9 +4,10 @@ Speaks ``POST /services/oauth2/token`` (client credentials, and the JWT
 bearer grant when given the connected app's public key),
 ``GET /services/data/vNN.N/query?q=`` with a SOQL subset and paging through
 ``nextRecordsUrl`` (small pages, so paging happens), ``GET`` of the next
-page, ``POST /services/data/vNN.N/sobjects/<Object>/`` and ``PATCH
-/services/data/vNN.N/sobjects/Opportunity/<Id>`` (a deal registration's status, a
-restricted picklist; 204 and no body, as Salesforce answers). Errors use
+page, ``POST /services/data/vNN.N/sobjects/<Object>/`` (Opportunity, Lead, and the
+Contact and User of a partner user, checked as :mod:`salesforce_users` says) and ``PATCH
+/services/data/vNN.N/sobjects/<Object>/<Id>`` (a deal registration's status, a
+restricted picklist; a User's ``IsActive``; 204 and no body, as Salesforce answers). Errors use
 Salesforce's shapes: an array of ``{"message", "errorCode"}`` for the API,
 ``{"error", "error_description"}`` for OAuth.
 """
@@ -28,13 +29,23 @@ from starlette.routing import Route
 
 from hub.connectors.sandboxes.knobs import Knobs, KnobsMiddleware, with_knobs
 from hub.connectors.sandboxes.salesforce_data import Row, seed_org, sf_datetime, sfid
+from hub.connectors.sandboxes.salesforce_users import check_new_user, complete_user, partner_users
 from hub.connectors.sandboxes.soql_subset import SOQLError, matches, parse, read_field
 
 CLIENT_ID = "sandbox-salesforce-client"
 CLIENT_SECRET = "sandbox-salesforce-secret"  # noqa: S105 - a public demo credential
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PAGE_SIZE = 5
-_CREATE_PREFIX = {"Opportunity": "006", "Lead": "00Q"}
+_CREATE_PREFIX = {"Opportunity": "006", "Lead": "00Q", "Contact": "003", "User": "005"}
+_REQUIRED = {
+    "Opportunity": ("Name", "StageName", "CloseDate"),
+    "Lead": ("LastName", "Company"),
+    "Contact": ("LastName",),
+    "User": (
+        "Username", "LastName", "Email", "Alias", "CommunityNickname", "TimeZoneSidKey",
+        "LocaleSidKey", "EmailEncodingKey", "ProfileId", "LanguageLocaleKey",
+    ),
+}  # fmt: skip
 REGISTRATION_STATUSES = ("Submitted", "Approved", "Rejected", "Expired")
 
 
@@ -59,7 +70,10 @@ class SalesforceSandbox:
         request_limit: int | None = None,
     ) -> None:
         self.knobs = knobs or Knobs()
-        self.objects = seed_org(today or datetime.now(UTC).date())
+        day = today or datetime.now(UTC).date()
+        self.objects = seed_org(day)
+        joined = datetime(day.year - 1, 1, 5, 9, 0, tzinfo=UTC)  # seeded, so never random
+        self.objects.update(partner_users(self.objects, sf_datetime(joined)))
         self.page_size = page_size
         self.jwt_public_key = jwt_public_key
         self.request_limit = request_limit
@@ -170,13 +184,10 @@ class SalesforceSandbox:
             record = await request.json()
         except ValueError:
             return api_error(400, "JSON_PARSER_ERROR", "The request body is not JSON")
-        required = (
-            ("Name", "StageName", "CloseDate")
-            if sobject == "Opportunity"
-            else ("LastName", "Company")
-        )
         missing = [
-            name for name in required if not isinstance(record, dict) or not record.get(name)
+            name
+            for name in _REQUIRED[sobject]
+            if not isinstance(record, dict) or not record.get(name)
         ]
         if missing:
             return api_error(
@@ -184,8 +195,12 @@ class SalesforceSandbox:
                 "REQUIRED_FIELD_MISSING",
                 f"Required fields are missing: [{', '.join(missing)}]",
             )
+        if sobject == "User" and (refusal_code := check_new_user(self.objects, record)):
+            return api_error(400, *refusal_code)
         new_id = sfid(_CREATE_PREFIX[sobject], next(self._created))
         row: Row = {**record, "Id": new_id, "CreatedDate": sf_datetime(datetime.now(UTC))}
+        if sobject == "User":
+            complete_user(self.objects, row)
         if sobject == "Opportunity":
             row.update(IsClosed=False, IsWon=False, Amount=float(record.get("Amount") or 0))
         self.objects[sobject].append(row)
@@ -218,6 +233,8 @@ class SalesforceSandbox:
                     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                     f"Registration Status: bad value for restricted picklist field: {value}",
                 )
+            if name == "IsActive" and not isinstance(value, bool):
+                return api_error(400, "JSON_PARSER_ERROR", "IsActive: expected true or false")
         if record_id in self.locked:
             return api_error(400, "ENTITY_IS_LOCKED", "This record is locked for editing.")
         row.update(changes)

@@ -167,6 +167,8 @@ def matches(row: dict[str, Any], condition: Condition, now: datetime) -> bool:
         return isinstance(actual, str) and re.fullmatch(pattern, actual, re.I) is not None
     if isinstance(wanted, float) and isinstance(actual, int | float):
         equal = float(actual) == wanted
+    elif isinstance(wanted, str) and isinstance(actual, str):
+        equal = actual.lower() == wanted.lower()  # SOQL compares text case-insensitively
     else:
         equal = actual == wanted
     return equal if condition.op == "=" else not equal
