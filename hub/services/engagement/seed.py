@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.db import Database, User
 from hub.db.engagement import PulseSurvey
 from hub.db.types import utcnow
-from hub.i18n import N_
+from hub.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, translate
 from hub.services.engagement import badges, budgets, nba, surveys
 
 POINTS: Mapping[str, int] = MappingProxyType(
@@ -189,7 +189,29 @@ SURVEY_QUESTIONS: tuple[dict[str, Any], ...] = (
     {"id": "wish", "kind": "text", "prompt": N_("One thing we should add?"), "required": False},
 )  # fmt: skip
 
+SURVEY_TITLE = N_("How is the hub working for you?")
+
 FIELD_TEAM_BUDGET = 1_000
+
+
+def in_other_languages(**texts: str) -> dict[str, dict[str, str]]:
+    """The seeded ``texts`` in every other language, from the catalogue: the program's own
+    rules come with German, stored on their rows as an administrator's would be."""
+    return {
+        locale: {field: translate(locale, text) for field, text in texts.items()}
+        for locale in SUPPORTED_LOCALES
+        if locale != DEFAULT_LOCALE
+    }
+
+
+def survey_texts() -> dict[str, str]:
+    """The seeded survey's title, prompts and choices by their ``texts`` keys."""
+    texts = {"title": SURVEY_TITLE}
+    for question in SURVEY_QUESTIONS:
+        texts[f"{question['id']}.prompt"] = question["prompt"]
+        for n, choice in enumerate(question.get("choices", [])):
+            texts[f"{question['id']}.choice.{n}"] = choice
+    return texts
 
 
 async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
@@ -206,19 +228,26 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
                 description=description,
                 points=points,
                 definition=definition,
+                texts=in_other_languages(name=name, description=description),
             )
         for slug, action in ACTIONS.items():
-            await nba.save_action_rule(session, slug, dict(action))
+            await nba.save_action_rule(
+                session,
+                slug,
+                dict(action),
+                texts=in_other_languages(title=action["title"], reason=action["reason"]),
+            )
         survey = await session.scalar(select(PulseSurvey.id).where(PulseSurvey.slug == "hub-pulse"))
         cam = await session.scalar(select(User.id).where(User.email == "cam@vendor.example"))
     if survey is None:
         await surveys.create_survey(
             db,
             slug="hub-pulse",
-            title=N_("How is the hub working for you?"),
+            title=SURVEY_TITLE,
             questions=list(SURVEY_QUESTIONS),
             audience={"personas": list(PARTNERS), "cool_off_days": 14},
             opens_at=now - timedelta(days=1),
+            texts=in_other_languages(**survey_texts()),
         )
     if cam is not None:
         await budgets.grant_budget(db, giver_id=cam, points=FIELD_TEAM_BUDGET, now=now)
