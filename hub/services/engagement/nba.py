@@ -12,27 +12,18 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.connectors.records import Money
 from hub.db import Database
 from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState, PointsTransfer
 from hub.db.types import utcnow
 from hub.db.writes import insert_ignoring_duplicates
-from hub.i18n import (
-    DEFAULT_LOCALE,
-    format_date,
-    format_money,
-    format_number,
-    written_text,
-    written_texts,
-)
+from hub.i18n import DEFAULT_LOCALE, written_text, written_texts
 from hub.personas.audience import Requester, reaches
 from hub.services import activity
 from hub.services.activity import Activity
@@ -41,6 +32,7 @@ from hub.services.engagement.conditions import Condition
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.leaderboards import Credit, placements, record_credits
 from hub.services.engagement.rules import by_field, describe
+from hub.services.engagement.wording import word_reason
 from hub.store import KeyValueStore
 
 Step = Literal["clicked", "done", "dismissed", "snoozed"]
@@ -171,27 +163,6 @@ def _placeholders(reason: str) -> set[str]:
         return set()
 
 
-class _Shown(dict[str, str]):
-    """The facts as a reason shows them, in the reader's format; an unknown one as typed."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-    @classmethod
-    def of(cls, facts: Mapping[str, Any], locale: str) -> _Shown:
-        return cls({name: _shown(value, locale) for name, value in facts.items()})
-
-
-def _shown(value: Any, locale: str) -> str:
-    if isinstance(value, Money):
-        return format_money(value, locale)
-    if isinstance(value, date):
-        return format_date(value, locale)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return str(value)
-    return format_number(value, locale, 0 if value == int(value) else 1)
-
-
 async def next_best_actions(
     db: Database,
     subject: Requester,
@@ -304,7 +275,7 @@ def _suggest(
     return SuggestedAction(
         rule.slug,
         written_text(action.title, locale, texts, "title"),
-        written_text(action.reason, locale, texts, "reason").format_map(_Shown.of(facts, locale)),
+        word_reason(written_text(action.reason, locale, texts, "reason"), facts, locale),
         action.link,
         # What it can earn them: the confirmed bonus, or all that their word pays.
         action.points_bonus if action.confirm is not None else action.self_report_points,

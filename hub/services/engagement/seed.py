@@ -86,7 +86,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "claim-expiring-funds": {
         "title": N_("Claim your expiring funds"),
-        "reason": N_("because {fund_claims_expiring} approved fund claims expire within 14 days"),
+        "reason": N_("because {fund_claims_expiring} approved fund {fund_claims_expiring:claim expires|claims expire} within 14 days"),
         "link": "/go/prm/funds/claims",
         "points_bonus": 30, "value": 60, "priority": 2,
         "personas": ["partner_owner", "marketer"],
@@ -94,7 +94,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "redistribute-campaign": {
         "title": N_("Share the new product campaign"),
-        "reason": N_("because {campaigns_not_redistributed} new campaigns are ready to send as your own"),
+        "reason": N_("because {campaigns_not_redistributed} new {campaigns_not_redistributed:campaign is|campaigns are} ready to send as your own"),
         "link": "/go/tcma/campaigns",
         "points_bonus": 30, "value": 30,
         "personas": ["marketer"],
@@ -141,7 +141,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "approve-kudos": {
         "title": N_("Approve the awards waiting for you"),
-        "reason": N_("because {kudos_awaiting_approval} awards above the threshold wait for approval"),
+        "reason": N_("because {kudos_awaiting_approval} {kudos_awaiting_approval:award|awards} above the threshold {kudos_awaiting_approval:waits|wait} for approval"),
         "link": "/admin#approvals",
         "value": 60, "priority": 2,
         "personas": ["admin"],
@@ -157,7 +157,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "call-dormant-partners": {
         "title": N_("Call your dormant partners"),
-        "reason": N_("because {dormant_partners} of your partners are dormant"),
+        "reason": N_("because {dormant_partners} of your partners {dormant_partners:is|are} dormant"),
         "link": "/program/partners?status=dormant",
         "value": 50, "priority": 2,
         "personas": ["channel_manager"],
@@ -165,7 +165,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "answer-waiting-questions": {
         "title": N_("Answer the partners' questions that wait"),
-        "reason": N_("because questions in your topics wait over {question_wait_hours} hours for an answer ({questions_waiting_too_long} now)"),
+        "reason": N_("because questions in your topics wait over {question_wait_hours} {question_wait_hours:hour|hours} for an answer ({questions_waiting_too_long} now)"),
         "link": "/experts/questions",
         "value": 55, "priority": 2,
         "personas": ["expert", "channel_manager", "admin"],
@@ -173,7 +173,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "thank-a-partner": {
         "title": N_("Reward a partner from your budget"),
-        "reason": N_("because you still have {budget_available} points to give before they lapse"),
+        "reason": N_("because you still have {budget_available} {budget_available:point|points} to give before {budget_available:it lapses|they lapse}"),
         "link": "/#widget-recognition_budget",
         "value": 20,
         "personas": ["channel_manager"],
