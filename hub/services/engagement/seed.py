@@ -217,6 +217,14 @@ def survey_texts() -> dict[str, str]:
 async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
     """Add the demo's engagement content; safe to call again."""
     now = now or utcnow()
+    # Worded before the write transaction: the first German lookup compiles the catalogue,
+    # and on SQLite a write held meanwhile would stall the demo's first sync and sign-ins.
+    badge_texts = {slug: in_other_languages(name=n, description=d) for slug, n, d, *_ in BADGES}
+    action_texts = {
+        slug: in_other_languages(title=action["title"], reason=action["reason"])
+        for slug, action in ACTIONS.items()
+    }
+    survey_in_other_languages = in_other_languages(**survey_texts())
     async with db.transaction() as session:
         for kind, points in POINTS.items():
             await badges.set_point_rule(session, kind, points)
@@ -228,14 +236,14 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
                 description=description,
                 points=points,
                 definition=definition,
-                texts=in_other_languages(name=name, description=description),
+                texts=badge_texts[slug],
             )
         for slug, action in ACTIONS.items():
             await nba.save_action_rule(
                 session,
                 slug,
                 dict(action),
-                texts=in_other_languages(title=action["title"], reason=action["reason"]),
+                texts=action_texts[slug],
             )
         survey = await session.scalar(select(PulseSurvey.id).where(PulseSurvey.slug == "hub-pulse"))
         cam = await session.scalar(select(User.id).where(User.email == "cam@vendor.example"))
@@ -247,7 +255,7 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
             questions=list(SURVEY_QUESTIONS),
             audience={"personas": list(PARTNERS), "cool_off_days": 14},
             opens_at=now - timedelta(days=1),
-            texts=in_other_languages(**survey_texts()),
+            texts=survey_in_other_languages,
         )
     if cam is not None:
         await budgets.grant_budget(db, giver_id=cam, points=FIELD_TEAM_BUDGET, now=now)
