@@ -14,7 +14,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +118,31 @@ def translate_data(text: str, locale: str) -> str:
     ``locale`` when the catalogue has it, as written otherwise: the program's own texts
     come translated, and what an administrator writes shows as they wrote it."""
     return translations(locale).gettext(text) if text else text
+
+
+# What an administrator wrote in other languages than the default: locale -> field -> text,
+# kept on the rule's row beside the default-language text (``texts`` columns).
+WrittenTexts = Mapping[str, Mapping[str, str]]
+
+
+def written_text(default: str, locale: str, texts: WrittenTexts | None, field: str) -> str:
+    """A written text (a badge's name, a rule's reason) in ``locale``: the text written
+    for that locale, else the default one (translated when the catalogue knows it)."""
+    own = (texts or {}).get(locale, {}).get(field, "")
+    return own.strip() or translate_data(default, locale)
+
+
+def written_texts(given: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """``given`` cleaned for storing: supported locales other than the default, no blanks."""
+    return {
+        locale: fields
+        for locale, fields in (
+            (locale, {f: t.strip() for f, t in given.get(locale, {}).items() if t.strip()})
+            for locale in SUPPORTED_LOCALES
+            if locale != DEFAULT_LOCALE
+        )
+        if fields
+    }
 
 
 def _locale_of(context: Context) -> str:
@@ -265,3 +290,9 @@ def install(env: Environment) -> None:
         moment=bind(format_moment),
         translated=bind(translate_data),
     )
+
+    @pass_context
+    def _written(context: Context, default: str, texts: WrittenTexts | None, field: str) -> str:
+        return written_text(default or "", _locale_of(context), texts, field)
+
+    env.filters["written"] = _written

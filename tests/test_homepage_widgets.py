@@ -76,7 +76,7 @@ EXPECTED = {
         "Waiting for your invoice: $1,234 (1 rebate)",
         "Not earned yet: $400 accruing until",
     ],
-    "coop_earned": ["$8,000", "Claimed: $2,500", "Left to claim: $5,500"],
+    "coop_earned": ["$8,000", "co-op earned for ", "Claimed: $2,500", "Left to claim: $5,500"],
     "mdf_spent": ["$3,000", "spent in 1 approved claim"],
     "mdf_available": ["$15,000", "Allocated: $20,000"],
     "progress_to_goal": [

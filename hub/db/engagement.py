@@ -119,6 +119,8 @@ class BadgeRule(Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     image: Mapped[str] = mapped_column(String(300), default="")
+    # Name and description in other languages: {"de": {"name": …, "description": …}}.
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     points: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -226,6 +228,8 @@ class ActionRule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Title and reason in other languages: {"de": {"title": …, "reason": …}}.
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -268,6 +272,9 @@ class PulseSurvey(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     questions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Title, prompts and choices in other languages:
+    # {"de": {"title": …, "<question id>.prompt": …, "<question id>.choice.<n>": …}}.
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opens_at: Mapped[datetime] = mapped_column(default=utcnow)
     closes_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -26,6 +26,7 @@ from hub.web.rule_forms import (
     form_text,
     merge_problems,
     read_fields,
+    read_written,
     scalar,
     schema_fields,
 )
@@ -86,6 +87,9 @@ class ConditionRow:
         return found
 
 
+# What a suggestion says that an administrator may write in each language.
+ACTION_TEXTS = ("title", "reason")
+
 ACTION_FIELDS = schema_fields(
     ActionDefinition,
     (
@@ -140,6 +144,8 @@ class ActionForm:
     when_json: str = ""  # a condition too deep for the rows, kept as it was
     active: bool = True
     confirm_json: str = ""  # what confirms the action from the data, kept as it was
+    # The title and reason in the other languages, by locale (``{"de": {"title": …}}``).
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @staticmethod
     def _confirm_of(definition: Mapping[str, Any]) -> str:
@@ -147,7 +153,15 @@ class ActionForm:
         return json.dumps(confirm) if confirm is not None else ""
 
     @classmethod
-    def of(cls, slug: str, definition: Mapping[str, Any], *, active: bool) -> ActionForm:
+    def of(
+        cls,
+        slug: str,
+        definition: Mapping[str, Any],
+        *,
+        active: bool,
+        texts: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> ActionForm:
+        written = {locale: dict(fields) for locale, fields in (texts or {}).items()}
         raw = {
             spec.name: spec.shown(definition.get(spec.name, spec.default)) for spec in ACTION_FIELDS
         }
@@ -162,6 +176,7 @@ class ActionForm:
                 when_json=json.dumps(definition.get("when")),
                 active=active,
                 confirm_json=cls._confirm_of(definition),
+                texts=written,
             )
         return cls(
             slug,
@@ -172,6 +187,7 @@ class ActionForm:
             rows[1],
             active=active,
             confirm_json=cls._confirm_of(definition),
+            texts=written,
         )
 
     @classmethod
@@ -209,6 +225,7 @@ class ActionForm:
             when_json=form_text(form, "when_json"),
             active=form.get("active") == "on",
             confirm_json=form_text(form, "confirm_json"),
+            texts=read_written(form, ACTION_TEXTS),
         )
 
     def definition(self) -> tuple[dict[str, Any], dict[str, str]]:

@@ -29,7 +29,13 @@ from hub.services.engagement import admin_rules
 from hub.services.engagement.errors import EngagementError
 from hub.web.action_form import ACTION_FIELDS, FACTS, OPERATOR_LABELS, OPERATORS, ActionForm
 from hub.web.badge_form import BADGE_KIND_LABELS, BADGE_MODELS, BadgeForm
-from hub.web.rule_forms import KEY_TAKEN, engine_problems, form_text, readable
+from hub.web.rule_forms import (
+    KEY_TAKEN,
+    WRITTEN_LANGUAGES,
+    engine_problems,
+    form_text,
+    readable,
+)
 from hub.web.viewer import locale_of
 
 BADGE_EARNED = N_("People have earned this badge, so it stays: switch it off instead.")
@@ -76,6 +82,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             "operators": [(op, OPERATOR_LABELS[op]) for op in OPERATORS],
             "links": [link for link in links if link],
             "preview": preview,
+            "written_languages": WRITTEN_LANGUAGES,
             "json_text": json_text
             if json_text is not None
             else json.dumps(form.definition()[0], indent=2, ensure_ascii=False, sort_keys=True),
@@ -100,7 +107,10 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         if found is None:
             raise HTTPException(404)
         definition, active = found
-        return await action_page(request, ActionForm.of(slug, definition, active=active))
+        texts = await admin_rules.action_texts(hub.db, slug)
+        return await action_page(
+            request, ActionForm.of(slug, definition, active=active, texts=texts)
+        )
 
     async def save_action(request: Request) -> Response:
         principal = require_admin(request)
@@ -123,7 +133,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             return await action_page(request, form, preview=preview)
         try:
             await admin_rules.save_action_definition(
-                hub.db, form.slug, definition, active=form.active
+                hub.db, form.slug, definition, active=form.active, texts=form.texts
             )
         except EngagementError as exc:
             return await action_page(request, form, problems=engine_problems(exc))
@@ -198,6 +208,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             "form": form,
             "problems": _translated(request, problems or {}),
             "kinds": [(kind, BADGE_KIND_LABELS[kind]) for kind in BADGE_MODELS],
+            "written_languages": WRITTEN_LANGUAGES,
             "json_text": json_text
             if json_text is not None
             else json.dumps(form.definition()[0], indent=2, ensure_ascii=False, sort_keys=True),
@@ -225,6 +236,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
             rule.points,
             json.loads(rule.definition),
             active=rule.active,
+            texts=rule.texts,
         )
         return await badge_page(request, form)
 
@@ -277,6 +289,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
                     points=points,
                     definition=criteria,
                     active=form.active,
+                    texts=form.texts,
                 )
             except EngagementError as exc:
                 return await badge_page(request, form, problems=engine_problems(exc))

@@ -21,8 +21,12 @@ from hub.web.rule_forms import (
     form_text,
     merge_problems,
     read_fields,
+    read_written,
     schema_fields,
 )
+
+# What a badge says that an administrator may write in each language.
+BADGE_TEXTS = ("name", "description")
 
 BADGE_KIND_LABELS: Mapping[str, str] = {
     "streak": N_("a streak of active days"),
@@ -55,6 +59,8 @@ class BadgeForm:
     kind: str = "count"
     criteria: dict[str, str] = field(default_factory=dict)
     active: bool = True
+    # The name and description in the other languages, by locale (``{"de": {"name": …}}``).
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def fields(self) -> list[SchemaField]:
@@ -70,6 +76,7 @@ class BadgeForm:
         definition: Mapping[str, Any],
         *,
         active: bool,
+        texts: Mapping[str, Mapping[str, str]] | None = None,
     ) -> BadgeForm:
         kind = str(definition.get("kind", "count"))
         specs = BADGE_FIELDS.get(kind, [])
@@ -78,7 +85,8 @@ class BadgeForm:
         }
         if spec_check := [s.name for s in specs if s.kind == "check"]:
             criteria.update({n: "on" if definition.get(n) else "" for n in spec_check})
-        return cls(slug, False, name, description, str(points), kind, criteria, active)
+        written = {locale: dict(fields) for locale, fields in (texts or {}).items()}
+        return cls(slug, False, name, description, str(points), kind, criteria, active, written)
 
     @classmethod
     def read(cls, form: Any) -> BadgeForm:
@@ -93,6 +101,7 @@ class BadgeForm:
             kind=kind,
             criteria={spec.name: form_text(form, spec.name) for spec in BADGE_FIELDS[kind]},
             active=form.get("active") == "on",
+            texts=read_written(form, BADGE_TEXTS),
         )
 
     def definition(self) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -19,7 +19,7 @@ from typing import Any, Literal, Union, cast, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel
 
-from hub.i18n import N_, translate
+from hub.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, translate
 from hub.services.engagement.errors import EngagementError
 
 FieldKind = Literal["text", "number", "select", "check", "list"]
@@ -97,6 +97,10 @@ READABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"^Value error, placeholders are plain fact names, not (?P<name>.+)$",
             N_("Placeholders in braces are plain fact names, not %(name)s."),
+        ),
+        (
+            r"^uses facts the reason does not: (?P<names>.+)$",
+            N_("Uses figures the default reason does not: %(names)s."),
         ),
     )
 )
@@ -241,6 +245,20 @@ def merge_problems(problems: dict[str, str], fields: Mapping[str, str]) -> None:
     """Add the engine's per-field problems to ``problems``, the first per form field."""
     for key, message in fields.items():
         problems.setdefault(field_of(key), message)
+
+
+# The languages an administrator may write a rule's texts in beside the default one.
+WRITTEN_LANGUAGES: tuple[tuple[str, str], ...] = tuple(
+    (locale, LANGUAGE_NAMES[locale]) for locale in SUPPORTED_LOCALES if locale != DEFAULT_LOCALE
+)
+
+
+def read_written(form: Mapping[str, Any], fields: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The texts typed for the other languages (``name_de`` …), as typed, by locale."""
+    return {
+        locale: {name: form_text(form, f"{name}_{locale}") for name in fields}
+        for locale, _ in WRITTEN_LANGUAGES
+    }
 
 
 def form_text(form: Mapping[str, Any], name: str) -> str:

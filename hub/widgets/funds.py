@@ -6,7 +6,7 @@ from datetime import date
 
 from hub.charts import Chart, row_chart
 from hub.connectors.records import FundAllocation, FundClaim, FundRequest, FundType, Kind, Money
-from hub.i18n import N_, translate
+from hub.i18n import N_, format_period, translate
 from hub.widgets.base import PARTNER, Widget, WidgetContext, WidgetView, both
 from hub.widgets.figures import or_zero, subtract, totals
 
@@ -76,6 +76,12 @@ async def load_coop_earned(context: WidgetContext) -> WidgetView:
             "remaining": subtract(earned, claimed),
             "deadline": _next_deadline(claims, context.today),
             "ends": min((a.end for a in allocations), default=None),
+            # The period the allocations cover, by its name ("Q4 2026", "2026").
+            "period": format_period(
+                min(a.start for a in allocations), max(a.end for a in allocations), context.locale
+            )
+            if allocations
+            else "",
         },
         empty=not allocations and not claims,
     )

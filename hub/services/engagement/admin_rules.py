@@ -8,7 +8,8 @@ parse is refused with the engine's message and nothing is written.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -37,6 +38,7 @@ class BadgeRuleView:
     points: int
     definition: str
     active: bool
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,24 @@ async def save_action(db: Database, slug: str, definition: str, *, active: bool)
 
 
 async def save_action_definition(
-    db: Database, slug: str, definition: dict[str, Any], *, active: bool
+    db: Database,
+    slug: str,
+    definition: dict[str, Any],
+    *,
+    active: bool,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create or change an action rule from its definition, validated by the engine."""
+    """Create or change an action rule from its definition, validated by the engine;
+    ``texts`` (title and reason in other languages) are kept as stored when ``None``."""
     async with db.transaction() as session:
-        await nba.save_action_rule(session, slug.strip(), definition, active=active)
+        await nba.save_action_rule(session, slug.strip(), definition, active=active, texts=texts)
+
+
+async def action_texts(db: Database, slug: str) -> dict[str, dict[str, str]]:
+    """Action rule ``slug``'s title and reason in the other languages (empty if none)."""
+    async with db.session() as session:
+        texts = await session.scalar(select(ActionRule.texts).where(ActionRule.slug == slug))
+    return {locale: dict(fields) for locale, fields in (texts or {}).items()}
 
 
 async def action_rule(db: Database, slug: str) -> tuple[dict[str, Any], bool] | None:
@@ -130,7 +145,13 @@ async def badge_rule(db: Database, slug: str) -> BadgeRuleView | None:
     if rule is None:
         return None
     return BadgeRuleView(
-        rule.slug, rule.name, rule.description, rule.points, _pretty(rule.definition), rule.active
+        rule.slug,
+        rule.name,
+        rule.description,
+        rule.points,
+        _pretty(rule.definition),
+        rule.active,
+        rule.texts or {},
     )
 
 
@@ -266,8 +287,10 @@ async def save_badge_definition(
     points: int,
     definition: dict[str, Any],
     active: bool,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create or change a badge rule from its criteria, validated by the engine."""
+    """Create or change a badge rule from its criteria, validated by the engine;
+    ``texts`` (name and description in other languages) are kept as stored when ``None``."""
     async with db.transaction() as session:
         await badges.save_badge_rule(
             session,
@@ -277,6 +300,7 @@ async def save_badge_definition(
             points=points,
             definition=definition,
             active=active,
+            texts=texts,
         )
 
 

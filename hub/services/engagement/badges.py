@@ -6,7 +6,7 @@ event, it moves the progress and says whether the badge is now earned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.engagement import BadgeAward, BadgeProgress, BadgeRule, PointRule
 from hub.db.types import utcnow
+from hub.i18n import written_texts
 from hub.services.engagement import streaks
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.rules import (
@@ -80,8 +81,12 @@ async def save_badge_rule(
     points: int = 0,
     image: str = "",
     active: bool = True,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BadgeRule:
-    """Create or change a badge rule; ``EngagementError("invalid_rule")`` if it does not parse."""
+    """Create or change a badge rule; ``EngagementError("invalid_rule")`` if it does not parse.
+
+    ``texts`` gives the name and description in other languages (``{"de": {"name": …}}``);
+    left out, those already stored are kept."""
     parse_criteria(definition)
     if not slug or len(slug) > 64 or not name.strip():
         raise EngagementError(
@@ -101,6 +106,8 @@ async def save_badge_rule(
         session.add(rule)
     rule.name, rule.description, rule.definition = name.strip(), description, definition
     rule.points, rule.image, rule.active, rule.updated_at = points, image, active, utcnow()
+    if texts is not None:
+        rule.texts = written_texts(texts)
     await session.flush()
     return rule
 
@@ -215,6 +222,7 @@ class GalleryBadge:
     earned_at: datetime | None
     award_id: int | None
     progress: int
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,7 @@ def gallery_of(state: BadgeState) -> list[GalleryBadge]:
             awards[rule.id].awarded_at if rule.id in awards else None,
             awards[rule.id].id if rule.id in awards else None,
             state.progress[rule.id].count if rule.id in state.progress else 0,
+            rule.texts or {},
         )
         for rule in state.rules
     ]

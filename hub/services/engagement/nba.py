@@ -12,20 +12,18 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.connectors.records import Money
 from hub.db import Database
 from hub.db.engagement import ActionFunnelStep, ActionRule, ActionState, PointsTransfer
 from hub.db.types import utcnow
 from hub.db.writes import insert_ignoring_duplicates
-from hub.i18n import DEFAULT_LOCALE, format_date, format_money, format_number, translate_data
+from hub.i18n import DEFAULT_LOCALE, written_text, written_texts
 from hub.personas.audience import Requester, reaches
 from hub.services import activity
 from hub.services.activity import Activity
@@ -34,6 +32,7 @@ from hub.services.engagement.conditions import Condition
 from hub.services.engagement.errors import EngagementError
 from hub.services.engagement.leaderboards import Credit, placements, record_credits
 from hub.services.engagement.rules import by_field, describe
+from hub.services.engagement.wording import word_reason
 from hub.store import KeyValueStore
 
 Step = Literal["clicked", "done", "dismissed", "snoozed"]
@@ -128,40 +127,40 @@ def parse_action(definition: Any) -> ActionDefinition:
 
 
 async def save_action_rule(
-    session: AsyncSession, slug: str, definition: dict[str, Any], *, active: bool = True
+    session: AsyncSession,
+    slug: str,
+    definition: dict[str, Any],
+    *,
+    active: bool = True,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ActionRule:
-    """Create or change an action rule after validating it."""
-    parse_action(definition)
+    """Create or change an action rule after validating it.
+
+    ``texts`` gives the title and reason in other languages (``{"de": {"title": …}}``);
+    left out, those already stored are kept. A reason's placeholders are checked alike."""
+    action = parse_action(definition)
     if not slug or len(slug) > 64:
         raise EngagementError("invalid_rule", "slug: 1–64 characters", {"slug": "1–64 characters"})
+    for locale, fields in written_texts(texts or {}).items():
+        if unknown := _placeholders(fields.get("reason", "")) - _placeholders(action.reason):
+            message = "uses facts the reason does not: " + ", ".join(sorted(unknown))
+            raise EngagementError("invalid_rule", message, {f"reason_{locale}": message})
     rule = await session.scalar(select(ActionRule).where(ActionRule.slug == slug))
     if rule is None:
         rule = ActionRule(slug=slug)
         session.add(rule)
     rule.definition, rule.active, rule.updated_at = definition, active, utcnow()
+    if texts is not None:
+        rule.texts = written_texts(texts)
     await session.flush()
     return rule
 
 
-class _Shown(dict[str, str]):
-    """The facts as a reason shows them, in the reader's format; an unknown one as typed."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-    @classmethod
-    def of(cls, facts: Mapping[str, Any], locale: str) -> _Shown:
-        return cls({name: _shown(value, locale) for name, value in facts.items()})
-
-
-def _shown(value: Any, locale: str) -> str:
-    if isinstance(value, Money):
-        return format_money(value, locale)
-    if isinstance(value, date):
-        return format_date(value, locale)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return str(value)
-    return format_number(value, locale, 0 if value == int(value) else 1)
+def _placeholders(reason: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(reason) if name}
+    except ValueError:  # an unmatched brace: shown as typed, so nothing it names
+        return set()
 
 
 async def next_best_actions(
@@ -213,7 +212,7 @@ async def next_best_actions(
         state = states.get(rule.id)
         if state is not None and state.status == "confirmed":
             if state.updated_at and _aware(state.updated_at) > now - CONFIRMED_SHOWN_FOR:
-                confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed", locale))
+                confirmed.append(_suggest(rule, action, facts, 0, "confirmed", locale))
             continue
         if (
             action.confirm is not None
@@ -222,7 +221,7 @@ async def next_best_actions(
             and action.confirm.holds(facts)
         ):
             newly_confirmed.append((rule, action))
-            confirmed.append(_suggest(rule.slug, action, facts, 0, "confirmed", locale))
+            confirmed.append(_suggest(rule, action, facts, 0, "confirmed", locale))
             continue
         if state is not None and (
             state.status in ("done", "dismissed")
@@ -234,7 +233,7 @@ async def next_best_actions(
         score = action.value * action.priority
         reported = state is not None and state.status == "reported"
         suggestion = _suggest(
-            rule.slug, action, facts, score, "reported" if reported else "offered", locale
+            rule, action, facts, score, "reported" if reported else "offered", locale
         )
         ranked.append((-score, rule.slug, rule.id, suggestion))
     ranked.sort(key=lambda item: (item[0], item[1]))
@@ -265,17 +264,18 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _suggest(
-    slug: str,
+    rule: ActionRule,
     action: ActionDefinition,
     facts: Mapping[str, Any],
     score: float,
     status: str,
     locale: str = DEFAULT_LOCALE,
 ) -> SuggestedAction:
+    texts = rule.texts or {}
     return SuggestedAction(
-        slug,
-        translate_data(action.title, locale),
-        translate_data(action.reason, locale).format_map(_Shown.of(facts, locale)),
+        rule.slug,
+        written_text(action.title, locale, texts, "title"),
+        word_reason(written_text(action.reason, locale, texts, "reason"), facts, locale),
         action.link,
         # What it can earn them: the confirmed bonus, or all that their word pays.
         action.points_bonus if action.confirm is not None else action.self_report_points,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.db import Database, User
 from hub.db.engagement import PulseSurvey
 from hub.db.types import utcnow
-from hub.i18n import N_
+from hub.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, translate
 from hub.services.engagement import badges, budgets, nba, surveys
 
 POINTS: Mapping[str, int] = MappingProxyType(
@@ -86,7 +86,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "claim-expiring-funds": {
         "title": N_("Claim your expiring funds"),
-        "reason": N_("because {fund_claims_expiring} approved fund claims expire within 14 days"),
+        "reason": N_("because {fund_claims_expiring} approved fund {fund_claims_expiring:claim expires|claims expire} within 14 days"),
         "link": "/go/prm/funds/claims",
         "points_bonus": 30, "value": 60, "priority": 2,
         "personas": ["partner_owner", "marketer"],
@@ -94,7 +94,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "redistribute-campaign": {
         "title": N_("Share the new product campaign"),
-        "reason": N_("because {campaigns_not_redistributed} new campaigns are ready to send as your own"),
+        "reason": N_("because {campaigns_not_redistributed} new {campaigns_not_redistributed:campaign is|campaigns are} ready to send as your own"),
         "link": "/go/tcma/campaigns",
         "points_bonus": 30, "value": 30,
         "personas": ["marketer"],
@@ -141,7 +141,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "approve-kudos": {
         "title": N_("Approve the awards waiting for you"),
-        "reason": N_("because {kudos_awaiting_approval} awards above the threshold wait for approval"),
+        "reason": N_("because {kudos_awaiting_approval} {kudos_awaiting_approval:award|awards} above the threshold {kudos_awaiting_approval:waits|wait} for approval"),
         "link": "/admin#approvals",
         "value": 60, "priority": 2,
         "personas": ["admin"],
@@ -157,7 +157,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "call-dormant-partners": {
         "title": N_("Call your dormant partners"),
-        "reason": N_("because {dormant_partners} of your partners are dormant"),
+        "reason": N_("because {dormant_partners} of your partners {dormant_partners:is|are} dormant"),
         "link": "/program/partners?status=dormant",
         "value": 50, "priority": 2,
         "personas": ["channel_manager"],
@@ -165,7 +165,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "answer-waiting-questions": {
         "title": N_("Answer the partners' questions that wait"),
-        "reason": N_("because questions in your topics wait over {question_wait_hours} hours for an answer ({questions_waiting_too_long} now)"),
+        "reason": N_("because questions in your topics wait over {question_wait_hours} {question_wait_hours:hour|hours} for an answer ({questions_waiting_too_long} now)"),
         "link": "/experts/questions",
         "value": 55, "priority": 2,
         "personas": ["expert", "channel_manager", "admin"],
@@ -173,7 +173,7 @@ ACTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     },
     "thank-a-partner": {
         "title": N_("Reward a partner from your budget"),
-        "reason": N_("because you still have {budget_available} points to give before they lapse"),
+        "reason": N_("because you still have {budget_available} {budget_available:point|points} to give before {budget_available:it lapses|they lapse}"),
         "link": "/#widget-recognition_budget",
         "value": 20,
         "personas": ["channel_manager"],
@@ -189,12 +189,42 @@ SURVEY_QUESTIONS: tuple[dict[str, Any], ...] = (
     {"id": "wish", "kind": "text", "prompt": N_("One thing we should add?"), "required": False},
 )  # fmt: skip
 
+SURVEY_TITLE = N_("How is the hub working for you?")
+
 FIELD_TEAM_BUDGET = 1_000
+
+
+def in_other_languages(**texts: str) -> dict[str, dict[str, str]]:
+    """The seeded ``texts`` in every other language, from the catalogue: the program's own
+    rules come with German, stored on their rows as an administrator's would be."""
+    return {
+        locale: {field: translate(locale, text) for field, text in texts.items()}
+        for locale in SUPPORTED_LOCALES
+        if locale != DEFAULT_LOCALE
+    }
+
+
+def survey_texts() -> dict[str, str]:
+    """The seeded survey's title, prompts and choices by their ``texts`` keys."""
+    texts = {"title": SURVEY_TITLE}
+    for question in SURVEY_QUESTIONS:
+        texts[f"{question['id']}.prompt"] = question["prompt"]
+        for n, choice in enumerate(question.get("choices", [])):
+            texts[f"{question['id']}.choice.{n}"] = choice
+    return texts
 
 
 async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
     """Add the demo's engagement content; safe to call again."""
     now = now or utcnow()
+    # Worded before the write transaction: the first German lookup compiles the catalogue,
+    # and on SQLite a write held meanwhile would stall the demo's first sync and sign-ins.
+    badge_texts = {slug: in_other_languages(name=n, description=d) for slug, n, d, *_ in BADGES}
+    action_texts = {
+        slug: in_other_languages(title=action["title"], reason=action["reason"])
+        for slug, action in ACTIONS.items()
+    }
+    survey_in_other_languages = in_other_languages(**survey_texts())
     async with db.transaction() as session:
         for kind, points in POINTS.items():
             await badges.set_point_rule(session, kind, points)
@@ -206,19 +236,26 @@ async def seed_engagement(db: Database, *, now: datetime | None = None) -> None:
                 description=description,
                 points=points,
                 definition=definition,
+                texts=badge_texts[slug],
             )
         for slug, action in ACTIONS.items():
-            await nba.save_action_rule(session, slug, dict(action))
+            await nba.save_action_rule(
+                session,
+                slug,
+                dict(action),
+                texts=action_texts[slug],
+            )
         survey = await session.scalar(select(PulseSurvey.id).where(PulseSurvey.slug == "hub-pulse"))
         cam = await session.scalar(select(User.id).where(User.email == "cam@vendor.example"))
     if survey is None:
         await surveys.create_survey(
             db,
             slug="hub-pulse",
-            title=N_("How is the hub working for you?"),
+            title=SURVEY_TITLE,
             questions=list(SURVEY_QUESTIONS),
             audience={"personas": list(PARTNERS), "cool_off_days": 14},
             opens_at=now - timedelta(days=1),
+            texts=survey_in_other_languages,
         )
     if cam is not None:
         await budgets.grant_budget(db, giver_id=cam, points=FIELD_TEAM_BUDGET, now=now)

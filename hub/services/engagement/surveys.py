@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 
 from hub.db import ActivityEvent, Database, PartnerOrg, User
 from hub.db.engagement import PulseSurvey, SurveyResponse
+from hub.i18n import written_texts
 from hub.personas.audience import Requester, Segment, reaches
 from hub.services import activity
 from hub.services.activity import Activity
@@ -106,6 +108,8 @@ class DueSurvey:
     slug: str
     title: str
     questions: list[Question]
+    # The title, prompts and choices in other languages (see ``PulseSurvey.texts``).
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,12 @@ async def create_survey(
     audience: dict[str, Any],
     opens_at: datetime,
     closes_at: datetime | None = None,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> int:
-    """Store a new survey after validating it; its id. The slug must be new."""
+    """Store a new survey after validating it; its id. The slug must be new.
+
+    ``texts`` gives the title, prompts and choices in other languages:
+    ``{"de": {"title": …, "<question id>.prompt": …, "<question id>.choice.<n>": …}}``."""
     try:
         checked = Questions.model_validate({"questions": questions})
         aimed = Audience.model_validate(audience)
@@ -147,6 +155,7 @@ async def create_survey(
             slug=slug,
             title=title.strip(),
             questions=checked.model_dump(mode="json"),
+            texts=written_texts(texts or {}),
             audience=aimed.model_dump(mode="json"),
             opens_at=opens_at,
             closes_at=closes_at,
@@ -215,7 +224,7 @@ async def due_survey(db: Database, subject: Requester, *, now: datetime) -> DueS
             ):
                 continue
             questions = Questions.model_validate(survey.questions).questions
-            return DueSurvey(survey.slug, survey.title, questions)
+            return DueSurvey(survey.slug, survey.title, questions, survey.texts or {})
     return None
 
 
