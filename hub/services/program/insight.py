@@ -500,7 +500,9 @@ def evidence(history: History, config: ProgramConfig, now: datetime) -> Evidence
         ),
         emails_sent=sum(1 for e in history.of(["vendor_email_sent"]) if since < e.at <= now),
         emails_opened=sum(1 for e in history.of(["vendor_email_opened"]) if since < e.at <= now),
-        quiet_year_ago=not any(year_ago - timedelta(days=quiet) < e.at <= year_ago for e in counted),
+        quiet_year_ago=not any(
+            year_ago - timedelta(days=quiet) < e.at <= year_ago for e in counted
+        ),
         back_year_ago=any(
             year_ago < e.at <= year_ago + timedelta(days=SEASON_RETURN_DAYS) for e in counted
         ),
