@@ -1,4 +1,5 @@
-"""Program insight's summary table: one row per partner org, kept by the worker.
+"""Program insight's tables: one summary row per partner org, and the running rollups the
+worker folds new events into and derives the summaries from.
 
 Each row holds what the pages need about one partner as of ``computed_at`` (metric
 values now and a period ago, journey dates, activation, dormancy evidence, money), as one
@@ -9,10 +10,10 @@ rows a recompute has not reached yet.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.models import Base
@@ -27,3 +28,59 @@ class ProgramSummary(Base):
     computed_at: Mapped[datetime] = mapped_column()
     digest: Mapped[str] = mapped_column(String(64))
     doc: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProgramRollup(Base):
+    """One partner org's events of one kind on one day: how many, and their decay weight.
+
+    ``weight`` sums ``2 ** ((occurred_at - epoch) / half_life)`` over the day's events, the
+    epoch and half-life being the ones the rollups were built under (kept with the worker's
+    state), so a decayed count over any run of whole days is one sum times one factor.
+    """
+
+    __tablename__ = "program_rollups"
+
+    partner_org_id: Mapped[int] = mapped_column(
+        ForeignKey("partner_orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    events: Mapped[int] = mapped_column(default=0)
+    weight: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ProgramRollupKind(Base):
+    """One partner org's events of one kind, ever: the first and last, and the first few
+    moments (enough for the nth event a journey stage or the activation KPI counts)."""
+
+    __tablename__ = "program_rollup_kinds"
+
+    partner_org_id: Mapped[int] = mapped_column(
+        ForeignKey("partner_orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column()
+    firsts: Mapped[list[str]] = mapped_column(default=list)
+
+
+class ProgramDeal(Base):
+    """A deal registered or won, from the activity log: pipeline and revenue are sums of these.
+
+    ``amount_e6`` is the amount in millionths, so sums are exact integers on every database;
+    ``None`` when the event carried no amount that parses.
+    """
+
+    __tablename__ = "program_deals"
+    __table_args__ = (
+        Index("ix_program_deals_org_won_at", "partner_org_id", "won", "at"),
+        Index("ix_program_deals_org_object", "partner_org_id", "object"),
+    )
+
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    partner_org_id: Mapped[int] = mapped_column(ForeignKey("partner_orgs.id", ondelete="CASCADE"))
+    won: Mapped[bool] = mapped_column()
+    object: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column()
+    amount_e6: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    currency: Mapped[str] = mapped_column(String(60), default="")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -99,16 +99,30 @@ class History:
 # --- journey stages -------------------------------------------------------------------
 
 
+NthAt = Callable[[Sequence[str], int], "datetime | None"]  # when the nth of kinds happened
+
+
 def stage_dates(history: History, stages: Sequence[Stage]) -> dict[str, datetime | None]:
     """When each stage was reached; a stage counts only once every earlier one has."""
+
+    def nth_at(kinds: Sequence[str], nth: int) -> datetime | None:
+        matching = history.of(kinds)
+        return matching[nth - 1].at if len(matching) >= nth else None
+
+    return stage_dates_of(history.joined_at, stages, nth_at)
+
+
+def stage_dates_of(
+    joined_at: datetime, stages: Sequence[Stage], nth_at: NthAt
+) -> dict[str, datetime | None]:
+    """Stage dates from when the partner joined and when the nth event of some kinds was."""
     dates: dict[str, datetime | None] = {}
-    previous: datetime | None = history.joined_at
+    previous: datetime | None = joined_at
     for index, stage in enumerate(stages):
         if index == 0:
-            reached: datetime | None = history.joined_at
+            reached: datetime | None = joined_at
         else:
-            matching = history.of(stage.kinds)
-            own = matching[stage.nth - 1].at if len(matching) >= stage.nth else None
+            own = nth_at(stage.kinds, stage.nth)
             reached = max(own, previous) if own is not None and previous is not None else None
         dates[stage.id] = reached
         previous = reached
@@ -193,9 +207,14 @@ def activated_at(history: History, kpi: Activation) -> datetime | None:
             if total >= Decimal(str(kpi.amount)):
                 moment = event.at
                 break
+    return within(moment, history.joined_at, kpi)
+
+
+def within(moment: datetime | None, joined_at: datetime, kpi: Activation) -> datetime | None:
+    """``moment`` if it is within the KPI's time from joining (when it sets one)."""
     if moment is None:
         return None
-    if kpi.within_days is not None and moment - history.joined_at > timedelta(kpi.within_days):
+    if kpi.within_days is not None and moment - joined_at > timedelta(kpi.within_days):
         return None
     return moment
 
@@ -435,16 +454,22 @@ def _days(now: datetime, then: datetime | None, fallback: datetime) -> int:
     return max(0, (now - (then or fallback)).days)
 
 
-def _seasonal(history: History, meaningful: list[Event], now: datetime, quiet: int) -> bool:
-    """Quiet at this time last year too, and back within two months: a known pause."""
-    year_ago = now - timedelta(days=365)
-    if history.joined_at > year_ago - timedelta(days=quiet):
-        return False
-    was_quiet = not any(year_ago - timedelta(days=quiet) < e.at <= year_ago for e in meaningful)
-    came_back = any(
-        year_ago < e.at <= year_ago + timedelta(days=SEASON_RETURN_DAYS) for e in meaningful
-    )
-    return was_quiet and came_back
+@dataclass(frozen=True)
+class Evidence:
+    """The figures dormancy is judged on, from a history or from the worker's rollups."""
+
+    joined_at: datetime
+    last_meaningful: datetime | None
+    stage_dates: dict[str, datetime | None]
+    last_training: datetime | None
+    last_deal: datetime | None
+    deals_by_quarter: tuple[int, ...]  # registered: the last quarter, then the four before
+    emails_sent: int  # vendor emails in the last UNREAD_DAYS
+    emails_opened: int
+    quiet_year_ago: bool  # no meaningful activity in the quiet_days before a year ago
+    back_year_ago: bool  # and some within SEASON_RETURN_DAYS after it
+    agreement: Agreement | None = None
+    goals: tuple[GoalPace, ...] = ()
 
 
 def meaningful(events: Iterable[Event], config: ProgramConfig) -> list[Event]:
@@ -452,6 +477,38 @@ def meaningful(events: Iterable[Event], config: ProgramConfig) -> list[Event]:
     answer or vendor email does not): what dormancy, and a playbook's outcome, look for."""
     ignored = config.dormancy.not_meaningful
     return [event for event in events if event.kind not in ignored]
+
+
+def evidence(history: History, config: ProgramConfig, now: datetime) -> Evidence:
+    """The dormancy figures of one history."""
+    counted = meaningful(history.events, config)
+    training = [e for e in history.events if e.kind in TRAINING_KINDS]
+    deals = history.of(["deal_registered"])
+    quarter = timedelta(days=91)
+    since = now - timedelta(days=UNREAD_DAYS)
+    year_ago = now - timedelta(days=365)
+    quiet = config.dormancy.quiet_days
+    return Evidence(
+        joined_at=history.joined_at,
+        last_meaningful=counted[-1].at if counted else None,
+        stage_dates=stage_dates(history, config.stages),
+        last_training=training[-1].at if training else None,
+        last_deal=deals[-1].at if deals else None,
+        deals_by_quarter=tuple(
+            sum(1 for e in deals if now - quarter * (i + 1) < e.at <= now - quarter * i)
+            for i in range(5)
+        ),
+        emails_sent=sum(1 for e in history.of(["vendor_email_sent"]) if since < e.at <= now),
+        emails_opened=sum(1 for e in history.of(["vendor_email_opened"]) if since < e.at <= now),
+        quiet_year_ago=not any(
+            year_ago - timedelta(days=quiet) < e.at <= year_ago for e in counted
+        ),
+        back_year_ago=any(
+            year_ago < e.at <= year_ago + timedelta(days=SEASON_RETURN_DAYS) for e in counted
+        ),
+        agreement=history.agreement,
+        goals=history.goals,
+    )
 
 
 def dormancy(
@@ -462,44 +519,56 @@ def dormancy(
 ) -> Dormancy:
     """The evidence that a partner has gone quiet or is slipping, with the false alarms
     spared: new partners, a seasonal pause seen last year, a manager's snooze."""
+    return dormancy_of(evidence(history, config, now), config, now, snooze)
+
+
+def dormancy_of(
+    found_evidence: Evidence,
+    config: ProgramConfig,
+    now: datetime,
+    snooze: Snooze | None = None,
+) -> Dormancy:
+    """:func:`dormancy` from its figures."""
     rules = config.dormancy
-    counted = meaningful(history.events, config)
-    last_meaningful = counted[-1].at if counted else None
+    joined = found_evidence.joined_at
+    last_meaningful = found_evidence.last_meaningful
     reasons: list[Reason] = []
-    quiet_days = _days(now, last_meaningful, history.joined_at)
+    quiet_days = _days(now, last_meaningful, joined)
     if quiet_days >= rules.quiet_days:
         reasons.append(Reason("no_meaningful_activity", quiet_days, "activity log"))
-    dates = stage_dates(history, config.stages)
+    dates = found_evidence.stage_dates
     stage_ids = [stage.id for stage in config.stages]
-    if len(stage_ids) > 1 and dates[stage_ids[1]] is None:
-        reasons.append(Reason("onboarding_incomplete", _days(now, None, history.joined_at), "hub"))
-    training = [e for e in history.events if e.kind in TRAINING_KINDS]
-    last_training = training[-1].at if training else None
-    if _days(now, last_training, history.joined_at) >= rules.training_days:
-        reasons.append(
-            Reason("training_stalled", _days(now, last_training, history.joined_at), "lms")
-        )
-    deals = history.of(["deal_registered"])
-    last_deal = deals[-1].at if deals else None
-    if _days(now, last_deal, history.joined_at) >= rules.no_deal_days:
-        reasons.append(Reason("no_deal", _days(now, last_deal, history.joined_at), "prm"))
-    evidence = (
-        _agreement(history.agreement, now, rules.renewal_days),
-        _falling_deals(deals, now),
-        _behind_pace(history.goals),
-        _unread(history, now),
+    if len(stage_ids) > 1 and dates.get(stage_ids[1]) is None:
+        reasons.append(Reason("onboarding_incomplete", _days(now, None, joined), "hub"))
+    last_training = found_evidence.last_training
+    if _days(now, last_training, joined) >= rules.training_days:
+        reasons.append(Reason("training_stalled", _days(now, last_training, joined), "lms"))
+    last_deal = found_evidence.last_deal
+    if _days(now, last_deal, joined) >= rules.no_deal_days:
+        reasons.append(Reason("no_deal", _days(now, last_deal, joined), "prm"))
+    extra = (
+        _agreement(found_evidence.agreement, now, rules.renewal_days),
+        _falling_deals(found_evidence.deals_by_quarter),
+        _behind_pace(found_evidence.goals),
+        _unread(found_evidence.emails_sent, found_evidence.emails_opened),
     )
-    for found_reason in evidence:
+    for found_reason in extra:
         if found_reason is not None:
             reasons.append(found_reason)
     if not reasons:
         return Dormancy("active")
     status = "dormant" if reasons[0].code == "no_meaningful_activity" else "at_risk"
-    since = last_meaningful or history.joined_at
+    since = last_meaningful or joined
     found = Dormancy(status, tuple(reasons), since)
-    if now - history.joined_at < timedelta(days=rules.grace_days):
+    if now - joined < timedelta(days=rules.grace_days):
         return Dormancy("active", found.reasons, since, "new")
-    if status == "dormant" and _seasonal(history, counted, now, rules.quiet_days):
+    year_ago = now - timedelta(days=365)
+    seasonal = (
+        joined <= year_ago - timedelta(days=rules.quiet_days)
+        and found_evidence.quiet_year_ago
+        and found_evidence.back_year_ago
+    )
+    if status == "dormant" and seasonal:  # quiet this time last year too, then back
         found = Dormancy("active", found.reasons, since, "seasonal")
     return with_snooze(found, snooze, now)
 
@@ -520,11 +589,8 @@ def _agreement(agreement: Agreement | None, now: datetime, renewal_days: int) ->
     return None
 
 
-def _unread(history: History, now: datetime) -> Reason | None:
+def _unread(sent: int, opened: int) -> Reason | None:
     """Its people were sent the vendor's emails lately and opened none of them."""
-    since = now - timedelta(days=UNREAD_DAYS)
-    sent = sum(1 for e in history.of(["vendor_email_sent"]) if since < e.at <= now)
-    opened = any(since < e.at <= now for e in history.of(["vendor_email_opened"]))
     if sent >= UNREAD_AT_LEAST and not opened:
         return Reason("vendor_emails_unopened", UNREAD_DAYS, "tcma", f"0/{sent}")
     return None
@@ -541,14 +607,9 @@ def _behind_pace(goals: Sequence[GoalPace]) -> Reason | None:
     return None
 
 
-def _falling_deals(deals: list[Event], now: datetime) -> Reason | None:
+def _falling_deals(by_quarter: Sequence[int]) -> Reason | None:
     """Deals registered in the last quarter against the partner's own four before it."""
-    quarter = timedelta(days=91)
-    last = sum(1 for e in deals if now - quarter < e.at <= now)
-    earlier = [
-        sum(1 for e in deals if now - quarter * (i + 1) < e.at <= now - quarter * i)
-        for i in range(1, 5)
-    ]
+    last, earlier = by_quarter[0], by_quarter[1:5]
     usual = sum(earlier) / len(earlier)
     if usual >= 2 and last < usual / 2:
         return Reason("deals_falling", None, "prm", f"{last} / {usual:.1f}")

@@ -1,22 +1,25 @@
-"""Program insight's summaries: computed by the worker from the activity log, read by pages.
+"""Program insight's summaries: derived by the worker from running rollups, read by pages.
 
 One row per partner org (:class:`~hub.db.program.ProgramSummary`) holds its
-:class:`~hub.services.program.insight.Summary` as of the run that wrote it. A run
-recomputes only what changed: partners with events recorded since the last run, partners
-with no row yet, and rows older than a day (scores decay and dormancy grows with time
-even when nothing happens). A change of settings (weights, stages, the KPI) changes the
-digest and makes every row stale; the next run, or ``hub program-recompute``, redoes them
-all. Pages read the rows and fill in, in memory, any partner that has none yet.
+:class:`~hub.services.program.insight.Summary` as of the run that wrote it. A run folds
+the events recorded since the last one into the rollups (:mod:`.rollups`) and derives
+(:mod:`.derive`) the summaries of the partners they touched, of partners with no row yet,
+and of rows older than a day (scores decay and dormancy grows with time even when nothing
+happens), never re-reading a partner's history. A change of settings changes the digest
+and makes every row stale: the next run derives them all again, and rebuilds the rollups
+first when the new settings need it (another half-life, a later nth event).
+``hub program-recompute`` rebuilds the rollups and every summary.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,24 +31,18 @@ from hub.db import ActivityEvent, Database, PartnerOrg
 from hub.db.engagement import ProgramSetting
 from hub.db.program import ProgramSummary
 from hub.services.activity import STATE_KINDS
-from hub.services.program import insight
+from hub.services.program import derive, rollups
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.insight import Agreement, Event, GoalPace, History, Summary
+from hub.services.program.derive import HISTORY_DAYS, snapshots
+from hub.services.program.insight import Event, History, Summary
+from hub.services.program.rollups import Basis
 
 log = logging.getLogger("hub.program")
 
-HISTORY_DAYS = 800  # two years and a little: revenue growth compares two years
 STATE_KEY = "program_summary_state"
 # Rows older than this are recomputed even without new events (decay, days quiet).
 MAX_AGE = timedelta(days=1)
-# Events recorded this long before the last run began are looked at again, so one whose
-# transaction committed late is not missed.
-OVERLAP = timedelta(minutes=5)
 BATCH = 200
-GOAL_SNAPSHOT = "goal_progress"
-AGREEMENT_SNAPSHOT = "agreement_state"
-# A snapshot older than this says nothing about how things stand today.
-SNAPSHOT_AGE = timedelta(days=3)
 
 SUMMARY: TypeAdapter[Summary] = TypeAdapter(Summary)
 
@@ -54,20 +51,6 @@ def config_digest(config: ProgramConfig) -> str:
     """A digest of the settings a summary depends on."""
     document = json.dumps(config.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-def _pace(goal: str, share: str | None, elapsed: str | None) -> GoalPace | None:
-    try:
-        return GoalPace(goal, float(share or ""), float(elapsed or ""))
-    except ValueError:
-        return None
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -103,36 +86,6 @@ async def histories(
         )
         .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
     )
-    # Goal snapshots are state, not activity: only the latest of each goal is read.
-    goals_query = (
-        select(
-            ActivityEvent.partner_org_id,
-            ActivityEvent.user_id,
-            ActivityEvent.object,
-            ActivityEvent.payload["share"].as_string(),
-            ActivityEvent.payload["elapsed"].as_string(),
-        )
-        .where(
-            ActivityEvent.kind == GOAL_SNAPSHOT,
-            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
-            ActivityEvent.occurred_at <= now,
-        )
-        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
-    )
-    # The agreement as last reported: the latest snapshot of the last few days.
-    agreements_query = (
-        select(
-            ActivityEvent.partner_org_id,
-            ActivityEvent.payload["status"].as_string(),
-            ActivityEvent.payload["end"].as_string(),
-        )
-        .where(
-            ActivityEvent.kind == AGREEMENT_SNAPSHOT,
-            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
-            ActivityEvent.occurred_at <= now,
-        )
-        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
-    )
     # When each joined, by its PRM agreement, however long ago that was.
     joined_query = (
         select(ActivityEvent.partner_org_id, func.min(ActivityEvent.occurred_at))
@@ -144,8 +97,6 @@ async def histories(
         orgs_query = orgs_query.where(PartnerOrg.id.in_(wanted))
         events_query = events_query.where(ActivityEvent.partner_org_id.in_(wanted))
         joined_query = joined_query.where(ActivityEvent.partner_org_id.in_(wanted))
-        goals_query = goals_query.where(ActivityEvent.partner_org_id.in_(wanted))
-        agreements_query = agreements_query.where(ActivityEvent.partner_org_id.in_(wanted))
     orgs = (await session.scalars(orgs_query)).all()
     joined = {org_id: at for org_id, at in (await session.execute(joined_query)).all() if org_id}
     events: dict[int, list[Event]] = {}
@@ -155,15 +106,9 @@ async def histories(
         events.setdefault(int(org_id), []).append(
             Event(kind, at, user_id, obj or "", _amount(amount), currency or "")
         )
-    goals: dict[int, dict[str, GoalPace]] = {}
-    for org_id, user_id, goal, share, elapsed in (await session.execute(goals_query)).all():
-        pace = _pace(f"{user_id}:{goal}", share, elapsed)  # one person's goal
-        if org_id is not None and pace is not None:
-            goals.setdefault(int(org_id), {})[pace.goal] = pace  # the later snapshot wins
-    agreements: dict[int, Agreement] = {}
-    for org_id, status, end in (await session.execute(agreements_query)).all():
-        if org_id is not None and status is not None:  # the later snapshot wins
-            agreements[int(org_id)] = Agreement(status, _day(end))
+    goals, agreements = await snapshots(
+        session, now, sorted(set(org_ids)) if org_ids is not None else None
+    )
     # Joined: its agreement's start, or when any backend first saw the partner, or when the
     # hub did, whichever is earliest.
     return [
@@ -256,46 +201,60 @@ class RefreshReport:
 
 
 async def _write(
-    db: Database, found: Sequence[History], config: ProgramConfig, now: datetime
+    db: Database, found: dict[int, Summary], config: ProgramConfig, now: datetime
 ) -> None:
     _writes[0] += 1
     digest = config_digest(config)
     async with db.transaction() as session:
         await session.execute(
-            delete(ProgramSummary).where(
-                ProgramSummary.partner_org_id.in_([h.org_id for h in found])
-            )
+            delete(ProgramSummary).where(ProgramSummary.partner_org_id.in_(sorted(found)))
         )
         session.add_all(
             ProgramSummary(
-                partner_org_id=history.org_id,
+                partner_org_id=org_id,
                 computed_at=now,
                 digest=digest,
-                doc=SUMMARY.dump_python(insight.summarize(history, config, now), mode="json"),
+                doc=SUMMARY.dump_python(summary, mode="json"),
             )
-            for history in found
+            for org_id, summary in found.items()
         )
 
 
 async def recompute(
-    db: Database, org_ids: Iterable[int], config: ProgramConfig, now: datetime
+    db: Database, org_ids: Iterable[int], config: ProgramConfig, basis: Basis, now: datetime
 ) -> int:
-    """Summarise ``org_ids`` as of ``now``, a batch at a time; how many were written."""
+    """Derive the summaries of ``org_ids`` from the rollups as of ``now``, a batch at a
+    time, each written in its own short transaction; how many were written."""
     ordered = sorted(set(org_ids))
     written = 0
     for start in range(0, len(ordered), BATCH):
         async with db.session() as session:
-            found = await histories(session, now, ordered[start : start + BATCH])
+            found = await derive.summaries(
+                session, ordered[start : start + BATCH], config, basis, now
+            )
         await _write(db, found, config, now)
         written += len(found)
     return written
 
 
+# One run at a time per database in this process (the scheduler's timer and a sync pass
+# may both ask); across processes the rollups' own state keeps folds and rebuilds apart.
+_running: dict[tuple[str, int], asyncio.Lock] = {}
+
+
 async def refresh(
     db: Database, now: datetime | None = None, *, full: bool = False
 ) -> RefreshReport:
-    """Bring the summaries up to date: only what changed, or everything when ``full``
-    (or when the settings changed since the last run)."""
+    """Bring the summaries up to date: fold what is new into the rollups and derive what
+    changed; with ``full`` (the recompute command) rebuild the rollups and derive every
+    partner. New settings make every partner's summary derived again."""
+    key = (str(db.engine.url), id(asyncio.get_running_loop()))
+    lock = _running.setdefault(key, asyncio.Lock())
+    async with lock:
+        return await _refresh(db, now, full)
+
+
+async def _refresh(db: Database, now: datetime | None, full: bool) -> RefreshReport:
     began = datetime.now(UTC)
     now = now or began
     async with db.session() as session:
@@ -303,17 +262,24 @@ async def refresh(
         digest = config_digest(config)
         state_row = await session.get(ProgramSetting, STATE_KEY)
         state = dict(state_row.value) if state_row else {}
+        rollup_state = await rollups.read_state(session)
+    if rollup_state.rebuild_running(now):
+        return RefreshReport()  # another process is rebuilding: its run derives everything
+    basis = rollup_state.basis
+    changed: set[int] | None = None
+    if not full and basis is not None and basis.serves(config, now):
+        changed = await rollups.fold_new(db, now)
+    if changed is None or basis is None:  # nothing to fold into, or asked to: rebuild
+        rebuilt = await rollups.rebuild(db, config, now)
+        if rebuilt is None:
+            return RefreshReport()
+        basis, full = rebuilt, True
+    full = full or state.get("digest") != digest
+    async with db.session() as session:
         every = set((await session.scalars(select(PartnerOrg.id))).all())
-        full = full or state.get("digest") != digest or "since" not in state
         if full:
             targets = every
         else:
-            since = datetime.fromisoformat(state["since"]) - OVERLAP
-            changed = await session.scalars(
-                select(ActivityEvent.partner_org_id)
-                .where(ActivityEvent.recorded_at > since, ActivityEvent.partner_org_id.is_not(None))
-                .distinct()
-            )
             rows = (
                 await session.execute(
                     select(
@@ -328,8 +294,8 @@ async def refresh(
                 for org_id, computed_at, row_digest in rows
                 if row_digest == digest and now - computed_at < MAX_AGE
             }
-            targets = (every - kept) | ({int(org) for org in changed.all() if org} & every)
-    report = RefreshReport(await recompute(db, targets, config, now), full)
+            targets = (every - kept) | ((changed or set()) & every)
+    report = RefreshReport(await recompute(db, targets, config, basis, now), full)
     async with db.transaction() as session:
         row = await session.get(ProgramSetting, STATE_KEY)
         value = {"since": began.isoformat(), "digest": digest}
