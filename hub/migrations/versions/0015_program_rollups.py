@@ -1,7 +1,7 @@
 """program insight: running rollups per partner org (by kind and day), first moments, deals
 
-Revision ID: 0014_programinc_rollups
-Revises: 0013_scim
+Revision ID: 0015_program_rollups
+Revises: 0014_trust_written_texts
 Create Date: 2026-12-07 16:45:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import hub.db.types
 
-revision = "0014_programinc_rollups"
-down_revision = "0013_scim"
+revision = "0015_program_rollups"
+down_revision = "0014_trust_written_texts"
 branch_labels = None
 depends_on = None
 
