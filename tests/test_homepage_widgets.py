@@ -10,7 +10,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hub.connectors.records import Campaign, IncentiveGoal, Kind, Lead, PartnerAccount
+from hub.connectors.records import (
+    Campaign,
+    IncentiveGoal,
+    Kind,
+    Lead,
+    Money,
+    PartnerAccount,
+    Rebate,
+)
 from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
 from hub.personas.audience import Audience
@@ -201,6 +209,22 @@ async def test_rebates_earned_are_the_sum_of_their_parts(rig: HomeRig) -> None:
     earned = amount(r'class="stat-value">\s*')
     assert amount("Paid out: ") + amount("Waiting for your invoice: ") == earned
     assert amount("Not earned yet: ") == Decimal(400)
+
+
+async def test_a_rebate_of_nothing_is_not_waiting_for_an_invoice(rig: HomeRig) -> None:
+    today = datetime.now(UTC).date()
+
+    def rebate(key: str, amount: int, status: str, submitted: bool = False) -> Rebate:
+        return Rebate(key, key, Money(Decimal(amount), "USD"), status, today, submitted)
+
+    rig.connectors[Kind.PRM].given["rebates"] = {
+        "acme": [rebate("zero", 0, "earned"), rebate("paid", 300, "paid")]
+    }
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("rebates_earned")).text
+    assert "Paid out: $300" in text
+    assert "Waiting for your invoice" not in text  # a rebate of $0 needs no invoice
+    assert "Invoiced, not paid yet" not in text
 
 
 async def test_a_goal_shows_over_achievement_and_whether_it_is_on_pace(rig: HomeRig) -> None:

@@ -183,9 +183,12 @@ async def load_rebates_earned(context: WidgetContext) -> WidgetView:
     accruing = [r for r in rebates if r.status == "accrued"]
     # What is earned splits, without remainder, into paid, invoiced and waiting for the
     # invoice; what still accrues is not earned yet and is shown apart, with its period.
+    # A rebate of nothing has nothing to invoice (as the next best action says): it is in
+    # no part, and adds nothing to the total.
     paid = [r for r in earned if r.status == "paid"]
-    awaiting_invoice = [r for r in earned if r.status == "earned" and not r.invoice_submitted]
-    invoiced = [r for r in earned if r not in paid and r not in awaiting_invoice]
+    to_invoice = [r for r in earned if r.status == "earned" and not r.invoice_submitted]
+    awaiting_invoice = [r for r in to_invoice if r.amount.amount > 0]
+    invoiced = [r for r in earned if r not in paid and r not in to_invoice]
     every = totals(r.amount for r in rebates)
     return WidgetView.of(
         [fetched],
