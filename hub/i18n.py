@@ -167,8 +167,18 @@ def format_names(names: Sequence[str], locale: str) -> str:
 WHOLE_UNITS_FROM = Decimal(10_000)
 
 
-def format_money(money: Money, locale: str) -> str:
-    return format_amount(money.amount, locale, money.currency)
+def format_money(money: Money, locale: str, like: Sequence[Money] | None = None) -> str:
+    """``money`` in the reader's format; given ``like`` (the total it is a part of), in
+    whole units when the total is shown so, so that the parts read as adding up to it
+    ("43,000 = 5,317 + 37,683", not "5,316.89 + 37,683")."""
+    whole = bool(like) and all(
+        _shown_whole(total.amount) for total in like or () if total.currency == money.currency
+    )
+    return format_amount(money.amount, locale, money.currency, whole=whole)
+
+
+def _shown_whole(amount: Decimal) -> bool:
+    return amount == amount.to_integral_value() or abs(amount) >= WHOLE_UNITS_FROM
 
 
 def format_number(value: int | float | Decimal, locale: str, digits: int = 0) -> str:
@@ -176,17 +186,17 @@ def format_number(value: int | float | Decimal, locale: str, digits: int = 0) ->
     return numbers.format_decimal(value, format=pattern, locale=_babel_locale(locale))
 
 
-def format_amount(amount: Decimal, locale: str, currency: str) -> str:
+def format_amount(amount: Decimal, locale: str, currency: str, *, whole: bool = False) -> str:
     """An amount of ``currency`` in the reader's format: with its cents where it has
-    them, in whole units when it is whole or reaches ``WHOLE_UNITS_FROM``."""
+    them, in whole units when it is whole or reaches ``WHOLE_UNITS_FROM`` (or ``whole``)."""
     where = _babel_locale(locale)
     amount = Decimal(amount)
-    if amount != amount.to_integral_value() and abs(amount) < WHOLE_UNITS_FROM:
+    if not whole and not _shown_whole(amount):
         return numbers.format_currency(amount, currency, locale=where)
     pattern = where.currency_formats["standard"].pattern
-    whole = re.sub(r"(?<=0)\.0+", "", pattern)  # "¤#,##0.00" -> "¤#,##0"
+    units = re.sub(r"(?<=0)\.0+", "", pattern)  # "¤#,##0.00" -> "¤#,##0"
     return numbers.format_currency(
-        amount.quantize(Decimal(1)), currency, format=whole, locale=where, currency_digits=False
+        amount.quantize(Decimal(1)), currency, format=units, locale=where, currency_digits=False
     )
 
 

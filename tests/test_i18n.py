@@ -92,6 +92,12 @@ def test_money_numbers_and_dates_follow_the_locale() -> None:
     assert i18n.format_money(Money(Decimal("5316.89"), "EUR"), "de") == "5.316,89\xa0€"
     assert i18n.format_money(Money(Decimal("2000.00"), "USD"), "en") == "$2,000"
     assert i18n.format_money(Money(Decimal("12.5"), "USD"), "en") == "$12.50"
+    # A part of a total is shown as precisely as the total: 43,000 = 5,317 + 37,683.
+    total = [Money(Decimal("43000"), "EUR")]
+    assert i18n.format_money(Money(Decimal("5316.89"), "EUR"), "de", total) == "5.317\xa0€"
+    assert i18n.format_money(Money(Decimal("37683.11"), "EUR"), "de", total) == "37.683\xa0€"
+    with_cents = [Money(Decimal("9000.50"), "EUR")]
+    assert i18n.format_money(Money(Decimal("12.5"), "EUR"), "en", with_cents) == "€12.50"
     assert i18n.format_number(Decimal("7.5"), "de", 1) == "7,5"
     assert i18n.format_percent(Decimal("0.87"), "de") == "87\xa0%"
     assert i18n.format_date(date(2026, 3, 1), "de") == "01.03.2026"
