@@ -42,6 +42,20 @@ class Demo:
         (user,) = await salesforce._salesforce.query(soql)
         return bool(user["IsActive"])
 
+    async def salesforce_last_name(self) -> str:
+        salesforce = self.backend(SalesforceConnector)
+        assert isinstance(salesforce, SalesforceConnector)
+        soql = f"SELECT Id, LastName FROM User WHERE FederationIdentifier = '{DANA}'"
+        (user,) = await salesforce._salesforce.query(soql)
+        return str(user["LastName"])
+
+    async def mautic_last_name(self) -> str:
+        mautic = self.backend(MauticConnector)
+        assert isinstance(mautic, MauticConnector)
+        contact = await mautic._contact_by_email(DANA)
+        assert contact is not None
+        return str(contact["fields"]["all"]["lastname"])
+
     async def moodle_suspended(self) -> bool:
         moodle = self.backend(MoodleConnector)
         assert isinstance(moodle, MoodleConnector)
@@ -76,7 +90,7 @@ async def demo(seeded: Hub) -> AsyncIterator[Demo]:
             yield Demo(hub, client, setup.knobs, okta)
 
 
-async def test_a_scim_deactivation_reaches_salesforce_moodle_and_mautic(demo: Demo) -> None:
+async def test_a_scim_create_change_and_deactivation_reach_every_sandbox(demo: Demo) -> None:
     created = await demo.client.post(
         "/scim/v2/Users", json=fixture("okta_create_user.json"), headers=demo.okta
     )
@@ -84,6 +98,18 @@ async def test_a_scim_deactivation_reaches_salesforce_moodle_and_mautic(demo: De
     assert await demo.salesforce_active()
     assert not await demo.moodle_suspended()
     assert await demo.mautic_marks() == []
+    # Okta sends a profile change as the whole user (PUT): the new name reaches both.
+    renamed = fixture("okta_create_user.json") | {
+        "name": {"givenName": "Dana", "familyName": "Park"},
+        "displayName": "Dana Park",
+    }
+    renamed.pop("password")
+    changed = await demo.client.put(
+        f"/scim/v2/Users/{created.json()['id']}", json=renamed, headers=demo.okta
+    )
+    assert changed.status_code == 200, changed.text
+    assert await demo.salesforce_last_name() == "Park"
+    assert await demo.mautic_last_name() == "Park"
     await demo.client.patch(
         f"/scim/v2/Users/{created.json()['id']}",
         json=fixture("okta_deactivate_patch.json"),
