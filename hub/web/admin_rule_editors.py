@@ -106,10 +106,8 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         found = await admin_rules.action_rule(hub.db, slug)
         if found is None:
             raise HTTPException(404)
-        definition, active = found
-        texts = await admin_rules.action_texts(hub.db, slug)
         return await action_page(
-            request, ActionForm.of(slug, definition, active=active, texts=texts)
+            request, ActionForm.of(slug, found.definition, active=found.active, texts=found.texts)
         )
 
     async def save_action(request: Request) -> Response:
@@ -146,7 +144,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
         slug, text = form_text(posted, "slug").strip(), form_text(posted, "definition")
         found = await admin_rules.action_rule(hub.db, slug)
         form = (
-            ActionForm.of(slug, found[0], active=posted.get("active") == "on")
+            ActionForm.of(slug, found.definition, active=posted.get("active") == "on")
             if found
             else ActionForm(slug=slug, new=True)
         )
@@ -188,7 +186,7 @@ def routes(hub: Hub, templates: Jinja2Blocks, book: PersonaBook) -> list[BaseRou
 
     async def action_title(slug: str) -> str | None:
         found = await admin_rules.action_rule(hub.db, slug)
-        return str(found[0].get("title", slug)) if found is not None else None
+        return str(found.definition.get("title", slug)) if found is not None else None
 
     async def badge_title(slug: str) -> str | None:
         rule = await admin_rules.badge_rule(hub.db, slug)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 
@@ -91,17 +91,7 @@ async def overview(db: Database) -> RulesOverview:
             )
             for rule in actions
         ],
-        badges=[
-            BadgeRuleView(
-                rule.slug,
-                rule.name,
-                rule.description,
-                rule.points,
-                _pretty(rule.definition),
-                rule.active,
-            )
-            for rule in badge_rules
-        ],
+        badges=[_badge_view(rule) for rule in badge_rules],
         points=[(rule.event_kind, rule.points, rule.active) for rule in points],
     )
 
@@ -124,26 +114,33 @@ async def save_action_definition(
         await nba.save_action_rule(session, slug.strip(), definition, active=active, texts=texts)
 
 
-async def action_texts(db: Database, slug: str) -> dict[str, dict[str, str]]:
-    """Action rule ``slug``'s title and reason in the other languages (empty if none)."""
-    async with db.session() as session:
-        texts = await session.scalar(select(ActionRule.texts).where(ActionRule.slug == slug))
-    return {locale: dict(fields) for locale, fields in (texts or {}).items()}
+class StoredAction(NamedTuple):
+    """An action rule as stored: its definition, whether it is active, and its title and
+    reason in the other languages."""
+
+    definition: dict[str, Any]
+    active: bool
+    texts: dict[str, dict[str, str]]
 
 
-async def action_rule(db: Database, slug: str) -> tuple[dict[str, Any], bool] | None:
-    """The stored definition of action rule ``slug`` and whether it is active."""
+async def action_rule(db: Database, slug: str) -> StoredAction | None:
+    """Action rule ``slug`` as stored, or ``None``."""
     async with db.session() as session:
         rule = await session.scalar(select(ActionRule).where(ActionRule.slug == slug))
-    return None if rule is None else (dict(rule.definition), rule.active)
+    if rule is None:
+        return None
+    texts = {locale: dict(fields) for locale, fields in (rule.texts or {}).items()}
+    return StoredAction(dict(rule.definition), rule.active, texts)
 
 
 async def badge_rule(db: Database, slug: str) -> BadgeRuleView | None:
     """Badge rule ``slug`` as the editor shows it."""
     async with db.session() as session:
         rule = await session.scalar(select(BadgeRule).where(BadgeRule.slug == slug))
-    if rule is None:
-        return None
+    return None if rule is None else _badge_view(rule)
+
+
+def _badge_view(rule: BadgeRule) -> BadgeRuleView:
     return BadgeRuleView(
         rule.slug,
         rule.name,
