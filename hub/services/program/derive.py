@@ -56,37 +56,32 @@ async def snapshots(
 ) -> tuple[dict[int, dict[str, GoalPace]], dict[int, Agreement]]:
     """Each partner's current goals and agreement: the latest snapshots of the last days
     (state, not activity, so they are read from the log and never rolled up)."""
-    goals_query = (
-        select(
-            ActivityEvent.partner_org_id,
-            ActivityEvent.user_id,
-            ActivityEvent.object,
-            ActivityEvent.payload["share"].as_string(),
-            ActivityEvent.payload["elapsed"].as_string(),
+
+    def latest(kind: str, *columns: Any) -> Any:
+        """The snapshots of ``kind`` of the last days, oldest first (the later one wins)."""
+        query = (
+            select(ActivityEvent.partner_org_id, *columns)
+            .where(
+                ActivityEvent.kind == kind,
+                ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
+                ActivityEvent.occurred_at <= now,
+            )
+            .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
         )
-        .where(
-            ActivityEvent.kind == GOAL_SNAPSHOT,
-            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
-            ActivityEvent.occurred_at <= now,
-        )
-        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
+        return query if org_ids is None else query.where(ActivityEvent.partner_org_id.in_(org_ids))
+
+    goals_query = latest(
+        GOAL_SNAPSHOT,
+        ActivityEvent.user_id,
+        ActivityEvent.object,
+        ActivityEvent.payload["share"].as_string(),
+        ActivityEvent.payload["elapsed"].as_string(),
     )
-    agreements_query = (
-        select(
-            ActivityEvent.partner_org_id,
-            ActivityEvent.payload["status"].as_string(),
-            ActivityEvent.payload["end"].as_string(),
-        )
-        .where(
-            ActivityEvent.kind == AGREEMENT_SNAPSHOT,
-            ActivityEvent.occurred_at > now - SNAPSHOT_AGE,
-            ActivityEvent.occurred_at <= now,
-        )
-        .order_by(ActivityEvent.occurred_at, ActivityEvent.id)
+    agreements_query = latest(
+        AGREEMENT_SNAPSHOT,
+        ActivityEvent.payload["status"].as_string(),
+        ActivityEvent.payload["end"].as_string(),
     )
-    if org_ids is not None:
-        goals_query = goals_query.where(ActivityEvent.partner_org_id.in_(org_ids))
-        agreements_query = agreements_query.where(ActivityEvent.partner_org_id.in_(org_ids))
     goals: dict[int, dict[str, GoalPace]] = {}
     for org_id, user_id, goal, share, elapsed in (await session.execute(goals_query)).all():
         pace = _pace(f"{user_id}:{goal}", share, elapsed)  # one person's goal
