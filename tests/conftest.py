@@ -24,9 +24,11 @@ from hub.db import Base, Database
 from hub.db.migrate import upgrade
 from hub.demo.seed import seed_demo
 from hub.resources import Hub
+from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
 from hub.store import KeyValueStore, MemoryStore
 from hub.store.redis import RedisStore
+from tests.helpers import demo_sign_in
 
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
@@ -163,6 +165,17 @@ async def hub(settings: Settings, db: Database, store: KeyValueStore) -> AsyncIt
 async def seeded(hub: Hub) -> Hub:
     await seed_demo(hub.db)
     return hub
+
+
+@pytest.fixture
+async def admin(seeded: Hub) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """The demo administrator signed in over HTTP, with the engagement rules seeded: the
+    client and its CSRF token."""
+    await seed_engagement(seeded.db)
+    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        token = await demo_sign_in(http, "admin@vendor.example")
+        yield http, token
 
 
 @pytest.fixture

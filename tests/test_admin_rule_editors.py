@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -46,15 +45,6 @@ FORM = {
     "when-1-value": "",
     "active": "on",
 }
-
-
-@pytest.fixture
-async def admin(seeded: Hub) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    await seed_engagement(seeded.db)
-    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-        token = await demo_sign_in(http, "admin@vendor.example")
-        yield http, token
 
 
 async def audited(hub: Hub, action: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,7 +12,6 @@ from hub.db.types import utcnow
 from hub.personas.audience import Requester
 from hub.resources import Hub
 from hub.services.engagement import admin_rules, nba
-from hub.services.engagement.seed import seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
 from tests.conftest import BASE_URL
 from tests.engagement_helpers import user_id
@@ -31,15 +29,6 @@ NEW_RULE = {
     "personas": ["sales_rep"],
     "when": {"fact": "spiffs_to_finish", "op": "gt", "value": 0},
 }
-
-
-@pytest.fixture
-async def admin(seeded: Hub) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    await seed_engagement(seeded.db)
-    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-        token = await demo_sign_in(http, "admin@vendor.example")
-        yield http, token
 
 
 async def definitions(hub: Hub) -> dict[str, str]:

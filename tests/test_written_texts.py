@@ -6,13 +6,10 @@ a text left empty in German shows the default. The seeded rules come with German
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.db.engagement import ActionRule, BadgeRule, PulseSurvey
 from hub.db.types import utcnow
 from hub.i18n import written_text
@@ -21,21 +18,10 @@ from hub.resources import Hub
 from hub.services.engagement import badges, nba
 from hub.services.engagement.seed import seed_engagement
 from hub.services.engagement.seed_facts import DEMO_FACTS
-from tests.conftest import BASE_URL
 from tests.engagement_helpers import user_id
-from tests.helpers import demo_sign_in
 from tests.test_admin_rule_editors import FORM
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def admin(seeded: Hub) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    await seed_engagement(seeded.db)
-    transport = httpx.ASGITransport(app=create_app(seeded.settings, seeded))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-        token = await demo_sign_in(http, "admin@vendor.example")
-        yield http, token
 
 
 async def offered(hub: Hub, locale: str) -> dict[str, nba.SuggestedAction]:
