@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from hub.app import create_app
 from hub.connectors.demo import demo_setup
@@ -16,6 +17,7 @@ from hub.connectors.moodle import MoodleConnector
 from hub.connectors.registry import adapters, build_backends
 from hub.connectors.salesforce import SalesforceConnector
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.db.scim import ProvisioningPush
 from hub.resources import Hub
 from tests.helpers import csrf_from, demo_sign_in
 from tests.test_scim import _provider, fixture
@@ -118,6 +120,13 @@ async def test_a_scim_create_change_and_deactivation_reach_every_sandbox(demo: D
     assert not await demo.salesforce_active()
     assert await demo.moodle_suspended()
     assert await demo.mautic_marks() == [("email", 3)]
+    async with demo.hub.db.session() as session:
+        pushes = (await session.scalars(select(ProvisioningPush))).all()
+    recorded = {(p.connector, p.status, p.change) for p in pushes}
+    for kind in (SalesforceConnector, MoodleConnector, MauticConnector):
+        backend = demo.backend(kind)
+        assert isinstance(backend, kind)
+        assert (backend.config.name, "done", "deactivated") in recorded
 
 
 async def test_one_backend_down_is_shown_first_then_retried_now(demo: Demo) -> None:
