@@ -171,9 +171,8 @@ def format_money(money: Money, locale: str, like: Sequence[Money] | None = None)
     """``money`` in the reader's format; given ``like`` (the total it is a part of), in
     whole units when the total is shown so, so that the parts read as adding up to it
     ("43,000 = 5,317 + 37,683", not "5,316.89 + 37,683")."""
-    whole = bool(like) and all(
-        _shown_whole(total.amount) for total in like or () if total.currency == money.currency
-    )
+    totals = [total.amount for total in like or () if total.currency == money.currency]
+    whole = bool(totals) and all(_shown_whole(total) for total in totals)
     return format_amount(money.amount, locale, money.currency, whole=whole)
 
 

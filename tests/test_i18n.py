@@ -98,6 +98,8 @@ def test_money_numbers_and_dates_follow_the_locale() -> None:
     assert i18n.format_money(Money(Decimal("37683.11"), "EUR"), "de", total) == "37.683\xa0€"
     with_cents = [Money(Decimal("9000.50"), "EUR")]
     assert i18n.format_money(Money(Decimal("12.5"), "EUR"), "en", with_cents) == "€12.50"
+    dollars = [Money(Decimal("43000"), "USD")]  # a total in another currency says nothing
+    assert i18n.format_money(Money(Decimal("12.5"), "EUR"), "en", dollars) == "€12.50"
     assert i18n.format_number(Decimal("7.5"), "de", 1) == "7,5"
     assert i18n.format_percent(Decimal("0.87"), "de") == "87\xa0%"
     assert i18n.format_date(date(2026, 3, 1), "de") == "01.03.2026"
