@@ -423,3 +423,30 @@ async def test_without_assigned_contacts_the_vendors_channel_managers_are_shown(
     response = await rig.widget("field_team")
     assert "mailto:cam@vendor.example" in response.text
     assert "tel:" not in response.text
+
+
+async def test_the_account_owner_who_also_covers_every_partner_is_listed_once(
+    rig: HomeRig, db: Database
+) -> None:
+    """The PRM names the program-wide channel manager as acme's account owner (without a
+    phone): the widget lists that person once, with the phone the wider entry has."""
+    from hub.db.models import FieldContact, PartnerOrg
+
+    await rig.sign_in(PARTNER_OWNER)
+    async with db.transaction() as session:
+        acme = await session.scalar(select(PartnerOrg).where(PartnerOrg.slug == "acme"))
+        assert acme is not None
+        everyone = (await session.scalars(select(FieldContact))).all()
+        assert any(c.email == "cam@vendor.example" and c.partner_org_id is None for c in everyone)
+        session.add(
+            FieldContact(
+                partner_org_id=acme.id,
+                role="channel_manager",
+                name="Casey Morgan",
+                email="cam@vendor.example",
+            )
+        )
+    response = await rig.widget("field_team")
+    assert response.text.count("mailto:cam@vendor.example") == 1
+    assert "tel:+15550100" in response.text
+    assert "Partner support" in response.text

@@ -31,6 +31,21 @@ async def shared_field_team(db: Database, partner_org_id: int | None) -> list[Co
     return await per_page.once(("field_team", partner_org_id), read)
 
 
+def _one_per_person(contacts: list[Contact]) -> list[Contact]:
+    """Each (role, email) once, where it first came (the org's own before every org's),
+    with a phone number if any of its copies has one: the PRM's account owner is often
+    also the contact covering every partner, and the widget listed them twice."""
+    kept: dict[tuple[str, str], Contact] = {}
+    for contact in contacts:
+        key = (contact.role, contact.email.lower())
+        first = kept.get(key)
+        if first is None:
+            kept[key] = contact
+        elif not first.phone and contact.phone:
+            kept[key] = Contact(first.role, first.name, first.email, contact.phone)
+    return list(kept.values())
+
+
 async def field_team(session: AsyncSession, partner_org_id: int | None) -> list[Contact]:
     """Contacts assigned to the org (or to every org); else the vendor's channel managers.
 
@@ -67,7 +82,9 @@ async def field_team(session: AsyncSession, partner_org_id: int | None) -> list[
             .order_by(FieldContact.partner_org_id.is_(None), FieldContact.role, FieldContact.name)
         )
     ).all()
-    rows = [Contact(r.role, r.name, r.email, r.phone) for r in found if r.email is not None]
+    rows = _one_per_person(
+        [Contact(r.role, r.name, r.email, r.phone) for r in found if r.email is not None]
+    )
     if found and found[0].to_email is not None:  # reassigned in the hub: the new manager
         handed = found[0]
         manager = Contact("channel_manager", handed.to_name or handed.to_email, handed.to_email, "")
