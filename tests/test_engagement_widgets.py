@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from hub.connectors.records import Kind, Money, Rebate
 from hub.db import Database
 from hub.db.engagement import ActionState, Recognition, SurveyResponse
+from hub.i18n import format_date, format_period
 from hub.services.engagement import ledger, nba
+from hub.services.engagement.periods import period_of
 from hub.services.engagement.processing import process_pending
 from hub.services.engagement.seed import seed_engagement
 from hub.settings import Settings
@@ -338,6 +340,11 @@ async def test_a_channel_manager_rewards_a_partner_and_not_beyond_the_budget(
     token = await rig.sign_in(CAM)
     page = await rig.widget("recognition_budget")
     assert ">1,000<" in page.text
+    quarter = period_of("quarter", datetime.now(UTC))
+    last_day = (quarter.ends_at - timedelta(days=1)).date()
+    named = f"Budget for {format_period(quarter.starts_at.date(), last_day, 'en')}"
+    assert f"{named}; what is left after {format_date(last_day, 'en')} lapses." in page.text
+    assert quarter.key not in page.text  # a key such as 2026-Q4 is not a name
     rep = await user_id(rig.hub.db, REP)
     owner = await user_id(rig.hub.db, OWNER)
     before = await balance(rig, REP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from hub.i18n import N_
+from hub.i18n import N_, format_period
 from hub.widgets.base import EVERYONE, VENDOR, Setting, Size, Widget, WidgetContext, WidgetView
 
 ACTIONS_SHOWN = 3
@@ -85,6 +85,7 @@ async def load_recognition_budget(context: WidgetContext) -> WidgetView:
     return WidgetView(
         figures={
             "budget": status,
+            "period": format_period(status.opens_at.date(), status.last_day, context.locale),
             "partners": partners,
             "value_tags": value_tags,
             "submission": submission_token(),

@@ -8,7 +8,7 @@ a closed budget can no longer be spent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -27,8 +27,14 @@ class BudgetStatus:
 
     period_key: str
     available: int
-    closes_at: datetime
+    closes_at: datetime  # the first moment after the period
     granted: bool
+    opens_at: datetime
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day, as a person names it (``closes_at`` is the day after)."""
+        return (self.closes_at - timedelta(microseconds=1)).date()
 
 
 def budget_spec(giver_id: int, period: Period) -> ledger.AccountSpec:
@@ -75,7 +81,7 @@ async def grant_budget(
             actor_user_id=granted_by,
         )
         available = await ledger.balance(session, spec.key)
-    return BudgetStatus(period.key, available, period.ends_at, True)
+    return BudgetStatus(period.key, available, period.ends_at, True, period.starts_at)
 
 
 async def budget_status(
@@ -91,8 +97,8 @@ async def budget_status(
             )
         )
     if account is None:
-        return BudgetStatus(period.key, 0, period.ends_at, False)
-    return BudgetStatus(period.key, account.balance, period.ends_at, True)
+        return BudgetStatus(period.key, 0, period.ends_at, False, period.starts_at)
+    return BudgetStatus(period.key, account.balance, period.ends_at, True, period.starts_at)
 
 
 async def lapse_budgets(db: Database, *, now: datetime) -> int:
