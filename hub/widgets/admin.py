@@ -12,7 +12,7 @@ from hub.connectors.resilience import Resilience
 from hub.connectors.standing import Problem, Standing
 from hub.i18n import N_, translate
 from hub.widgets.base import VENDOR, Size, Widget, WidgetContext, WidgetView
-from hub.widgets.connector_words import KIND_WORDS, backend_name, health_status, latency
+from hub.widgets.connector_words import KIND_WORDS, backend_name, health_status
 
 PROBE_TIMEOUT = 3.0
 
@@ -25,8 +25,7 @@ class ConnectorState:
     kind: str
     ok: bool
     status: str
-    last_answer: datetime | None
-    typical: str | None
+    last_answer: datetime | None  # the state says the typical answer time
 
 
 async def _probe(connector: Connector) -> Problem | None:
@@ -52,7 +51,6 @@ def _row(
         ok=problem is None and standing.answering,
         status=health_status(standing, problem, typical_ms, context.locale, context.now),
         last_answer=standing.last_answer,
-        typical=latency(typical_ms, context.locale) if typical_ms is not None else None,
     )
 
 
