@@ -220,6 +220,24 @@ def format_period(start: date, end: date, locale: str) -> str:
     return dates.format_interval(start, end, "yMMMd", locale=where)
 
 
+_PERIOD_KEY = re.compile(r"(?P<year>\d{4})-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2]))")
+
+
+def format_period_key(key: str, locale: str) -> str:
+    """A period the code keys as ``2026-Q1`` or ``2026-07``, named as a person would
+    ("Q1 2026", "Jul 2026"); any other key as it is."""
+    found = _PERIOD_KEY.fullmatch(key)
+    if found is None:
+        return key
+    year = int(found["year"])
+    if found["quarter"]:
+        first = date(year, 3 * int(found["quarter"]) - 2, 1)
+        return dates.format_date(first, "QQQ y", locale=_babel_locale(locale))
+    return dates.format_date(
+        date(year, int(found["month"]), 1), "LLL y", locale=_babel_locale(locale)
+    )
+
+
 def format_date(value: date | datetime, locale: str) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).date()
@@ -294,6 +312,7 @@ def install(env: Environment) -> None:
         number=bind(format_number),
         percent=bind(format_percent),
         day=bind(format_date),
+        period_key=bind(format_period_key),
         age=bind(format_age),
         stale_age=bind(format_stale_age),
         moment=bind(format_moment),

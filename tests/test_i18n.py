@@ -162,3 +162,20 @@ def test_figures_that_could_not_be_refreshed_never_sound_fresh() -> None:
 def test_a_period_goes_by_its_usual_name(start: date, end: date, english: str, german: str) -> None:
     assert i18n.format_period(start, end, "en").replace("\u2009", " ") == english
     assert i18n.format_period(start, end, "de").replace("\u2009", " ") == german
+
+
+@pytest.mark.parametrize(
+    ("key", "english", "german"),
+    [
+        ("2026-Q1", "Q1 2026", "Q1 2026"),
+        ("2025-07", "Jul 2025", "Jul 2025"),
+        ("2026-12", "Dec 2026", "Dez 2026"),
+        ("2026-13", "2026-13", "2026-13"),  # not a period: shown as it is
+        ("all", "all", "all"),
+    ],
+)
+def test_a_period_key_is_shown_by_its_name(key: str, english: str, german: str) -> None:
+    assert (i18n.format_period_key(key, "en"), i18n.format_period_key(key, "de")) == (
+        english,
+        german,
+    )

@@ -18,6 +18,7 @@ from hub.services.program.config import (
     parse_config,
 )
 from hub.services.program.insight import Agreement, Event, GoalPace, History, Snooze
+from hub.widgets.program_words import reason_text
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CONFIG = ProgramConfig()
@@ -220,6 +221,13 @@ def test_a_busy_partner_is_active_and_a_falling_one_at_risk() -> None:
     found = insight.dormancy(falling, CONFIG, NOW)
     assert found.status == "at_risk"
     assert [r.code for r in found.reasons] == ["deals_falling"]
+    (reason,) = found.reasons
+    words = {
+        locale: reason_text(locale, reason.code, reason.days, reason.detail)
+        for locale in ("en", "de")
+    }
+    assert words["en"] == "Deals registered last quarter: 1, against 2.2 in its usual quarter"
+    assert words["de"].startswith("Im letzten Quartal registrierte Deals: 1, gegenüber 2,2")
 
 
 def test_goals_well_behind_the_time_gone_put_a_partner_at_risk() -> None:

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from hub.auth.principal import require_admin
 from hub.charts import Series, bar_chart, line_chart, row_chart
 from hub.db.types import utcnow
-from hub.i18n import N_, format_percent, translate
+from hub.i18n import N_, format_percent, format_period_key, translate
 from hub.resources import Hub
 from hub.services.conflicts import queue as conflict_queue
 from hub.services.program import summaries, views
@@ -194,7 +194,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         points = found.activation
         activation_chart = line_chart(
             translate(locale, N_("Activation rate at each month's end")),
-            [point.month for point in points],
+            [format_period_key(point.month, locale) for point in points],
             [
                 Series(
                     translate(locale, N_("Activated partners")),
@@ -320,7 +320,7 @@ def routes(hub: Hub, templates: Jinja2Blocks) -> list[BaseRoute]:
         over_time = page.over_time
         trend = line_chart(
             translate(locale, N_("Engagement score at each month's end")),
-            [month for month, _ in over_time],
+            [format_period_key(month, locale) for month, _ in over_time],
             [Series(translate(locale, N_("Score")), tuple(value for _, value in over_time))],
         )
         with_data = [part for part in one.score.parts if part.points is not None]

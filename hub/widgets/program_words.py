@@ -7,10 +7,11 @@ partner is called dormant for the same reasons, in the same words, wherever it a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from hub.connectors.backends import Backends
 from hub.connectors.records import Kind
-from hub.i18n import N_, format_percent, translate
+from hub.i18n import N_, format_number, format_percent, translate
 from hub.widgets.connector_words import kind_products
 
 # Dormant first, then at risk, each by value at risk: who needs the manager this week.
@@ -51,7 +52,9 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
         "onboarding_incomplete": N_("Onboarding not done, %(days)s days after joining"),
         "training_stalled": N_("No course or quiz passed for %(days)s days"),
         "no_deal": N_("No deal registered for %(days)s days"),
-        "deals_falling": N_("Deals registered last quarter against its usual quarter: %(detail)s"),
+        "deals_falling": N_(
+            "Deals registered last quarter: %(first)s, against %(second)s in its usual quarter"
+        ),
         "goals_behind_pace": N_(
             "Incentive goals behind pace: %(first)s of target reached, %(second)s of the period gone"
         ),
@@ -64,6 +67,8 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
     first, _, second = detail.partition("/")
     if code == "goals_behind_pace":  # two shares, in the reader's number format
         first, second = (format_percent(float(share), locale) for share in (first, second))
+    elif code == "deals_falling":  # two counts, the usual one an average
+        first, second = (_count(figure, locale) for figure in (first, second))
     return translate(
         locale,
         texts[code],
@@ -72,6 +77,11 @@ def reason_text(locale: str, code: str, days: int | None, detail: str) -> str:
         first=first,
         second=second,
     )
+
+
+def _count(figure: str, locale: str) -> str:
+    value = Decimal(figure.strip())
+    return format_number(value, locale, 0 if value == value.to_integral_value() else 1)
 
 
 def source_name(backends: Backends, locale: str, key: str) -> str:
