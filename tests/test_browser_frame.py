@@ -70,3 +70,35 @@ def test_on_a_phone_the_frame_takes_one_line(demo_server: DemoServer, browser: B
     shot(page, "frame-phone")
     program.click()
     page.wait_for_url(demo_server.base_url + "/program")
+
+
+SMALLEST_PHONE = {"width": 375, "height": 844}
+
+
+@pytest.mark.parametrize(
+    ("email", "paths"),
+    [
+        ("owner@globex.example", ("/", "/profile", "/content", "/questions")),
+        ("cam@vendor.example", ("/program", "/program/partners", "/program/partners/initech")),
+        ("admin@vendor.example", ("/", "/admin/content", "/admin/layouts", "/admin/program")),
+    ],
+)
+def test_no_page_scrolls_sideways_on_a_small_phone(
+    demo_server: DemoServer, browser: Browser, email: str, paths: tuple[str, ...]
+) -> None:
+    """Wide tables scroll inside their own box; nothing else (a long email address, a
+    select with long options, the customise panel) may widen the page."""
+    page = sign_in(browser, demo_server, email, SMALLEST_PHONE)
+    try:
+        wide = {}
+        for path in paths:
+            page.goto(demo_server.base_url + path)
+            expect(page.locator('[aria-busy="true"]')).to_have_count(0, timeout=20_000)
+            if path == "/":
+                page.locator(".layout-editor summary").click()  # the customise panel too
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > SMALLEST_PHONE["width"]:
+                wide[path] = width
+        assert wide == {}
+    finally:
+        page.context.close()
