@@ -18,6 +18,7 @@ from hub.connectors.records import (
     Money,
     PartnerAccount,
     Rebate,
+    Spiff,
 )
 from hub.db import Database, PartnerOrg, User
 from hub.demo.cast import USERS
@@ -450,3 +451,25 @@ async def test_the_account_owner_who_also_covers_every_partner_is_listed_once(
     assert response.text.count("mailto:cam@vendor.example") == 1
     assert "tel:+15550100" in response.text
     assert "Partner support" in response.text
+
+
+async def test_spifs_not_listed_are_counted_so_the_listed_ones_add_up_to_the_total(
+    rig: HomeRig,
+) -> None:
+    today = datetime.now(UTC).date()
+
+    def spiff(n: int, dollars: int, eligible: bool = True) -> Spiff:
+        reward = Money(Decimal(dollars), "USD")
+        ends = today + timedelta(days=n)
+        return Spiff(f"s{n}", f"SPIF {n}", "", eligible, reward, (), today, ends)
+
+    rewards = [2000, 450, 350, 750, 1000, 1200, 2000]
+    rig.connectors[Kind.INCENTIVES].given["spiffs"] = {
+        PARTNER_OWNER: [spiff(n, d) for n, d in enumerate(rewards, 1)] + [spiff(9, 500, False)]
+    }
+    await rig.sign_in(PARTNER_OWNER)
+    text = (await rig.widget("spiff_eligibility")).text
+    assert "$7,750" in text and "to earn from 7 SPIFs you qualify for" in text
+    assert [f"SPIF {n}" in text for n in range(1, 8)] == [True] * 4 + [False] * 3
+    assert "and 3 more SPIFs you qualify for: $4,200" in text  # 3,550 listed + 4,200 = 7,750
+    assert "1 more SPIF is open, but you do not qualify yet." in text

@@ -114,6 +114,9 @@ def _open(spiff: Spiff, context: WidgetContext) -> bool:
     return spiff.starts <= context.today <= spiff.ends
 
 
+SPIFFS_SHOWN = 4
+
+
 async def load_spiff_eligibility(context: WidgetContext) -> WidgetView:
     fetched = await context.backends.incentives.spiffs(context.person)
     spiffs: list[Spiff] = [s for s in fetched.value if _open(s, context)]
@@ -122,6 +125,9 @@ async def load_spiff_eligibility(context: WidgetContext) -> WidgetView:
         [fetched],
         {
             "eligible": eligible,
+            "shown": eligible[:SPIFFS_SHOWN],
+            # The ones not listed, so that the listed rewards and these add up to the total.
+            "unlisted": totals(s.reward for s in eligible[SPIFFS_SHOWN:]),
             "not_eligible": len(spiffs) - len(eligible),
             "potential": totals(s.reward for s in eligible),
         },

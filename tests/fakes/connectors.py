@@ -283,6 +283,8 @@ class FakeIncentives(FakeBase):
 
     async def spiffs(self, person: PersonRef) -> list[Spiff]:
         await self._enter("spiffs", person.email)
+        if (given := self._given("spiffs", person.email)) is not None:
+            return given
         return [
             Spiff(
                 "s1",
