@@ -254,20 +254,29 @@ async def test_a_goal_shows_over_achievement_and_whether_it_is_on_pace(rig: Home
 
 async def test_leads_name_their_campaign_or_count_the_unnamed_together(rig: HomeRig) -> None:
     now = datetime.now(UTC)
-    leads = [Lead(f"L{i}", "Lead", "Co", now, campaign) for i, campaign in enumerate("AAB99")]
+    leads = [Lead(f"L{i}", "Lead", "Co", now, c) for i, c in enumerate([*"AAB99CCDE", ""])]
     tcma = rig.connectors[Kind.TCMA]
     tcma.given["leads"] = {"acme": leads}
     tcma.given["campaigns"] = {
         "acme": [
             Campaign("A", "Cloud Migration Webinar", "", now, True),
             Campaign("B", "Zero Trust Kit", "", now, True),
+            Campaign("C", "Partner Summit", "", now, True),
+            Campaign("D", "SMB Bundle", "", now, True),
+            Campaign("E", "Year-End Push", "", now, True),
         ]
     }
     await rig.sign_in(PARTNER_OWNER)
     text = (await rig.widget("leads_earned")).text
+    # 10 leads: the top three campaigns 2 + 2 + 1, then the other two named ones, the two
+    # of a campaign no longer offered and the one without a campaign: 2 + 2 + 1.
+    assert ">10<" in text
     assert "Cloud Migration Webinar: 2" in text
-    assert "Zero Trust Kit: 1" in text
+    assert "Partner Summit: 2" in text
+    assert text.count(": 1<") == 1  # one of the campaigns with one lead is in the top
+    assert "2 leads from other campaigns" in text
     assert "2 leads from campaigns no longer offered" in text
+    assert "1 lead from no campaign" in text
     assert "9:" not in text
 
 

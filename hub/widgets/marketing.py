@@ -12,6 +12,9 @@ from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView, w
 LEAD_WINDOW_DAYS = 90
 
 
+TOP_CAMPAIGNS = 3
+
+
 async def load_leads_earned(context: WidgetContext) -> WidgetView:
     partner = context.require_partner()
     fetched, campaigns_read = await with_optional(
@@ -23,7 +26,9 @@ async def load_leads_earned(context: WidgetContext) -> WidgetView:
     names = {c.id: c.name for c in (campaigns_read.value if campaigns_read else [])}
     # Leads by campaign, by its name; campaigns no longer offered have none to show, so
     # they are counted together rather than shown by id.
+    # Every lead is in one line, so the lines add up to the count the widget shows.
     by_campaign = Counter(lead.campaign_id for lead in leads if lead.campaign_id in names)
+    top = by_campaign.most_common(TOP_CAMPAIGNS)
     unnamed = sum(1 for lead in leads if lead.campaign_id and lead.campaign_id not in names)
     return WidgetView.of(
         [fetched, campaigns_read],
@@ -31,8 +36,10 @@ async def load_leads_earned(context: WidgetContext) -> WidgetView:
             "count": len(leads),
             "days": LEAD_WINDOW_DAYS,
             "points": sum(lead.points for lead in leads),
-            "top": [(names[cid], n) for cid, n in by_campaign.most_common(3)],
+            "top": [(names[cid], n) for cid, n in top],
+            "more_campaigns": by_campaign.total() - sum(n for _, n in top),
             "other_campaigns": unnamed,
+            "no_campaign": sum(1 for lead in leads if not lead.campaign_id),
             "newest": sorted(leads, key=lambda lead: lead.created_at, reverse=True)[:3],
         },
         empty=not leads,
