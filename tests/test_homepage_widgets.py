@@ -478,7 +478,8 @@ async def test_spifs_not_listed_are_counted_so_the_listed_ones_add_up_to_the_tot
     }
     await rig.sign_in(PARTNER_OWNER)
     text = (await rig.widget("spiff_eligibility")).text
-    assert "$7,750" in text and "to earn from 7 SPIFs you qualify for" in text
+    assert "$7,750" in text
+    assert "to earn from 7 SPIFs you qualify for" in text
     assert [f"SPIF {n}" in text for n in range(1, 8)] == [True] * 4 + [False] * 3
     assert "and 3 more SPIFs you qualify for: $4,200" in text  # 3,550 listed + 4,200 = 7,750
     assert "1 more SPIF is open, but you do not qualify yet." in text
