@@ -10,6 +10,7 @@ from sqlalchemy import select
 from hub.db import Database
 from hub.db.content import ContentItem, ContentRule
 from hub.services.content.announcements import Announcement, pin, publish
+from hub.services.content.index import apply_rules
 
 LAUNCH_KEY = "cloud-backup-5-launch"
 LAUNCH_KEY_DE = "cloud-backup-5-launch-de"
@@ -31,6 +32,7 @@ async def seed_demo_content(db: Database, now: datetime) -> None:
                 title="Cloud Backup 5 is here",
                 summary="Our biggest release this year: faster restores, immutable backups "
                 "and a new price list. Start with the three-minute video and the launch kit.",
+                languages=("en",),  # German readers get the German one
                 pinned_until=until,
                 key=LAUNCH_KEY,
             ),
@@ -45,7 +47,8 @@ async def seed_demo_content(db: Database, now: datetime) -> None:
                 summary="Unsere größte Version in diesem Jahr: schnellere Wiederherstellung, "
                 "unveränderliche Sicherungen und eine neue Preisliste.",
                 language="de",
-                regions=("EMEA",),
+                languages=("de",),
+                pinned_until=until,
                 key=LAUNCH_KEY_DE,
             ),
             author="admin@vendor.example",
@@ -79,4 +82,20 @@ async def seed_demo_content(db: Database, now: datetime) -> None:
                     updated_by="admin@vendor.example",
                 )
             )
-    await pin(db, "mautic", "1", until, author="admin@vendor.example", now=now)
+    # The launch kit is pinned in each language, for the readers of that language.
+    kits = (("1", "en"), ("2", "de"))
+    for asset, _language in kits:
+        await pin(db, "mautic", asset, until, author="admin@vendor.example", now=now)
+    async with db.transaction() as session:
+        for asset, language in kits:
+            rule = await session.scalar(
+                select(ContentRule).where(
+                    ContentRule.scope == "item",
+                    ContentRule.source == "mautic",
+                    ContentRule.external_id == asset,
+                )
+            )
+            if rule is not None and not rule.languages:
+                rule.languages = [language]
+        await session.flush()
+        await apply_rules(session, now)

@@ -29,6 +29,7 @@ class Announcement:
     personas: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # readers of these languages only (a translated one)
     pinned_until: datetime | None = None
     key: str = ""  # the external id; a new one when empty
 
@@ -40,6 +41,7 @@ async def publish(db: Database, announcement: Announcement, *, author: str, now:
         *(f"persona:{p}" for p in announcement.personas),
         *(f"tier:{t}" for t in announcement.tiers),
         *(f"region:{r}" for r in announcement.regions),
+        *(f"language:{lang}" for lang in announcement.languages),
     )
     record = ContentRecord(
         external_id=key,
