@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 WIDTH = 640.0
@@ -107,6 +108,42 @@ class Target:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One point of a trend: the figure reached by the end of ``day``, and where the straight
+    pace line from nothing at the period's start to the target at its end stands that day."""
+
+    day: date
+    x: float
+    y: float
+    value: Decimal
+    pace: Decimal
+    share: Decimal  # value / target, past 1 when over-achieved (0 without a target)
+
+
+@dataclass(frozen=True)
+class DayMark:
+    """A date written under a trend's axis."""
+
+    day: date
+    x: float
+
+
+@dataclass(frozen=True)
+class Trend:
+    """What a trend chart draws beyond the generic axes: its points, the pace line and the
+    target line, the marked dates, and the money's currency ("" for counts and points)."""
+
+    points: tuple[TrendPoint, ...]
+    pace_path: str
+    target_y: float
+    target: Decimal
+    days: tuple[DayMark, ...]
+    start: date
+    end: date
+    currency: str = ""
+
+
+@dataclass(frozen=True)
 class Chart:
     """A chart's geometry in a ``width`` × ``height`` view box, and what it shows."""
 
@@ -127,6 +164,7 @@ class Chart:
     label_width: float = 170.0  # rows: room for the label left of each bar
     label_chars: int = 26  # rows and targets: a label is cut after this many characters
     stacked: bool = False  # rows: each label above its bar, so the bar has the full width
+    trend: Trend | None = None  # kind "trend" only
 
     @property
     def baseline(self) -> float:
@@ -373,6 +411,110 @@ def target_chart(
     )
 
 
+# Room under a compact trend's axis for its dates.
+TREND_HEIGHT = 180.0
+
+
+def trend_chart(
+    title: str,
+    start: date,
+    end: date,
+    progress: Sequence[tuple[date, Decimal]],
+    target: Decimal,
+    *,
+    value_name: str,
+    pace_name: str,
+    target_name: str,
+    currency: str = "",
+    compact: bool = True,
+) -> Chart:
+    """A figure's way through its period against the straight line to its target.
+
+    ``progress`` holds the figure reached by the end of each given day, in order, all within
+    ``start``..``end``; the pace line runs from nothing at the start of ``start`` to
+    ``target`` at the end of ``end``, so its value on a day is ``target`` times the share of
+    the period gone by that day's end (what the goal bars call "period gone"). The scale
+    reaches past the target when the figure does: over-achievement is drawn as such."""
+    days = (end - start).days + 1
+    if days < 1:
+        raise ValueError("a trend's period ends before it starts")
+    if not progress:
+        raise ValueError("a trend needs at least one point")
+    for (day, value), following in zip(progress, [*progress[1:], None], strict=True):
+        if not start <= day <= end:
+            raise ValueError(f"{day} is outside {start}..{end}")
+        if following is not None and following[0] <= day:
+            raise ValueError("a trend's points are in order of their days, one per day")
+        if value < 0 or target < 0:
+            raise ValueError("these charts start at zero")
+    width = COMPACT_WIDTH if compact else WIDTH
+    height = TREND_HEIGHT if compact else HEIGHT
+    span = width - LEFT - RIGHT
+    top_value = max(float(target), *(float(value) for _, value in progress))
+    whole = all(v == v.to_integral_value() for v in (target, *(value for _, value in progress)))
+    ticks = nice_ticks(top_value, whole=whole)
+    baseline = height - BOTTOM
+    per_unit = (height - TOP - BOTTOM) / (ticks[-1] or 1.0)
+
+    # The pace is written to cents for money, to a tenth for counts and points.
+    precision = Decimal("0.01") if currency else Decimal("0.1")
+
+    def x_at(gone: int) -> float:  # ``gone`` days of the period over
+        return LEFT + span * gone / days
+
+    def share(value: Decimal) -> Decimal:
+        return value / target if target > 0 else Decimal(0)
+
+    points = tuple(
+        TrendPoint(
+            day,
+            x_at((day - start).days + 1),
+            baseline - float(value) * per_unit,
+            value,
+            (target * ((day - start).days + 1) / days).quantize(precision),
+            share(value),
+        )
+        for day, value in progress
+    )
+    target_y = baseline - float(target) * per_unit
+    line = Line(0, tuple(Point(p.x, p.y, float(p.value)) for p in points))
+    # The period's first day and every month's first after it, and its last day.
+    marks = [start]
+    month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    while month <= end:
+        marks.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    if (end - marks[-1]).days >= days / 6:
+        marks.append(end)
+    return Chart(
+        "trend",
+        title,
+        tuple(str(p.day) for p in points),
+        (
+            Series(value_name, tuple(float(p.value) for p in points)),
+            Series(pace_name, tuple(float(p.pace) for p in points)),
+            Series(target_name, tuple(float(target) for _ in points)),
+        ),
+        ticks=tuple(Tick(t, baseline - t * per_unit) for t in ticks),
+        lines=(line,),
+        width=width,
+        height=height,
+        currency=currency,
+        trend=Trend(
+            points=points,
+            pace_path=f"M{x_at(0):.1f},{baseline:.1f} L{x_at(days):.1f},{target_y:.1f}",
+            target_y=target_y,
+            target=target,
+            days=tuple(
+                DayMark(day, x_at(days if day == end else (day - start).days)) for day in marks
+            ),
+            start=start,
+            end=end,
+            currency=currency,
+        ),
+    )
+
+
 __all__ = [
     "Chart",
     "Progress",
@@ -382,4 +524,5 @@ __all__ = [
     "nice_ticks",
     "row_chart",
     "target_chart",
+    "trend_chart",
 ]

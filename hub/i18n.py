@@ -244,6 +244,11 @@ def format_date(value: date | datetime, locale: str) -> str:
     return dates.format_date(value, format="medium", locale=_babel_locale(locale))
 
 
+def format_short_date(value: date, locale: str) -> str:
+    """A day without its year ("Oct 4", "4. Okt."), for a chart's axis under a named period."""
+    return dates.format_skeleton("MMMd", value, locale=_babel_locale(locale))
+
+
 def format_age(
     moment: datetime, locale: str, now: datetime | None = None, *, exact: bool = False
 ) -> str:
@@ -313,6 +318,7 @@ def install(env: Environment) -> None:
         percent=bind(format_percent),
         day=bind(format_date),
         period_key=bind(format_period_key),
+        short_day=bind(format_short_date),
         age=bind(format_age),
         stale_age=bind(format_stale_age),
         moment=bind(format_moment),

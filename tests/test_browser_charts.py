@@ -66,6 +66,11 @@ def test_widget_charts_show_and_fit_their_cards(
                 "t => getComputedStyle(t).stroke !== 'none').map(t => t.textContent)"
             )
             assert outlined == [], (name, outlined)
+        if "progress_to_goal" in charts:
+            # The sandbox reports the goals' weekly progress: the first goal's trend shows too.
+            trend = page.locator("#widget-progress_to_goal figure.chart-kind-trend")
+            expect(trend).to_be_visible()
+            expect(trend.locator("path.chart-pace")).to_have_count(2)  # the line and its legend
         assert overflowing_cards(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from hub.charts import (
     COMPACT_WIDTH,
     HEIGHT,
+    Chart,
     Progress,
     Series,
     bar_chart,
@@ -22,6 +24,7 @@ from hub.charts import (
     nice_ticks,
     row_chart,
     target_chart,
+    trend_chart,
 )
 from hub.web.templating import make_templates
 from tests.conftest import make_settings
@@ -201,3 +204,71 @@ def test_an_empty_progress_chart_says_so(tmp_path: Path) -> None:
     chart = target_chart("Goals", [], value_name="Achieved", target_name="Target")
     assert chart.empty
     assert "No figures for this chart yet." in render(chart, "en", tmp_path)
+
+
+Q4 = (date(2026, 10, 1), date(2026, 12, 31))  # 92 days
+
+
+def q4_trend(points: list[tuple[date, Decimal]], target: Decimal, currency: str = "") -> Chart:
+    return trend_chart(
+        "Revenue", *Q4, points, target,
+        value_name="Achieved", pace_name="Pace", target_name="Target", currency=currency,
+    )  # fmt: skip
+
+
+def test_a_trend_runs_through_its_period_against_the_straight_line_to_target() -> None:
+    points = [(date(2026, 10, 7), Decimal(10_000)), (date(2026, 11, 15), Decimal(95_000))]
+    chart = q4_trend(points, Decimal(200_000), "USD")
+    assert chart.trend is not None
+    first, last = chart.trend.points
+    # The pace on a day is the target times the share of the period gone by its end.
+    assert first.pace == Decimal("15217.39")  # 200,000 × 7 / 92
+    assert last.pace == Decimal("100000.00")  # 200,000 × 46 / 92
+    assert last.share == Decimal("0.475")
+    # Days sit at their place in the period; the pace line ends on the target line.
+    assert first.x < last.x < chart.right
+    assert chart.trend.pace_path.endswith(f"L{chart.right:.1f},{chart.trend.target_y:.1f}")
+    assert last.y > chart.trend.target_y  # below the target, as 95,000 is
+    assert [mark.day for mark in chart.trend.days] == [
+        date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1), date(2026, 12, 31),
+    ]  # fmt: skip
+
+
+def test_an_over_achieved_trend_is_scaled_to_rise_past_its_target() -> None:
+    chart = q4_trend(
+        [(date(2026, 10, 20), Decimal(6)), (date(2026, 11, 20), Decimal(15))], Decimal(12)
+    )
+    assert chart.trend is not None
+    assert chart.ticks[-1].value >= 15
+    assert chart.trend.points[-1].y < chart.trend.target_y  # above the target line
+    assert chart.trend.points[-1].share == Decimal("1.25")
+    assert chart.trend.points[0].pace == Decimal("2.6")  # 12 × 20 / 92, to a tenth
+
+
+@pytest.mark.parametrize(
+    ("points", "problem"),
+    [
+        ([], "at least one point"),
+        ([(date(2026, 9, 30), Decimal(1))], "outside"),
+        ([(date(2026, 10, 9), Decimal(1)), (date(2026, 10, 8), Decimal(2))], "in order"),
+        ([(date(2026, 10, 9), Decimal(-1))], "start at zero"),
+    ],
+)
+def test_a_trend_that_does_not_fit_its_period_is_refused(
+    points: list[tuple[date, Decimal]], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        q4_trend(points, Decimal(10))
+
+
+def test_a_trend_is_drawn_and_tabled_in_the_readers_language(tmp_path: Path) -> None:
+    points = [(date(2026, 10, 7), Decimal("1234.5")), (date(2026, 10, 14), Decimal(4000))]
+    html = render(q4_trend(points, Decimal(9200), "EUR"), "de", tmp_path)
+    assert "style=" not in html
+    assert "<script" not in html
+    assert "1. Okt." in html  # the axis, without the year
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells == ["1.234,50\xa0€", "700\xa0€", "13\xa0%", "4.000\xa0€", "1.400\xa0€", "43\xa0%"]
+    assert "07.10.2026" in html  # each row's day, in full
+    assert 'class="chart-pace"' in html
+    assert 'class="chart-target"' in html

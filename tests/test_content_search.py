@@ -24,7 +24,7 @@ CORPUS = [
     ("brand", "Co-branding guidelines", "Logo placement; prices are not covered here.", "en"),
     ("preis", "Preisliste 2026", "Listenpreise und Rabatte für alle Produkte.", "de"),
     ("rabatt", "Rabattstaffel für Gold-Partner", "Vierteljährliche Rabatte und Schwellen.", "de"),
-    ("reg", "Leitfaden zur Deal-Registrierung", "Wie Sie Geschäfte registrieren.", "de"),
+    ("reg", "Leitfaden zur Deal-Registrierung", "Wie Sie Deals registrieren.", "de"),
     ("script", "Security <script>alert(1)</script> guide", "Hardening & patching.", "en"),
 ]
 

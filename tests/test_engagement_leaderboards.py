@@ -59,7 +59,9 @@ def _reference(
             continue
         totals[user] += points
     ranked = sorted(totals.items(), key=lambda item: (item[1], str(item[0])), reverse=True)
-    lines = [(rank, user, points) for rank, (user, points) in enumerate(ranked, 1)]
+    # Standard competition ranking: one more than how many earned more (1, 2, 2, 4).
+    scores = list(totals.values())
+    lines = [(1 + sum(s > points for s in scores), user, points) for user, points in ranked]
     me = next((line for line in lines if line[1] == viewer), None)
     if (scope != "program" and mine is None) or viewer in opted_out:
         me = None
@@ -120,3 +122,43 @@ async def test_an_unknown_board_is_refused(seeded: Hub) -> None:
             scope="galaxy",  # type: ignore[arg-type]
             now=NOW,
         )
+
+
+async def test_tied_points_share_a_rank_on_the_board_and_in_the_callers_line(
+    seeded: Hub,
+) -> None:
+    async with seeded.db.transaction() as session:
+        await badges.set_point_rule(session, "deal_registered", 10)
+        people = [User(email=f"tie{n}@load.example") for n in range(7)]
+        session.add_all(people)
+        await session.flush()
+        ids = [p.id for p in people]
+    deals = dict(zip(ids, (30, 27, 27, 27, 20, 10, 10), strict=True))
+    await ingest(
+        seeded.db,
+        seeded.store,
+        [
+            Activity(key=f"tie-{user}-{n}", kind="deal_registered", occurred_at=NOW, user_id=user)
+            for user, count in deals.items()
+            for n in range(count)
+        ],
+    )
+
+    async def board(viewer: int, limit: int) -> leaderboards.Leaderboard:
+        return await leaderboards.leaderboard(
+            seeded.db, seeded.store, user_id=viewer, scope="program", now=NOW, limit=limit
+        )
+
+    full = await board(ids[1], 10)
+    assert [(s.rank, s.points) for s in full.top] == [
+        (1, 300), (2, 270), (2, 270), (2, 270), (5, 200), (6, 100), (6, 100),
+    ]  # fmt: skip
+    # The caller tied on the board has the rank the board shows for their points.
+    assert full.me == leaderboards.Standing(2, ids[1], 270)
+    # A tie cut off by the limit: the unshown third 270 still ranks 2.
+    cut = await board(ids[3], 3)
+    assert [s.rank for s in cut.top] == [1, 2, 2]
+    assert cut.me == leaderboards.Standing(2, ids[3], 270)
+    # Below the lines shown, the store counts who earned more: both 100s rank 6.
+    for viewer in ids[5:]:
+        assert (await board(viewer, 4)).me == leaderboards.Standing(6, viewer, 100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -75,6 +76,28 @@ def test_the_german_catalogue_translates_every_message() -> None:
     missing = sorted(msgid for msgid in _extracted() if not done(msgid))
     assert missing == [], "run pybabel extract/update and translate these (docs/i18n.md)"
     assert [(m.id, errors) for m, errors in catalogue.check()] == []
+
+
+def test_german_calls_a_deal_a_deal_everywhere() -> None:
+    """One word for one thing: "Deal" (and "Deal-Registrierung"), as German channel
+    programmes say, never "Abschluss" beside it on another page."""
+    with GERMAN.open("rb") as handle:
+        catalogue = read_po(handle)
+    wrong = []
+    for m in catalogue:
+        if not m.id:
+            continue
+        english = " ".join(m.id) if isinstance(m.id, tuple) else str(m.id)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        for german in (str(text) for text in strings):
+            closing = "abschluss" in german.lower() or "abschlüss" in german.lower()
+            deal = re.search(r"\bdeals?\b", english, re.I) and "Deal" not in german
+            registration = re.search(r"\bdeal[- ]registrations?\b", english, re.I) and (
+                "Deal-Registrierung" not in german
+            )
+            if closing or deal or registration:
+                wrong.append((english, german))
+    assert wrong == []
 
 
 def test_the_catalogue_compiles_from_the_po_without_a_build_step() -> None:

@@ -29,6 +29,7 @@ from hub.connectors.base import (
 )
 from hub.connectors.records import (
     CatalogueItem,
+    GoalPoint,
     IncentiveClaim,
     IncentiveGoal,
     Kind,
@@ -133,11 +134,47 @@ async def test_goals_follow_the_cursor_and_take_the_person_email() -> None:
         target=Decimal("250000.00"),
         achieved=Decimal("182300.50"),
         unit="USD",
+        # The week-by-week series, put in order of its days (the platform sent it unordered).
+        progress=(
+            GoalPoint(date(2026, 10, 7), Decimal("20400.25")),
+            GoalPoint(date(2026, 10, 14), Decimal("61250.00")),
+            GoalPoint(date(2026, 10, 21), Decimal("182300.50")),
+        ),
     )
-    assert [(g.target, g.unit) for g in goals[1:]] == [
-        (Decimal(8), "units"),
-        (Decimal(4000), "points"),
+    assert [(g.target, g.unit, g.progress) for g in goals[1:]] == [
+        (Decimal(8), "units", ()),  # a goal without a series has none
+        (Decimal(4000), "points", ()),
     ]
+
+
+def goals_answer(progress: object) -> httpx.Response:
+    goal = json.loads((FIXTURES / "goals_page2.json").read_text())["data"][0]
+    return httpx.Response(200, json={"data": [{**goal, "progress": progress}], "meta": {}})
+
+
+@pytest.mark.parametrize(
+    ("progress", "problem"),
+    [
+        ([{"as_of": "2026-09-30", "achieved": "10"}], "outside the goal's period"),
+        ([{"as_of": "2026-10-07", "achieved": "1"}, {"as_of": "2026-10-07", "achieved": "2"}],
+         "more than one point"),
+        ([{"as_of": "2026-10-07", "achieved": "lots"}], "progress"),
+        ([{"achieved": "10"}], "progress"),
+    ],
+)  # fmt: skip
+async def test_a_goal_series_that_does_not_fit_its_goal_is_malformed(
+    progress: object, problem: str
+) -> None:
+    adapter = connector(platform(goals=goals_answer(progress)))
+    with pytest.raises(MalformedResponse, match=problem):
+        await adapter.goals(RAJ)
+
+
+async def test_an_empty_or_missing_goal_series_is_no_series() -> None:
+    progress: list[object] | None
+    for progress in ([], None):
+        goals = await connector(platform(goals=goals_answer(progress))).goals(RAJ)
+        assert goals[0].progress == ()
 
 
 async def test_spiffs_page_by_offset_until_the_total_and_are_ordered_by_end() -> None:
@@ -558,6 +595,11 @@ async def test_the_adapter_reads_the_sandbox_over_a_socket() -> None:
         goals = await adapter.goals(RAJ)
         assert len(goals) == 7
         assert all(g.period_start <= datetime.now(UTC).date() <= g.period_end for g in goals)
+        for goal in goals:  # each week so far, then today: the last point is the total
+            figures = [point.achieved for point in goal.progress]
+            assert figures[-1] == goal.achieved
+            assert figures == sorted(figures)
+            assert goal.progress[-1].day == datetime.now(UTC).date()
         spiffs = await adapter.spiffs(PersonRef("rep@globex.example"))
         assert len(spiffs) == 14
         assert {s.reward.currency for s in spiffs} == {"EUR"}

@@ -122,6 +122,12 @@ async def test_sorted_set_ties_order_like_redis(any_store: KeyValueStore) -> Non
     await any_store.zadd("ties", {"a": 5, "b": 5, "c": 5})
     assert [member for member, _ in await any_store.zrevrange("ties", 0, -1)] == ["c", "b", "a"]
     assert await any_store.zrevrank("ties", "a") == 2
+    # Ranks shared by ties count only who scores strictly more.
+    await any_store.zadd("ties", {"d": 9})
+    assert await any_store.zcount_above("ties", 5) == 1
+    assert await any_store.zcount_above("ties", 4.5) == 4
+    assert await any_store.zcount_above("ties", 9) == 0
+    assert await any_store.zcount_above("nothing", 0) == 0
 
 
 async def test_sorted_set_removal(any_store: KeyValueStore) -> None:

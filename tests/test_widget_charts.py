@@ -18,6 +18,7 @@ import pytest
 from hub.connectors.records import (
     FundClaim,
     FundType,
+    GoalPoint,
     IncentiveClaim,
     IncentiveGoal,
     Kind,
@@ -102,6 +103,130 @@ async def test_progress_to_goal_charts_the_goals_it_lists_and_names_the_quarter(
     assert chart.count('class="chart-target"') == 2 + 1  # and one in the legend
     assert chart.count('class="chart-pace"') == 2 + 1
     assert_csp_safe(text)
+
+
+def weekly(start: date, today: date, total: Decimal, step: Decimal) -> tuple[GoalPoint, ...]:
+    """A goal's series as a platform reports it: each week's end so far, then today's total."""
+    days = [start + timedelta(days=6 + 7 * n) for n in range((today - start).days // 7 + 1)]
+    days = [day for day in days if day < today] + [today]
+    return tuple(
+        GoalPoint(
+            day, total if day == today else (total * (n + 1) / (len(days) + 2)).quantize(step)
+        )
+        for n, day in enumerate(days)
+    )
+
+
+def rep_goals(today: date, *, revenue_total: Decimal | None = None) -> list[IncentiveGoal]:
+    start, end = current_quarter(today)
+    revenue = Decimal("91234.5")
+    return [
+        IncentiveGoal(
+            "r", "Revenue", REP, start, end, Decimal(250_000), revenue, "USD",
+            weekly(start, today, revenue if revenue_total is None else revenue_total, Decimal("0.01")),
+        ),
+        IncentiveGoal(
+            "n", "New logos", REP, start, end, Decimal(12), Decimal(15), "units",
+            weekly(start, today, Decimal(15), Decimal(1)),
+        ),
+    ]  # fmt: skip
+
+
+async def test_progress_to_goal_draws_the_first_goals_trend_against_its_pace(
+    rig: HomeRig,
+) -> None:
+    today = datetime.now(UTC).date()
+    start, end = current_quarter(today)
+    goals = rep_goals(today)
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: goals}
+    await rig.sign_in(REP)
+    text = (await rig.widget("progress_to_goal")).text
+    bars, trend = figures(text)
+    quarter = f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    assert "Revenue against the pace to its target" in trend
+    assert f'<span class="chart-caption">{quarter}</span>' in trend
+    rows = table(trend)
+    assert rows.pop("Target") == []  # the table's foot, the target across its columns:
+    assert '<th scope="row">Target</th><td colspan="3">$250,000</td>' in trend
+    series = goals[0].progress
+    days = (end - start).days + 1
+    # One row per point of the series, each with its figure, the pace line that day and
+    # the share of the target; the last row is the total the widget prints.
+    assert len(rows) == len(series)
+    for point, cells in zip(series, rows.values(), strict=True):
+        pace = (Decimal(250_000) * ((point.day - start).days + 1) / days).quantize(Decimal("0.01"))
+        assert cells[0] == money(point.achieved)
+        assert cells[1] == money(pace)
+    last = list(rows.values())[-1]
+    assert last[0] == "$91,234" == table(bars)["Revenue"][0]
+    assert last[2] == "36%" == table(bars)["Revenue"][2]
+    # The line, the dashed pace line and the solid target line, each also in the legend.
+    assert trend.count('class="chart-pace"') == 1 + 1
+    assert trend.count('class="chart-target"') == 1 + 1
+    assert trend.count('class="chart-mark chart-s0"') == len(series) + 1
+    assert "Over target" not in text  # revenue is behind its target
+    assert_csp_safe(text)
+
+
+def money(amount: Decimal) -> str:
+    """An amount of dollars as the hub writes it (cents under 10,000 unless whole)."""
+    if amount == amount.to_integral_value() or amount >= 10_000:
+        return f"${amount.quantize(Decimal(1)):,}"
+    return f"${amount:,.2f}"
+
+
+async def test_an_over_achieved_goals_trend_rises_past_its_target_and_says_so(
+    rig: HomeRig,
+) -> None:
+    today = datetime.now(UTC).date()
+    logos = rep_goals(today)[1]
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: [logos]}
+    await rig.sign_in(REP)
+    text = (await rig.widget("progress_to_goal")).text
+    trend = figures(text)[1]
+    rows = list(table(trend).values())[:-1]  # the foot holds the target
+    assert rows[-1][0] == "15"
+    assert rows[-1][2] == "125%"
+    assert "Over target" in text
+    assert "125% of target: 3 units past it" in text
+    # The scale reaches past the target, so the line is drawn above the target line.
+    ticks = [int(t) for t in re.findall(r'class="chart-axis"[^>]*text-anchor="end">(\d+)<', trend)]
+    assert max(ticks) >= 15
+
+
+async def test_without_a_series_or_with_one_that_disagrees_the_widget_draws_no_trend(
+    rig: HomeRig,
+) -> None:
+    today = datetime.now(UTC).date()
+    # The revenue series ends below the total: drawing it would contradict the figure.
+    revenue, logos = rep_goals(today, revenue_total=Decimal(90_000))
+    bare = IncentiveGoal(
+        "b", "Bare", REP, revenue.period_start, revenue.period_end, Decimal(10), Decimal(4), "units"
+    )
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: [revenue, bare]}
+    await rig.sign_in(REP)
+    text = (await rig.widget("progress_to_goal")).text
+    assert len(figures(text)) == 1  # the bars only
+    assert "against the pace" not in text
+    # With a good series behind a disagreeing one, that goal's trend is drawn.
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: [revenue, logos]}
+    text = (await rig.widget("progress_to_goal", refresh="1")).text
+    assert "New logos against the pace to its target" in figures(text)[1]
+
+
+async def test_a_goals_trend_reads_in_german(rig: HomeRig) -> None:
+    today = datetime.now(UTC).date()
+    rig.connectors[Kind.INCENTIVES].given["goals"] = {REP: rep_goals(today)[1:]}
+    token = await rig.sign_in(REP)
+    await rig.client.post("/profile/language", data={"locale": "de", "csrf_token": token})
+    text = (await rig.widget("progress_to_goal")).text
+    trend = figures(text)[1]
+    assert "New logos gegenüber dem Tempo zum Ziel" in trend
+    assert "Zahlen als Tabelle" in trend
+    for english in ("By the end of", "Pace to target", "Over target", "of target:"):
+        assert english not in text
+    assert "Über dem Ziel" in text
+    assert "125\xa0% des Ziels: 3 units darüber" in text
 
 
 async def test_goal_names_from_the_backend_are_escaped_in_the_svg(rig: HomeRig) -> None:

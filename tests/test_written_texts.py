@@ -33,8 +33,8 @@ async def offered(hub: Hub, locale: str) -> dict[str, nba.SuggestedAction]:
 
 
 def test_a_text_falls_back_to_the_default_when_its_language_has_none() -> None:
-    texts = {"de": {"name": "Erster Abschluss", "description": "  "}}
-    assert written_text("First deal", "de", texts, "name") == "Erster Abschluss"
+    texts = {"de": {"name": "Erster Deal", "description": "  "}}
+    assert written_text("First deal", "de", texts, "name") == "Erster Deal"
     assert written_text("First deal", "en", texts, "name") == "First deal"
     # Blank German, and a text the catalogue does not know, show as written.
     assert written_text("Closed a deal", "de", texts, "description") == "Closed a deal"
@@ -108,7 +108,7 @@ async def test_a_badge_named_in_german_in_the_editor_keeps_it_until_changed(
         "new": "1",
         "name": "Closer",
         "description": "Won five deals",
-        "name_de": "Abschlussprofi",
+        "name_de": "Deal-Profi",
         "description_de": "Fünf Deals gewonnen",
         "points": "10",
         "kind": "count",
@@ -123,10 +123,10 @@ async def test_a_badge_named_in_german_in_the_editor_keeps_it_until_changed(
     async with seeded.db.session() as session:
         gallery = {b.slug: b for b in await badges.badge_gallery(session, rep)}
     closer = gallery["closer"]
-    assert written_text(closer.name, "de", closer.texts, "name") == "Abschlussprofi"
+    assert written_text(closer.name, "de", closer.texts, "name") == "Deal-Profi"
     assert written_text(closer.description, "de", closer.texts, "description") == (
         "Fünf Deals gewonnen"
     )
     assert written_text(closer.name, "en", closer.texts, "name") == "Closer"
     editor = await http.get("/admin/rules/badges/closer")
-    assert 'value="Abschlussprofi"' in editor.text
+    assert 'value="Deal-Profi"' in editor.text

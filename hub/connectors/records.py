@@ -252,7 +252,21 @@ class QuizResult:
 
 
 @dataclass(frozen=True, slots=True)
+class GoalPoint:
+    """What a goal stood at by the end of ``day``: one point of its way through the period."""
+
+    day: date
+    achieved: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class IncentiveGoal:
+    """A person's goal for a period, and, where the platform reports it, how it got there.
+
+    ``progress`` is in order of its days, each within the period (one point per day); empty
+    when the platform gives only the totals. Its last point need not equal ``achieved`` (a
+    platform may total more often than it reports the series): who draws it checks."""
+
     id: str
     name: str
     email: str
@@ -261,6 +275,18 @@ class IncentiveGoal:
     target: Decimal
     achieved: Decimal
     unit: str  # a currency code, or "points", "units"
+    progress: tuple[GoalPoint, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.progress, key=lambda point: point.day))
+        if len({point.day for point in ordered}) != len(ordered):
+            raise ValueError("goal progress: more than one point for a day")
+        if (
+            ordered
+            and not self.period_start <= ordered[0].day <= ordered[-1].day <= self.period_end
+        ):
+            raise ValueError("goal progress: a point outside the goal's period")
+        object.__setattr__(self, "progress", ordered)
 
 
 @dataclass(frozen=True, slots=True)

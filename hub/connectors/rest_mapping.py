@@ -14,8 +14,9 @@ date-times with an offset (or without, when ``naive_times_are_utc``) and Unix
 seconds; :class:`Money` takes ``{"amount": …, "currency": …}`` (build it
 with a multiselect hash such as ``{amount: payout.value, currency:
 payout.ccy}``) or a bare amount in the operation's ``currency``; a tuple of
-strings takes a list of strings; a nested record (an enrolment's course)
-takes an object with that record's field names. Anything else is
+strings takes a list of strings, a tuple of records (a goal's ``progress``) a
+list of objects; a nested record (an enrolment's course) takes an object with
+that record's field names. Anything else is
 :class:`MalformedResponse`, never another exception.
 
 Parsing a mapping checks it whole and raises ``ValueError`` naming the key,
@@ -326,8 +327,9 @@ def _coerce(value: Any, hint: Any, where: str, operation: Operation) -> Any:
                 f"{where}: {str(value)[:40]!r} is not a {hint.__name__}"
             ) from None
     if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
         return tuple(
-            _coerce(v, str, f"{where}[{i}]", operation)
+            _coerce(v, item, f"{where}[{i}]", operation)
             for i, v in enumerate(shapes.arr(value, where))
         )
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):

@@ -55,6 +55,9 @@ class KeyValueStore(Protocol):
     async def zrevrank(self, key: str, member: str) -> int | None:
         """``member``'s 0-based rank, highest score first (ties by member, descending)."""
 
+    async def zcount_above(self, key: str, score: float) -> int:
+        """How many members score strictly more than ``score`` (a tied member's rank less one)."""
+
     async def zrevrange(self, key: str, start: int, stop: int) -> list[tuple[str, float]]:
         """Members ranked ``start``..``stop`` inclusive, highest first, with scores."""
 

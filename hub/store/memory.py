@@ -139,6 +139,10 @@ class MemoryStore:
             return None
         return next(i for i, (name, _) in enumerate(self._ranked(key)) if name == member)
 
+    async def zcount_above(self, key: str, score: float) -> int:
+        zset = self._zset(key)
+        return 0 if zset is None else sum(1 for value in zset.values() if value > score)
+
     async def zrevrange(self, key: str, start: int, stop: int) -> list[tuple[str, float]]:
         ranked = self._ranked(key)
         end = None if stop == -1 else stop + 1

@@ -103,6 +103,9 @@ class RedisStore:
         rank = await self._redis.zrevrank(self._k(key), member)
         return None if rank is None else int(rank)
 
+    async def zcount_above(self, key: str, score: float) -> int:
+        return int(await self._redis.zcount(self._k(key), f"({score!r}", "+inf"))
+
     async def zrevrange(self, key: str, start: int, stop: int) -> list[tuple[str, float]]:
         rows = await self._redis.zrevrange(self._k(key), start, stop, withscores=True)
         return [(str(member), float(score)) for member, score in rows]

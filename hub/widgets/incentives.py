@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from hub.charts import Chart, Progress, row_chart, target_chart
+from hub.charts import Chart, Progress, row_chart, target_chart, trend_chart
 from hub.connectors.records import IncentiveClaim, IncentiveGoal, Kind, Spiff
 from hub.i18n import N_, format_period, translate
 from hub.widgets.base import PARTNER, Size, Widget, WidgetContext, WidgetView
@@ -63,6 +63,7 @@ async def load_progress_to_goal(context: WidgetContext) -> WidgetView:
             "more": max(0, len(rows) - MAX_GOALS),
             "chart": goal_chart(shown, context.locale),
             "period": ", ".join(dict.fromkeys(periods)),
+            "trend": trend_of(shown, context.locale),
         },
         empty=not rows,
     )
@@ -87,6 +88,44 @@ def goal_chart(rows: list[GoalRow], locale: str) -> Chart:
         value_name=translate(locale, N_("Achieved")),
         target_name=translate(locale, N_("Target")),
     )
+
+
+@dataclass(frozen=True)
+class GoalTrend:
+    """One goal's way through its period as the widget draws it, and the period's name."""
+
+    row: GoalRow
+    chart: Chart
+    period: str
+    over: Decimal  # how far the total is past the target (0 when it is not)
+
+
+def trend_of(rows: list[GoalRow], locale: str) -> GoalTrend | None:
+    """The first goal listed whose platform reports its way through the period, as a line
+    against the straight pace line to its target; ``None`` when no goal has such a series.
+
+    A series whose last point is not the goal's total is not drawn: the chart would
+    contradict the figure printed beside it."""
+    for row in rows:
+        goal = row.goal
+        if not goal.progress or goal.target <= 0 or goal.progress[-1].achieved != goal.achieved:
+            continue
+        if any(point.achieved < 0 for point in goal.progress):
+            continue
+        chart = trend_chart(
+            translate(locale, N_("%(goal)s against the pace to its target"), goal=goal.name),
+            goal.period_start,
+            goal.period_end,
+            [(point.day, point.achieved) for point in goal.progress],
+            goal.target,
+            value_name=translate(locale, N_("Achieved")),
+            pace_name=translate(locale, N_("Pace to target")),
+            target_name=translate(locale, N_("Target")),
+            currency=goal.unit if row.money else "",
+        )
+        period = format_period(goal.period_start, goal.period_end, locale)
+        return GoalTrend(row, chart, period, max(Decimal(0), goal.achieved - goal.target))
+    return None
 
 
 # Within this share of where the time gone says a goal should be, it is on pace.

@@ -66,7 +66,7 @@ SALESFORCE_FILES = (
              "How to register a deal, what protects it and how conflicts between partners "
              "are decided.", "en", 90, "Sales", revised_days=12),
     SeedItem(24, "Leitfaden zur Deal-Registrierung",
-             "Wie Sie ein Geschäft registrieren, was es schützt und wie Konflikte zwischen "
+             "Wie Sie einen Deal registrieren, was ihn schützt und wie Konflikte zwischen "
              "Partnern entschieden werden.", "de", 88, "Sales"),
     SeedItem(25, "Support escalation handbook",
              "When and how to escalate a customer case to vendor support, with response times.",

@@ -7,7 +7,9 @@ such APIs accrete them: goals and claims page by cursor (``meta.next_cursor``),
 SPIFs by offset with a ``total``, the rewards catalogue by page with an RFC
 8288 ``Link`` header. Auth: OAuth 2.0 client credentials at ``/oauth/token``
 (client authenticated with HTTP Basic) or a static API token, as a bearer.
-Unknown participants get 404 with ``{"error": {"code", "message"}}``.
+Unknown participants get 404 with ``{"error": {"code", "message"}}``. Each goal
+carries ``progress``: what it stood at by the end of each week of its period so far
+and today, the last point its ``achieved``.
 
 One write: ``POST /v2/spiffs`` creates a time-boxed SPIF for named participants
 (``audience.participants``, of the company ``audience.company``: its id or its key),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from babel.numbers import format_currency
@@ -115,7 +115,7 @@ def seed(today: date) -> Programme:
             },
         }
         goals[user.email] = _goals(
-            draw, user.email, currency, quarter_start, quarter_end, dormant, seller, org.plan
+            draw, user.email, currency, quarter_start, quarter_end, dormant, seller, org.plan, today
         )
         spiffs[user.email] = _spiffs(draw, org, user.roles, currency, today)
         times = None
@@ -143,6 +143,7 @@ def _goals(
     dormant: bool,
     seller: bool,
     plan: Plan | None = None,
+    today: date | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     previous_start = _quarter_start(start - timedelta(days=1))
@@ -157,9 +158,10 @@ def _goals(
                 share = Decimal(draw.randint(*GOAL_SHARE[plan.story])) / 100
             achieved = (target * share).quantize(Decimal(1) if kind != "money" else Decimal("0.01"))
             unit = currency if kind == "money" else kind
+            goal_id = f"G-{first:%Y%m}-{code}-{email.split('@')[0]}-{email.split('@')[1][:4]}"
             rows.append(
                 {
-                    "goal_id": f"G-{first:%Y%m}-{code}-{email.split('@')[0]}-{email.split('@')[1][:4]}",
+                    "goal_id": goal_id,
                     "title": f"{title} ({_quarter_label(first)})",
                     "period": {
                         "start": first.isoformat(),
@@ -168,9 +170,46 @@ def _goals(
                     },
                     "target": {"value": f"{target:.2f}", "unit": unit},
                     "achieved": {"value": f"{achieved:.2f}", "unit": unit},
+                    "progress": _progress(
+                        goal_id,
+                        first,
+                        min(last, today or last),
+                        achieved,
+                        Decimal("0.01") if kind == "money" else Decimal(1),
+                        plan.story if plan is not None else None,
+                    ),
                 }
             )
     return rows
+
+
+# How a story's weeks weigh against each other, first week to last: a rising star or a
+# ramping org earns more each week, a declining one less.
+TREND_SLOPE = {Story.STAR: 0.08, Story.RAMPING: 0.15, Story.DECLINING: -0.06}
+
+
+def _progress(
+    goal_id: str, first: date, through: date, achieved: Decimal, step: Decimal, story: Story | None
+) -> list[dict[str, str]]:
+    """What the goal stood at by the end of each week of its period so far, and on
+    ``through`` (today, for a current goal): the last point is ``achieved`` exactly, and no
+    point is below the one before. Drawn from the goal's id alone, so adding the series
+    moved none of the programme's other figures."""
+    days = [first + timedelta(days=6 + 7 * n) for n in range((through - first).days // 7 + 1)]
+    days = [day for day in days if day < through] + [through]
+    own = random.Random(f"incentives:progress:{goal_id}")  # noqa: S311 - seeded demo figures
+    slope = TREND_SLOPE.get(story, 0.0) if story is not None else 0.0
+    weights = [max(0.05, own.uniform(0.4, 1.6) * (1 + slope * n)) for n in range(len(days))]
+    total, running, points = sum(weights), 0.0, []
+    for weight in weights:
+        running += weight
+        reached = (achieved * Decimal(running / total)).quantize(step, rounding=ROUND_DOWN)
+        points.append(reached)
+    points[-1] = achieved
+    return [
+        {"as_of": day.isoformat(), "achieved": f"{value:.2f}"}
+        for day, value in zip(days, points, strict=True)
+    ]
 
 
 def _spiffs(

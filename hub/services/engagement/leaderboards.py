@@ -64,7 +64,7 @@ class Credit:
 
 @dataclass(frozen=True)
 class Standing:
-    """One line of a board: 1-based rank, user, points."""
+    """One line of a board: 1-based rank (tied points share one), user, points."""
 
     rank: int
     user_id: int
@@ -204,20 +204,38 @@ async def leaderboard(
     key = board_key(scope, scope_id, current)
     if await store.get(f"{key}:ready") is None:
         await rebuild_board(db, store, scope, scope_id, current)
-    # Three independent reads, sent together: one round trip of latency instead of three.
+    # Two independent reads, sent together: one round trip of latency instead of two.
     member = str(user_id)
-    ranked, position, score = await asyncio.gather(
-        store.zrevrange(key, 0, limit - 1),
-        store.zrevrank(key, member),
-        store.zscore(key, member),
+    ranked, score = await asyncio.gather(
+        store.zrevrange(key, 0, limit - 1), store.zscore(key, member)
     )
-    top = [
-        Standing(rank, int(name), round(points)) for rank, (name, points) in enumerate(ranked, 1)
-    ]
+    top = competition_ranks(ranked)
     me = None
-    if not placement.opted_out and position is not None:
-        me = Standing(position + 1, user_id, round(score or 0))
+    if not placement.opted_out and score is not None:
+        me = Standing(await _rank_of(store, key, score, top), user_id, round(score))
     return Leaderboard(scope, scope_id, current, top, me)
+
+
+def competition_ranks(ranked: Sequence[tuple[str, float]]) -> list[Standing]:
+    """Standings from a board's top, highest first, with tied points sharing a rank and the
+    next rank skipping as many places as were tied (1, 2, 2, 4: standard competition ranking)."""
+    top: list[Standing] = []
+    for place, (name, points) in enumerate(ranked, 1):
+        rank = top[-1].rank if top and round(points) == top[-1].points else place
+        top.append(Standing(rank, int(name), round(points)))
+    return top
+
+
+async def _rank_of(store: KeyValueStore, key: str, score: float, top: list[Standing]) -> int:
+    """The rank a score holds on the board: one more than how many score more.
+
+    A score at or above the last shown line is ranked from the lines shown (everyone who
+    scores more is among them), so the caller's line agrees with the table at no extra read;
+    only below it does the store count."""
+    points = round(score)
+    if top and points >= top[-1].points:
+        return 1 + sum(1 for line in top if line.points > points)
+    return 1 + await store.zcount_above(key, score)
 
 
 async def set_opt_out(db: Database, store: KeyValueStore, user_id: int, opted_out: bool) -> None:
