@@ -90,8 +90,7 @@ class RecognitionView:
 
 async def standing(db: Database, user_id: int, now: datetime) -> Standing:
     async with db.session() as session:
-        points = await ledger.balance(session, ledger.user_account(user_id))
-        state = await badges.badge_state(session, user_id)
+        points, state = await badges.standing_state(session, user_id, ledger.user_account(user_id))
     gallery = badges.gallery_of(state)
     streaks = badges.streaks_of(state, now.date())
     level = level_for(points)
