@@ -16,10 +16,8 @@ from sqlalchemy import select
 
 from hub import per_page
 from hub.db import Database, User
-from hub.db.engagement import (
-    EngagementPreference,
-    SurveyResponse,
-)
+from hub.db.engagement import EngagementPreference
+from hub.personas.audience import Requester
 from hub.services.engagement import (
     badges,
     budgets,
@@ -27,6 +25,7 @@ from hub.services.engagement import (
     ledger,
     notifications,
     recognition,
+    surveys,
 )
 from hub.services.engagement.badges import GalleryBadge, StreakStatus
 from hub.services.engagement.budgets import BudgetStatus
@@ -34,6 +33,7 @@ from hub.services.engagement.levels import Level, level_for
 from hub.services.engagement.periods import PeriodKind
 from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
 from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
+from hub.services.engagement.surveys import DueSurvey
 from hub.services.field_team import shared_field_team
 from hub.store import KeyValueStore
 
@@ -205,12 +205,10 @@ async def budget_view(
     return status, people, policy.value_tags
 
 
-async def answered_lately(db: Database, user_id: int, now: datetime) -> bool:
-    """Whether the user answered a survey within ``THANKS_FOR``."""
-    async with db.session() as session:
-        found = await session.scalar(
-            select(SurveyResponse.id).where(
-                SurveyResponse.user_id == user_id, SurveyResponse.answered_at > now - THANKS_FOR
-            )
-        )
-    return found is not None
+async def pulse_survey(
+    db: Database, subject: Requester, now: datetime
+) -> tuple[DueSurvey | None, bool]:
+    """The survey due now, if any, and whether the person answered one within ``THANKS_FOR``."""
+    state = await surveys.survey_state(db, subject, now=now)
+    last = state.last_answered
+    return state.due, last is not None and last > now - THANKS_FOR
