@@ -30,6 +30,7 @@ from tests.fakes.home import HomeRig, home_rig
 pytestmark = pytest.mark.anyio
 
 OWN_ROW = re.compile(r"FROM users\s+WHERE users.id = (\?|\$1::INTEGER)$")
+FAILED = 'class="widget-notice widget-notice-bad"'
 LEFT_TO_LOAD = re.compile(r'<section id="widget-(\w+)"[^>]*aria-busy="true"')
 # Each persona's demo person and the most statements their rendered page may send
 # (today's count plus a little room, so one unrelated extra read does not fail it).
@@ -78,6 +79,8 @@ async def rendered_page(rig: HomeRig, db: Database, store: KeyValueStore) -> lis
     with statements(db) as sent:
         page = (await rig.client.get("/")).text
     assert LEFT_TO_LOAD.findall(page) == [], "every widget rendered into the page"
+    # A widget that crashed sends fewer statements: that must never pass for a saving.
+    assert FAILED not in page, "a widget of the page failed"
     return sent
 
 
