@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from hub import per_page
 from hub.db import Database, User
-from hub.db.engagement import EngagementPreference
 from hub.personas.audience import Requester
 from hub.services.engagement import (
     badges,
@@ -121,12 +120,13 @@ async def board(
         db, store, user_id=user_id, scope=scope, period=period, now=now
     )
     ids = {line.user_id for line in found.top}
-    async with db.session() as session:
-        names = {
-            user.id: user.name or user.email.split("@")[0]
-            for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()
-        }
-        preference = await session.get(EngagementPreference, user_id)
+    names: dict[int, str] = {}
+    if ids:  # an empty board names nobody: nothing to read
+        async with db.session() as session:
+            rows = await session.execute(
+                select(User.id, User.name, User.email).where(User.id.in_(ids))
+            )
+            names = {id_: name or email.split("@")[0] for id_, name, email in rows}
     lines = [
         BoardLine(s.rank, names.get(s.user_id, "?"), s.points, s.user_id == user_id)
         for s in found.top
@@ -137,7 +137,7 @@ async def board(
         period,
         lines,
         me,
-        bool(preference and preference.leaderboard_opt_out),
+        found.opted_out,
         found.scope_id is not None,
     )
 
