@@ -78,8 +78,8 @@ class HomepageServices:
                 "dormant"
             ]
         if "giving_budget" in reads:
-            budget = await engagement_home.shared_budget(self.db, subject.user_id, now)
-            facts["budget_available"] = budget.available
+            giving = await engagement_home.shared_giving(self.db, subject.user_id, now)
+            facts["budget_available"] = giving.budget.available
         if "kudos_awaiting_approval" in reads:
             facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))
         if "expert_questions" in reads:
