@@ -28,11 +28,6 @@ class ForYou:
     first_visit: bool
 
 
-async def last_visit(session: AsyncSession, user_id: int) -> datetime | None:
-    visit = await session.get(ContentVisit, user_id)
-    return visit.visited_at if visit else None
-
-
 async def mark_visit(session: AsyncSession, user_id: int, now: datetime) -> datetime | None:
     """Record a visit to the library now; the one before it."""
     visit = await session.get(ContentVisit, user_id)
