@@ -372,7 +372,8 @@ def serve(
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Two workers importing the hub on a busy machine take 25 s and more to answer.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:

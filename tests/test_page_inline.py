@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -9,10 +10,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from hub.connectors.records import Kind
-from hub.db import Database
+from hub.db import Database, User
 from hub.settings import Settings
 from hub.store import KeyValueStore
 from hub.web.page_cache import EVERYONE
@@ -129,3 +130,21 @@ async def test_the_page_is_kept_whole_after_it_rendered_its_widgets_itself(
     assert LEFT_TO_LOAD.findall(kept) == []
     assert backend_calls(rig) == asked
     assert len(sent) <= 1, "a kept page costs at most the caller's access check"
+
+
+async def test_a_page_rendered_whole_keeps_its_widgets_last_good_bodies(
+    rig: HomeRig, db: Database, store: KeyValueStore
+) -> None:
+    await warm(rig, OWNER, store)
+    async with db.session() as session:
+        owner = await session.scalar(select(User).where(User.email == OWNER))
+    assert owner is not None
+    key = f"widget-last:{owner.id}:{owner.partner_org_id}:points_badges:en"
+    await store.delete(key)
+
+    page = (await rig.client.get("/")).text
+
+    assert "points_badges" in ON_PAGE.findall(page)
+    kept = await store.get(key)
+    assert kept is not None, "the body shown stands in when the widget later fails"
+    assert "Points and Badges" not in json.loads(kept)["html"]  # the body, not its frame

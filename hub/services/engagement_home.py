@@ -12,34 +12,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import aliased
 
 from hub import per_page
 from hub.db import Database, User
-from hub.db.engagement import (
-    EngagementPreference,
-    SurveyResponse,
-)
-from hub.services.engagement import (
-    badges,
-    budgets,
-    leaderboards,
-    ledger,
-    notifications,
-    recognition,
-)
+from hub.db.engagement import Notification, PointsAccount, ProgramSetting
+from hub.personas.audience import Requester
+from hub.services.engagement import badges, leaderboards, ledger, recognition, surveys
 from hub.services.engagement.badges import GalleryBadge, StreakStatus
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.levels import Level, level_for
-from hub.services.engagement.periods import PeriodKind
-from hub.services.engagement.policy import RecognitionPolicy, recognition_policy
+from hub.services.engagement.periods import PeriodKind, period_of
+from hub.services.engagement.policy import POLICY_KEY, RecognitionPolicy
 from hub.services.engagement.recognition import FeedItem, Recipient, recipients_for
+from hub.services.engagement.surveys import DueSurvey
 from hub.services.field_team import shared_field_team
 from hub.store import KeyValueStore
 
 RECENT_BADGES = 3
 # How long the survey widget says thank you after an answer.
 THANKS_FOR = timedelta(hours=12)
+# The periods a recognition policy may give budgets for.
+BUDGET_PERIODS: tuple[PeriodKind, ...] = ("month", "quarter")
 
 
 @dataclass(frozen=True)
@@ -90,8 +85,7 @@ class RecognitionView:
 
 async def standing(db: Database, user_id: int, now: datetime) -> Standing:
     async with db.session() as session:
-        points = await ledger.balance(session, ledger.user_account(user_id))
-        state = await badges.badge_state(session, user_id)
+        points, state = await badges.standing_state(session, user_id, ledger.user_account(user_id))
     gallery = badges.gallery_of(state)
     streaks = badges.streaks_of(state, now.date())
     level = level_for(points)
@@ -122,12 +116,13 @@ async def board(
         db, store, user_id=user_id, scope=scope, period=period, now=now
     )
     ids = {line.user_id for line in found.top}
-    async with db.session() as session:
-        names = {
-            user.id: user.name or user.email.split("@")[0]
-            for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()
-        }
-        preference = await session.get(EngagementPreference, user_id)
+    names: dict[int, str] = {}
+    if ids:  # an empty board names nobody: nothing to read
+        async with db.session() as session:
+            rows = await session.execute(
+                select(User.id, User.name, User.email).where(User.id.in_(ids))
+            )
+            names = {id_: name or email.split("@")[0] for id_, name, email in rows}
     lines = [
         BoardLine(s.rank, names.get(s.user_id, "?"), s.points, s.user_id == user_id)
         for s in found.top
@@ -138,80 +133,94 @@ async def board(
         period,
         lines,
         me,
-        bool(preference and preference.leaderboard_opt_out),
+        found.opted_out,
         found.scope_id is not None,
     )
 
 
-async def shared_policy(db: Database) -> RecognitionPolicy:
-    """The recognition policy, read once per page (the feed, the budget and the action)."""
+@dataclass(frozen=True)
+class Giving:
+    """What the recognition widgets and the next best action know of a would-be giver."""
 
-    async def read() -> RecognitionPolicy:
+    giver: User | None  # their own row
+    policy: RecognitionPolicy
+    budget: BudgetStatus  # under the policy's budget period
+    unread: int  # notifications not read yet
+
+
+async def shared_giving(db: Database, user_id: int, now: datetime) -> Giving:
+    """:class:`Giving` for ``user_id``, read once per page and in one statement.
+
+    The budget account of both periods a policy may set is joined on, so the one the
+    policy names is at hand without a second read.
+    """
+
+    async def read() -> Giving:
+        periods = {kind: period_of(kind, now) for kind in BUDGET_PERIODS}
+        accounts = {kind: aliased(PointsAccount) for kind in BUDGET_PERIODS}
+        unread = (
+            select(func.count(Notification.id))
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        query = (
+            select(User, ProgramSetting, unread.label("unread"), *accounts.values())
+            .select_from(select(literal(1).label("one")).subquery())
+            .outerjoin(User, User.id == user_id)
+            .outerjoin(ProgramSetting, ProgramSetting.key == POLICY_KEY)
+        )
+        for kind, account in accounts.items():
+            key = ledger.budget_account(user_id, periods[kind].key)
+            query = query.outerjoin(account, account.key == key)
         async with db.session() as session:
-            return await recognition_policy(session)
+            row = (await session.execute(query)).one()
+        setting = row[1]
+        policy = RecognitionPolicy.model_validate(setting.value) if setting else RecognitionPolicy()
+        period = periods[policy.budget_period]
+        account = row[3 + BUDGET_PERIODS.index(policy.budget_period)]
+        budget = BudgetStatus(
+            period.key, account.balance if account else 0, period.ends_at, account is not None
+        )
+        return Giving(row[0], policy, budget, int(row.unread or 0))
 
-    return await per_page.once(("recognition_policy",), read)
-
-
-async def shared_budget(db: Database, user_id: int, now: datetime) -> BudgetStatus:
-    """``user_id``'s giving budget, read once per page."""
-    policy = await shared_policy(db)
-    return await per_page.once(
-        ("giving_budget", user_id),
-        lambda: budgets.budget_status(db, user_id, now=now, policy=policy),
-    )
-
-
-async def shared_giver(db: Database, user_id: int) -> User | None:
-    """The user's own row, read once per page for the widgets that ask whom they may thank."""
-
-    async def read() -> User | None:
-        async with db.session() as session:
-            return await session.get(User, user_id)
-
-    return await per_page.once(("giver", user_id), read)
+    return await per_page.once(("giving", user_id), read)
 
 
 async def recognition_view(
     db: Database, *, user_id: int, partner_org_id: int | None, now: datetime, limit: int = 8
 ) -> RecognitionView:
     feed = await recognition.recognition_feed(db, partner_org_id=partner_org_id, limit=limit)
-    unread = await notifications.unread_count(db, user_id)
+    giving = await shared_giving(db, user_id, now)
     async with db.session() as session:
         people = await recipients_for(
-            session,
-            user_id,
-            team=partial(shared_field_team, db),
-            giver=await shared_giver(db, user_id),
+            session, user_id, team=partial(shared_field_team, db), giver=giving.giver
         )
-    policy = await shared_policy(db)
-    budget = await shared_budget(db, user_id, now)
-    return RecognitionView(feed, unread, people, policy.value_tags, budget, policy.max_points)
+    policy = giving.policy
+    return RecognitionView(
+        feed, giving.unread, people, policy.value_tags, giving.budget, policy.max_points
+    )
 
 
 async def budget_view(
     db: Database, *, user_id: int, now: datetime
 ) -> tuple[BudgetStatus, list[Recipient], tuple[str, ...]]:
     """The giver's budget this period, the partner users they may reward, the value tags."""
+    giving = await shared_giving(db, user_id, now)
     async with db.session() as session:
         people = await recipients_for(
             session,
             user_id,
             partners_only=True,
             team=partial(shared_field_team, db),
-            giver=await shared_giver(db, user_id),
+            giver=giving.giver,
         )
-    policy = await shared_policy(db)
-    status = await shared_budget(db, user_id, now)
-    return status, people, policy.value_tags
+    return giving.budget, people, giving.policy.value_tags
 
 
-async def answered_lately(db: Database, user_id: int, now: datetime) -> bool:
-    """Whether the user answered a survey within ``THANKS_FOR``."""
-    async with db.session() as session:
-        found = await session.scalar(
-            select(SurveyResponse.id).where(
-                SurveyResponse.user_id == user_id, SurveyResponse.answered_at > now - THANKS_FOR
-            )
-        )
-    return found is not None
+async def pulse_survey(
+    db: Database, subject: Requester, now: datetime
+) -> tuple[DueSurvey | None, bool]:
+    """The survey due now, if any, and whether the person answered one within ``THANKS_FOR``."""
+    state = await surveys.survey_state(db, subject, now=now)
+    last = state.last_answered
+    return state.due, last is not None and last > now - THANKS_FOR

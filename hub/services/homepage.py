@@ -17,7 +17,7 @@ from hub.services import engagement_home, field_team, partner_activity
 from hub.services.action_facts import gather_facts
 from hub.services.content.audience import Reader
 from hub.services.content.for_you import ForYou, for_you
-from hub.services.engagement import nba, recognition, surveys
+from hub.services.engagement import nba, recognition
 from hub.services.engagement.budgets import BudgetStatus
 from hub.services.engagement.leaderboards import Scope
 from hub.services.engagement.nba import SuggestedAction
@@ -78,8 +78,8 @@ class HomepageServices:
                 "dormant"
             ]
         if "giving_budget" in reads:
-            budget = await engagement_home.shared_budget(self.db, subject.user_id, now)
-            facts["budget_available"] = budget.available
+            giving = await engagement_home.shared_giving(self.db, subject.user_id, now)
+            facts["budget_available"] = giving.budget.available
         if "kudos_awaiting_approval" in reads:
             facts["kudos_awaiting_approval"] = len(await recognition.pending_kudos(self.db))
         if "expert_questions" in reads:
@@ -111,11 +111,10 @@ class HomepageServices:
             self.db, user_id=user_id, partner_org_id=partner_org_id, now=now
         )
 
-    async def due_survey(self, subject: Requester, now: datetime) -> DueSurvey | None:
-        return await surveys.due_survey(self.db, subject, now=now)
-
-    async def answered_lately(self, user_id: int, now: datetime) -> bool:
-        return await engagement_home.answered_lately(self.db, user_id, now)
+    async def pulse_survey(
+        self, subject: Requester, now: datetime
+    ) -> tuple[DueSurvey | None, bool]:
+        return await engagement_home.pulse_survey(self.db, subject, now)
 
     async def giving_budget(
         self, user_id: int, now: datetime

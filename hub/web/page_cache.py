@@ -143,8 +143,11 @@ class PageCache:
         locale: str,
         frames: Sequence[tuple[str, str, int]],
         epochs: Epochs,
+        *,
+        also: Sequence[tuple[str, str, float | None]] = (),
     ) -> None:
-        """Keep several ``(widget, html, ttl)`` frames of one rendering in one round trip."""
+        """Keep several ``(widget, html, ttl)`` frames of one rendering in one round trip,
+        with ``also`` (other entries of that rendering, such as last good values)."""
         at = now()
         entries = [
             (self._frame_key(principal, locale, widget), self._value(html, epochs, at + ttl), ttl)
@@ -152,7 +155,7 @@ class PageCache:
             if ttl > 0
         ]
         try:
-            await self.store.set_many(entries)
+            await self.store.set_many([*entries, *also])
         except Exception:
             log.warning("could not keep rendered widgets", exc_info=True)
 

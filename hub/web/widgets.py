@@ -42,6 +42,8 @@ from hub.widgets.connector_words import page_notices
 log = logging.getLogger("hub.widgets")
 
 LAST_GOOD_TTL = 7 * 86_400
+# A key, its value and its time to live, as `KeyValueStore.set_many` takes them.
+StoreEntry = tuple[str, str, float | None]
 # A good value already kept is written again at most this often (seconds).
 REMEMBER_EVERY = 60.0
 # How long a caller checked against the database stays checked (seconds): a
@@ -142,11 +144,14 @@ class WidgetRenderer:
         settings: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         remember: bool = True,
+        last_good: list[StoreEntry] | None = None,
     ) -> Rendered:
         """The widget's frame; ``extra`` goes to its body (a form's notice or error).
 
         ``remember=False`` keeps a one-off body (one carrying a form's outcome) from
-        becoming the last good value shown when the widget later fails.
+        becoming the last good value shown when the widget later fails. With
+        ``last_good``, a body to remember is added to it for the caller to write with
+        others in one round trip, instead of written at once.
         """
         context = self.context(viewer, widget, locale, settings)
         frame: dict[str, Any] = {
@@ -171,7 +176,14 @@ class WidgetRenderer:
         if view.empty and widget.slot:
             return Rendered("", "empty")
         if body and remember:
-            await self._remember(viewer, widget, locale, body, view)
+            entry = self._last_good(viewer, widget, locale, body, view)
+            if entry is not None and last_good is not None:
+                last_good.append(entry)
+            elif entry is not None:
+                try:
+                    await self.hub.store.set(*entry)
+                except Exception:
+                    log.warning("could not keep the widget's last good value", exc_info=True)
         # Figures a backend could not refresh (or left out) are never passed off as fresh;
         # figures past their time whose fresh copy is on its way say their age, and the
         # frame asks for the widget again in a moment (not kept meanwhile).
@@ -199,8 +211,12 @@ class WidgetRenderer:
         """
         if not widgets or not self.hub.backends.keeps_answers:
             return {}
+        last_good: list[StoreEntry] = []
         with per_page.page_scope(cache_only=True):
-            tasks = {w.name: asyncio.ensure_future(self.render(viewer, w, locale)) for w in widgets}
+            tasks = {
+                w.name: asyncio.ensure_future(self.render(viewer, w, locale, last_good=last_good))
+                for w in widgets
+            }
         done, pending = await asyncio.wait(tasks.values(), timeout=INLINE_BUDGET)
         for task in pending:
             task.cancel()
@@ -215,8 +231,8 @@ class WidgetRenderer:
             for widget in widgets
             if widget.name in drawn and drawn[widget.name].keepable and widget.fresh_for
         ]
-        if keep:
-            await self.pages.keep_frames(viewer.principal, locale, keep, epochs)
+        if keep or last_good:  # the frames and the last good bodies: one round trip
+            await self.pages.keep_frames(viewer.principal, locale, keep, epochs, also=last_good)
         return drawn
 
     def _body(
@@ -248,26 +264,21 @@ class WidgetRenderer:
         template = self.templates.env.get_template("_backend_notices.html")
         return template.render({"notices": notices, "oob": True, "locale": locale})
 
-    async def _remember(
+    def _last_good(
         self, viewer: Viewer, widget: Widget, locale: str, body: str, view: WidgetView
-    ) -> None:
+    ) -> StoreEntry | None:
+        """The store entry keeping ``body`` as the widget's last good value; ``None`` when
+        the same figures were kept lately."""
         fetched_at = (view.fetched_at or datetime.now(UTC)).isoformat()
         key = _last_good_key(viewer, widget, locale)
         now = time.monotonic()
         kept = self._remembered.get(key)
         if kept is not None and kept[1] == fetched_at and now - kept[0] < REMEMBER_EVERY:
-            return
+            return None
         if len(self._remembered) > MEMO_LIMIT:
             self._remembered.clear()
         self._remembered[key] = (now, fetched_at)
-        try:
-            await self.hub.store.set(
-                key,
-                json.dumps({"html": body, "fetched_at": fetched_at}),
-                ttl=LAST_GOOD_TTL,
-            )
-        except Exception:
-            log.warning("could not keep the widget's last good value", exc_info=True)
+        return key, json.dumps({"html": body, "fetched_at": fetched_at}), LAST_GOOD_TTL
 
     async def _failed(
         self, viewer: Viewer, widget: Widget, locale: str, frame: dict[str, Any]

@@ -115,12 +115,11 @@ class HubServices(Protocol):
         """The recognition feed, unread notices and whom the user may thank."""
         ...
 
-    async def due_survey(self, subject: Requester, now: datetime) -> DueSurvey | None:
-        """The pulse survey due to the user now, if any."""
-        ...
-
-    async def answered_lately(self, user_id: int, now: datetime) -> bool:
-        """Whether the user has just answered a survey (the widget says thank you)."""
+    async def pulse_survey(
+        self, subject: Requester, now: datetime
+    ) -> tuple[DueSurvey | None, bool]:
+        """The pulse survey due to the user now, if any, and whether they have just
+        answered one (the widget says thank you)."""
         ...
 
     async def giving_budget(

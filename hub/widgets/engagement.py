@@ -70,10 +70,10 @@ async def load_recognition_feed(context: WidgetContext) -> WidgetView:
 
 
 async def load_pulse_survey(context: WidgetContext) -> WidgetView:
-    survey = await context.services.due_survey(context.requester, context.now)
+    survey, thanked = await context.services.pulse_survey(context.requester, context.now)
     if survey is not None:
         return WidgetView(figures={"survey": survey, "thanked": False})
-    if await context.services.answered_lately(context.principal.id, context.now):
+    if thanked:
         return WidgetView(figures={"survey": None, "thanked": True})
     return WidgetView(figures={}, empty=True)
 

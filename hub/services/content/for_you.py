@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.content import ContentItem, ContentVisit
@@ -28,11 +28,6 @@ class ForYou:
     first_visit: bool
 
 
-async def last_visit(session: AsyncSession, user_id: int) -> datetime | None:
-    visit = await session.get(ContentVisit, user_id)
-    return visit.visited_at if visit else None
-
-
 async def mark_visit(session: AsyncSession, user_id: int, now: datetime) -> datetime | None:
     """Record a visit to the library now; the one before it."""
     visit = await session.get(ContentVisit, user_id)
@@ -47,26 +42,42 @@ async def mark_visit(session: AsyncSession, user_id: int, now: datetime) -> date
 async def for_you(
     session: AsyncSession, reader: Reader, user_id: int, now: datetime, limit: int = LIMIT
 ) -> ForYou:
-    """The pinned items and the new ones for ``reader``."""
-    visited = await last_visit(session, user_id)
-    since = visited or now - timedelta(days=NEW_WITHIN_DAYS)
-    current = select(ContentItem).where(ContentItem.superseded_by_id.is_(None), visible_to(reader))
-    pinned = list(
-        await session.scalars(
-            current.where(ContentItem.pinned_until > now)
-            .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
-            .limit(limit)
-        )
+    """The pinned items and the new ones for ``reader``, in one statement.
+
+    The reader's last visit, the first ``limit`` pinned items and the first ``limit`` new
+    ones that are not among them come as one row per item, the visit alongside; one row
+    with the visit alone when there is no item.
+    """
+    visit = select(ContentVisit.visited_at).where(ContentVisit.user_id == user_id)
+    visited_at = visit.scalar_subquery()
+    since = func.coalesce(
+        visited_at,
+        literal(now - timedelta(days=NEW_WITHIN_DAYS), ContentVisit.visited_at.type),
     )
-    pinned_ids = [item.id for item in pinned]
-    new = list(
-        await session.scalars(
-            current.where(
-                ContentItem.published_at > since,
-                ContentItem.id.not_in(pinned_ids) if pinned_ids else ContentItem.id.is_not(None),
-            )
-            .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
-            .limit(limit)
-        )
+    current = select(ContentItem.id).where(
+        ContentItem.superseded_by_id.is_(None), visible_to(reader)
     )
-    return ForYou(pinned, new, since, visited is None)
+    newest_first = (ContentItem.published_at.desc(), ContentItem.id.desc())
+    pinned = current.where(ContentItem.pinned_until > now).order_by(*newest_first).limit(limit)
+    new = (
+        current.where(ContentItem.published_at > since, ContentItem.id.not_in(pinned))
+        .order_by(*newest_first)
+        .limit(limit)
+    )
+    anchor = select(visited_at.label("visited")).subquery()
+    rows = (
+        await session.execute(
+            select(anchor.c.visited, ContentItem, ContentItem.id.in_(pinned).label("pinned"))
+            .select_from(anchor)
+            .outerjoin(ContentItem, or_(ContentItem.id.in_(pinned), ContentItem.id.in_(new)))
+            .order_by(*newest_first)
+        )
+    ).all()
+    visited: datetime | None = rows[0].visited if rows else None
+    items = [row for row in rows if row.ContentItem is not None]
+    return ForYou(
+        [row.ContentItem for row in items if row.pinned],
+        [row.ContentItem for row in items if not row.pinned],
+        visited or now - timedelta(days=NEW_WITHIN_DAYS),
+        visited is None,
+    )

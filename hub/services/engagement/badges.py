@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.engagement import BadgeAward, BadgeProgress, BadgeRule, PointRule
+from hub.db.engagement import BadgeAward, BadgeProgress, BadgeRule, PointRule, PointsAccount
 from hub.db.types import utcnow
 from hub.i18n import written_texts
 from hub.services.engagement import streaks
@@ -248,6 +248,39 @@ async def badge_state(session: AsyncSession, user_id: int) -> BadgeState:
 async def badge_gallery(session: AsyncSession, user_id: int) -> list[GalleryBadge]:
     """Every active badge for ``user_id``: earned ones first (newest first), then the rest."""
     return gallery_of(await badge_state(session, user_id))
+
+
+async def standing_state(
+    session: AsyncSession, user_id: int, account: str
+) -> tuple[int, BadgeState]:
+    """The balance of ``account`` and :func:`badge_state`, in one statement.
+
+    One row per active rule, with the user's award and progress for it joined on (both are
+    unique per user and rule) and the balance alongside; one row of nulls but the balance
+    when no rule is active.
+    """
+    balance = select(PointsAccount.balance).where(PointsAccount.key == account).scalar_subquery()
+    anchor = select(literal(1).label("one")).subquery()
+    found = (
+        await session.execute(
+            select(balance.label("balance"), BadgeRule, BadgeAward, BadgeProgress)
+            .select_from(anchor)
+            .outerjoin(BadgeRule, BadgeRule.active == true())
+            .outerjoin(
+                BadgeAward, and_(BadgeAward.rule_id == BadgeRule.id, BadgeAward.user_id == user_id)
+            )
+            .outerjoin(
+                BadgeProgress,
+                and_(BadgeProgress.rule_id == BadgeRule.id, BadgeProgress.user_id == user_id),
+            )
+            .order_by(BadgeRule.id)
+        )
+    ).all()
+    rules = [row.BadgeRule for row in found if row.BadgeRule is not None]
+    awards = {row.BadgeAward.rule_id: row.BadgeAward for row in found if row.BadgeAward}
+    progress = {row.BadgeProgress.rule_id: row.BadgeProgress for row in found if row.BadgeProgress}
+    points = int(found[0].balance or 0) if found else 0
+    return points, BadgeState(rules, awards, progress)
 
 
 def gallery_of(state: BadgeState) -> list[GalleryBadge]:

@@ -80,6 +80,7 @@ class Leaderboard:
     period: Period
     top: list[Standing]
     me: Standing | None
+    opted_out: bool = False  # the caller chose to stay off the boards
 
 
 def board_key(scope: Scope, scope_id: str, period: Period) -> str:
@@ -200,7 +201,7 @@ async def leaderboard(
     current = period_of(period, now)
     scope_id = placement.scope_id(scope)
     if scope_id is None:
-        return Leaderboard(scope, None, current, [], None)
+        return Leaderboard(scope, None, current, [], None, placement.opted_out)
     key = board_key(scope, scope_id, current)
     if await store.get(f"{key}:ready") is None:
         await rebuild_board(db, store, scope, scope_id, current)
@@ -213,7 +214,7 @@ async def leaderboard(
     me = None
     if not placement.opted_out and score is not None:
         me = Standing(await _rank_of(store, key, score, top), user_id, round(score))
-    return Leaderboard(scope, scope_id, current, top, me)
+    return Leaderboard(scope, scope_id, current, top, me, placement.opted_out)
 
 
 def competition_ranks(ranked: Sequence[tuple[str, float]]) -> list[Standing]:

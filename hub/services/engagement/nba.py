@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database
@@ -181,26 +181,34 @@ async def next_best_actions(
     ``confirm`` holds): each is paid its bonus once and listed as ``confirmed`` for
     ``CONFIRMED_SHOWN_FOR``. A self-reported checkable action stays listed as ``reported``.
     """
-    async with db.session() as session:
-        rules = (await session.scalars(select(ActionRule).where(ActionRule.active))).all()
-        states = {
-            state.rule_id: state
-            for state in (
-                await session.scalars(
-                    select(ActionState).where(ActionState.user_id == subject.user_id)
-                )
-            ).all()
-        }
-        shown = set(
-            (
-                await session.scalars(
-                    select(ActionFunnelStep.rule_id).where(
-                        ActionFunnelStep.user_id == subject.user_id,
-                        ActionFunnelStep.step == "shown",
-                    )
-                )
-            ).all()
+    # The active rules with the person's state of each and whether it was shown to them,
+    # in one statement (a state and a "shown" step are unique per person and rule).
+    was_shown = (
+        select(ActionFunnelStep.id)
+        .where(
+            ActionFunnelStep.rule_id == ActionRule.id,
+            ActionFunnelStep.user_id == subject.user_id,
+            ActionFunnelStep.step == "shown",
         )
+        .exists()
+    )
+    async with db.session() as session:
+        found = (
+            await session.execute(
+                select(ActionRule, ActionState, was_shown.label("shown"))
+                .outerjoin(
+                    ActionState,
+                    and_(
+                        ActionState.rule_id == ActionRule.id, ActionState.user_id == subject.user_id
+                    ),
+                )
+                .where(ActionRule.active == true())
+                .order_by(ActionRule.id)
+            )
+        ).all()
+    rules = [row.ActionRule for row in found]
+    states = {row.ActionState.rule_id: row.ActionState for row in found if row.ActionState}
+    shown = {row.ActionRule.id for row in found if row.shown}
     ranked: list[tuple[float, str, int, SuggestedAction]] = []
     confirmed: list[SuggestedAction] = []
     newly_confirmed: list[tuple[ActionRule, ActionDefinition]] = []
@@ -238,7 +246,9 @@ async def next_best_actions(
         ranked.append((-score, rule.slug, rule.id, suggestion))
     ranked.sort(key=lambda item: (item[0], item[1]))
     chosen = ranked[:limit]
-    if record_shown and chosen:
+    # Only what was not shown before: a page showing the same actions again writes nothing.
+    first_shown = [rule_id for _, _, rule_id, _ in chosen if rule_id not in shown]
+    if record_shown and first_shown:
         async with db.transaction() as session:
             await insert_ignoring_duplicates(
                 session,
@@ -250,7 +260,7 @@ async def next_best_actions(
                         "step": "shown",
                         "occurred_at": now,
                     }
-                    for _, _, rule_id, _ in chosen
+                    for rule_id in first_shown
                 ],
                 unique=["rule_id", "user_id", "step"],
             )

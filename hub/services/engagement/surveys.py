@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from hub.db import ActivityEvent, Database, PartnerOrg, User
 from hub.db.engagement import PulseSurvey, SurveyResponse
@@ -182,34 +182,57 @@ def _is_open(survey: PulseSurvey, now: datetime) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class SurveyState:
+    """The survey due for a person now, if any, and when they last answered one."""
+
+    due: DueSurvey | None
+    last_answered: datetime | None
+
+
 async def due_survey(db: Database, subject: Requester, *, now: datetime) -> DueSurvey | None:
     """The one survey to show ``subject`` now, if any (the longest open first)."""
+    return (await survey_state(db, subject, now=now)).due
+
+
+async def survey_state(db: Database, subject: Requester, *, now: datetime) -> SurveyState:
+    """:func:`due_survey` and ``subject``'s last answer, in one statement.
+
+    One row per survey open by now (the longest open first), each saying whether the
+    person answered it, with their last answer's time alongside; one row of nulls but
+    that time when no survey is open. A survey with a trigger reads the person's
+    activity for it too.
+    """
+    last_answer = (
+        select(func.max(SurveyResponse.answered_at))
+        .where(SurveyResponse.user_id == subject.user_id)
+        .scalar_subquery()
+    )
+    answered = (
+        select(SurveyResponse.id)
+        .where(
+            SurveyResponse.survey_id == PulseSurvey.id, SurveyResponse.user_id == subject.user_id
+        )
+        .exists()
+    )
+    anchor = select(last_answer.label("last")).subquery()
     async with db.session() as session:
-        surveys = (
-            await session.scalars(
-                select(PulseSurvey)
-                .where(PulseSurvey.closed.is_(False), PulseSurvey.opens_at <= now)
+        rows = (
+            await session.execute(
+                select(anchor.c.last, PulseSurvey, answered.label("answered"))
+                .select_from(anchor)
+                .outerjoin(
+                    PulseSurvey, and_(PulseSurvey.closed.is_(False), PulseSurvey.opens_at <= now)
+                )
                 .order_by(PulseSurvey.opens_at, PulseSurvey.id)
             )
         ).all()
-        answered = set(
-            (
-                await session.scalars(
-                    select(SurveyResponse.survey_id).where(
-                        SurveyResponse.user_id == subject.user_id
-                    )
-                )
-            ).all()
-        )
-        last = await session.scalar(
-            select(func.max(SurveyResponse.answered_at)).where(
-                SurveyResponse.user_id == subject.user_id
-            )
-        )
-        for survey in surveys:
-            audience = Audience.model_validate(survey.audience)
-            if survey.id in answered or not _is_open(survey, now):
+        last = rows[0].last if rows else None
+        for row in rows:
+            survey = row.PulseSurvey
+            if survey is None or row.answered or not _is_open(survey, now):
                 continue
+            audience = Audience.model_validate(survey.audience)
             if not reaches(audience, subject):
                 continue
             if last is not None and now - last < timedelta(days=audience.cool_off_days):
@@ -224,8 +247,10 @@ async def due_survey(db: Database, subject: Requester, *, now: datetime) -> DueS
             ):
                 continue
             questions = Questions.model_validate(survey.questions).questions
-            return DueSurvey(survey.slug, survey.title, questions, survey.texts or {})
-    return None
+            return SurveyState(
+                DueSurvey(survey.slug, survey.title, questions, survey.texts or {}), last
+            )
+    return SurveyState(None, last)
 
 
 async def answer_survey(

@@ -156,7 +156,20 @@ async def version(session: AsyncSession, config: ProgramConfig) -> tuple[Any, ..
             select(func.count(ProgramSummary.partner_org_id), func.max(ProgramSummary.computed_at))
         )
     ).one()
+    return version_of(count, latest, config)
+
+
+def version_of(count: int, latest: datetime | None, config: ProgramConfig) -> tuple[Any, ...]:
+    """:func:`version` from the summaries' count and latest computation, read elsewhere."""
     return (count, latest, config_digest(config), _writes[0])
+
+
+def version_reads() -> tuple[Any, Any]:
+    """What :func:`version_of` needs, as two scalar subqueries for a caller's statement."""
+    return (
+        select(func.count(ProgramSummary.partner_org_id)).scalar_subquery(),
+        select(func.max(ProgramSummary.computed_at)).scalar_subquery(),
+    )
 
 
 async def load(session: AsyncSession, config: ProgramConfig) -> dict[int, Stored]:

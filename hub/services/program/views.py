@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.db import Database, PartnerOrg, User
 from hub.db.engagement import ProgramSetting
@@ -28,7 +29,12 @@ from hub.db.timeline import AssignmentChange
 from hub.personas.catalogue import roles
 from hub.services.handover import assignment
 from hub.services.program import insight, summaries
-from hub.services.program.config import ProgramConfig, program_config
+from hub.services.program.config import (
+    SETTING_KEY,
+    ProgramConfig,
+    parse_config,
+    program_config,
+)
 from hub.services.program.insight import Dormancy, History, Score, Snooze, Summary, Value
 
 SNOOZE_KEY = "program_snoozes"
@@ -134,7 +140,10 @@ class Program:
 
 async def visible_orgs(session: AsyncSession, user_id: int) -> frozenset[int] | None:
     """The partner org ids ``user_id`` may see; ``None`` for every one (administrators)."""
-    user = await session.get(User, user_id)
+    return await _visible_to(session, await session.get(User, user_id))
+
+
+async def _visible_to(session: AsyncSession, user: User | None) -> frozenset[int] | None:
     if user is None or user.partner_org_id is not None:
         return frozenset()
     if roles().admin.intersection(user.roles or []):
@@ -225,23 +234,37 @@ PROGRAMS_KEPT = 32
 
 async def program(db: Database, user_id: int, now: datetime) -> Program:
     """The program as ``user_id`` may see it, from the summaries (filled in where missing)."""
+    # What the kept copy depends on, in one statement: the settings, the caller's row, and
+    # what changes with any summary, partner org or reassignment.
+    setting, snoozed = aliased(ProgramSetting), aliased(ProgramSetting)
+    count, latest = summaries.version_reads()
+    query = (
+        select(
+            setting,
+            snoozed,
+            User,
+            count,
+            latest,
+            select(func.count(PartnerOrg.id)).scalar_subquery(),
+            select(func.max(PartnerOrg.id)).scalar_subquery(),
+            select(func.max(AssignmentChange.id)).scalar_subquery(),  # owners shown
+        )
+        .select_from(select(literal(1).label("one")).subquery())
+        .outerjoin(setting, setting.key == SETTING_KEY)
+        .outerjoin(snoozed, snoozed.key == SNOOZE_KEY)
+        .outerjoin(User, User.id == user_id)
+    )
     async with db.session() as session:
-        config = await program_config(session)
-        visible = await visible_orgs(session, user_id)
-        snooze_row = await session.get(ProgramSetting, SNOOZE_KEY)
+        row = (await session.execute(query)).one()
+        config = ProgramConfig() if row[0] is None else parse_config(row[0].value)
+        visible = await _visible_to(session, row[2])
         key = (
             id(db),
-            await summaries.version(session, config),
-            tuple(
-                (
-                    await session.execute(
-                        select(func.count(PartnerOrg.id), func.max(PartnerOrg.id))
-                    )
-                ).one()
-            ),
+            summaries.version_of(row[3], row[4], config),
+            (row[5], row[6]),
             visible,
-            json.dumps(snooze_row.value if snooze_row else {}, sort_keys=True),
-            await session.scalar(select(func.max(AssignmentChange.id))),  # owners shown
+            json.dumps(row[1].value if row[1] else {}, sort_keys=True),
+            row[7],
         )
         kept_program = _programs.get(key)
         if kept_program is not None and time.monotonic() < kept_program[0]:
