@@ -1,6 +1,8 @@
 """A Learning Record Store speaking the xAPI 1.0.3 statements API, seeded from the demo cast.
 
-``GET /xapi/about`` and ``GET /xapi/statements`` with the ``agent``,
+``GET /xapi/about``, ``GET /xapi/activities`` (canonical definitions: courses,
+assessments and short videos, in English and German) and ``GET /xapi/statements``
+with the ``agent``,
 ``verb``, ``activity``, ``since``, ``until``, ``limit`` and ``ascending``
 filters, HTTP Basic auth, the ``X-Experience-API-Version`` header required
 and echoed, newest first, and at most ``page_cap`` statements a page with a
@@ -31,7 +33,8 @@ from hub.demo.population import RATES, Channel, Story, history_end, moments, pop
 
 DEMO_KEY = "sandbox-lrs-key"
 DEMO_SECRET = "sandbox-lrs-secret"  # noqa: S105 - a public demo credential
-ACTIVITIES = "https://academy.vendor.example/xapi/activities/"
+ACADEMY = "https://academy.vendor.example/"
+ACTIVITIES = ACADEMY + "xapi/activities/"
 ADL = "http://adlnet.gov/expapi/verbs/"
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
@@ -46,6 +49,46 @@ COURSES = (
     ("security-essentials", "Security Essentials"),
     ("implementation-specialist", "Implementation Specialist"),
     ("cloud-migration", "Cloud Migration Playbook"),
+)
+# German names, so the activities' language maps carry both of the library's languages.
+GERMAN_NAMES = {
+    "partner-onboarding": "Partner-Onboarding",
+    "product-fundamentals": "Produktgrundlagen",
+    "solution-selling": "Lösungsvertrieb",
+    "security-essentials": "Sicherheit: die Grundlagen",
+    "implementation-specialist": "Implementierungsspezialist",
+    "cloud-migration": "Leitfaden Cloud-Migration",
+}
+VIDEO_TYPE = "https://w3id.org/xapi/video/activity-type/video"
+VIDEO_LENGTH = "https://w3id.org/xapi/video/extensions/length"
+WATCH = "https://academy.vendor.example/watch/"
+# The academy's short videos: slug, length in seconds, then name and description per language.
+VIDEOS = (
+    ("restore-a-server-in-four-minutes", 238, {
+        "en-US": ("Restoring a server in four minutes",
+                  "A whole server back from its cloud backup, shown on a customer's system."),
+        "de-DE": ("Einen Server in vier Minuten wiederherstellen",
+                  "Ein ganzer Server aus seiner Cloud-Sicherung zurück, gezeigt am System "
+                  "eines Kunden."),
+    }),
+    ("ransomware-recovery-walkthrough", 540, {
+        "en-US": ("Ransomware recovery walkthrough",
+                  "A full restore after a ransomware attack, step by step."),
+        "de-DE": ("Wiederherstellung nach Ransomware",
+                  "Eine vollständige Wiederherstellung nach einem Ransomware-Angriff, Schritt "
+                  "für Schritt."),
+    }),
+    ("deal-registration-explained", 175, {
+        "en-US": ("Deal registration explained",
+                  "How registering a deal protects it, in under three minutes."),
+    }),
+)  # fmt: skip
+# Who watched which video how many days ago (cast only; the verb says how far).
+WATCHED = (
+    ("support@acme.example", "restore-a-server-in-four-minutes", 3, "completed"),
+    ("marketer@globex.example", "restore-a-server-in-four-minutes", 5, "completed"),
+    ("rep@globex.example", "ransomware-recovery-walkthrough", 12, "initialized"),
+    ("owner@acme.example", "deal-registration-explained", 20, "completed"),
 )
 CERTIFICATIONS = (
     ("certified-sales-associate", "Certified Sales Associate", "Associate"),
@@ -90,8 +133,48 @@ def statements(today: date) -> list[dict[str, Any]]:
             progress = (75, 40, 25) if stalled else (100, 100, 75)
             grades = (30, 68) if stalled else (55, 98)
             _course(store, draw, user, slug, name, at, progress, grades)
+    draw = random.Random("xapi:videos")  # noqa: S311
+    people = {user.email: user for user in USERS}
+    for email, slug, days, verb in WATCHED:
+        video = (ACTIVITIES + "video/" + slug, _video_names(slug)["en-US"][0], VIDEO_TYPE)
+        at = now - timedelta(days=days, minutes=draw.randint(0, 600))
+        store.append(_statement(draw, people[email], ADL + verb, video, at, None))
     store.sort(key=lambda s: s["stored"], reverse=True)
     return store
+
+
+def definitions() -> dict[str, dict[str, Any]]:
+    """The canonical definition of every activity the store's statements name, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for slug, name in COURSES:
+        names = {"en-US": name, "de-DE": GERMAN_NAMES[slug]}
+        found[ACTIVITIES + "course/" + slug] = {
+            "name": names, "type": COURSE_TYPE, "moreInfo": ACADEMY + "course/" + slug,
+        }  # fmt: skip
+        found[ACTIVITIES + "assessment/" + slug] = {
+            "name": {tag: f"{text}: {'final assessment' if tag == 'en-US' else 'Abschlusstest'}"
+                     for tag, text in names.items()},
+            "type": ASSESSMENT_TYPE,
+            "moreInfo": ACADEMY + "course/" + slug + "/assessment",
+        }  # fmt: skip
+    for slug, name, level in CERTIFICATIONS:
+        found[ACTIVITIES + "badge/" + slug] = {
+            "name": {"en-US": name}, "type": BADGE_TYPE, "extensions": {LEVEL: level},
+        }  # fmt: skip
+    for slug, length, _ in VIDEOS:
+        texts = _video_names(slug)
+        found[ACTIVITIES + "video/" + slug] = {
+            "name": {tag: name for tag, (name, _) in texts.items()},
+            "description": {tag: text for tag, (_, text) in texts.items()},
+            "type": VIDEO_TYPE,
+            "moreInfo": WATCH + slug,
+            "extensions": {VIDEO_LENGTH: length},
+        }
+    return found
+
+
+def _video_names(slug: str) -> dict[str, tuple[str, str]]:
+    return next(texts for known, _, texts in VIDEOS if known == slug)
 
 
 def _course(
@@ -187,9 +270,11 @@ def create_app(
 ) -> ASGIApp:
     """The LRS as an ASGI app under ``/xapi``; ``knobs`` (shared, mutable) dial in faults."""
     lrs = _LRS(statements(today or datetime.now(UTC).date()), key, secret, page_cap)
+    lrs.definitions = definitions()
     app = Starlette(
         routes=[
             Route("/xapi/about", lrs.about),
+            Route("/xapi/activities", lrs.activities),
             Route("/xapi/statements", lrs.statements, methods=["GET"]),
             Route("/xapi/statements", lrs.store_statements, methods=["POST"]),
         ]
@@ -202,9 +287,22 @@ class _LRS:
         self.store = store
         self.credentials = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.page_cap = page_cap
+        self.definitions: dict[str, dict[str, Any]] = {}
 
     async def about(self, request: Request) -> Response:
         return _json({"version": ["1.0.3", "1.0.2"], "extensions": {}})
+
+    async def activities(self, request: Request) -> Response:
+        """``GET /activities?activityId=``: the canonical definition; just the id if unknown."""
+        if request.headers.get("authorization") != self.credentials:
+            return _error(401, "Unauthorized")
+        activity_id = request.query_params.get("activityId")
+        if not activity_id:
+            return _error(400, "activityId is required")
+        activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+        if activity_id in self.definitions:
+            activity["definition"] = self.definitions[activity_id]
+        return _json(activity)
 
     async def store_statements(self, request: Request) -> Response:
         """``POST /statements``: one statement or a list, stored; their ids, as xAPI answers."""
