@@ -63,6 +63,8 @@ async def test_refresh_reads_every_source_and_keeps_a_failing_ones_items(demo_hu
     )  # fmt: skip
     assert short.url == "https://academy.vendor.example/watch/restore-a-server-in-four-minutes"
     assert str(short.activity_id).startswith("https://academy.vendor.example/xapi/activities/")
+    explained = next(item for item in items if item.title == "Deal registration explained")
+    assert explained.aud_personas == "|partner_owner|sales_rep|"  # from the LRS's tags
 
     before = {item.id: item for item in await _items(hub)}
     down = {"salesforce", "lrs"}

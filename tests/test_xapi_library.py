@@ -24,6 +24,7 @@ LRS = "https://lrs.vendor.example/lrs/xapi"
 ACTIVITIES = "https://academy.vendor.example/xapi/activities/"
 VIDEO = ACTIVITIES + "video/restore-a-server"
 COURSE = ACTIVITIES + "course/solution-selling"
+TAGS = "https://academy.vendor.example/xapi/extensions/library-tags"
 Handler = Callable[[httpx.Request], httpx.Response]
 DEFINITIONS = {
     VIDEO: "activity_video.json",
@@ -98,6 +99,7 @@ async def test_activities_statements_referenced_become_items_per_language() -> N
     assert video.url == "https://academy.vendor.example/watch/restore-a-server"  # moreInfo
     assert video.published_at == datetime(2026, 11, 2, 9, tzinfo=UTC)  # its first statement
     assert by_key[(VIDEO, "en")].external_id != video.external_id
+    assert video.tags == ()  # no tags extension configured
 
     course = by_key[(COURSE, "en")]
     assert (course.kind, course.title, course.url) == (
@@ -132,6 +134,17 @@ async def test_wrong_definitions_are_malformed_responses(definition: dict[str, o
     wrong = httpx.Response(200, content=body.encode(), headers={"Content-Type": "application/json"})
     with pytest.raises(MalformedResponse):
         await connector(lrs([], **{VIDEO: wrong})).content()
+
+
+async def test_tags_come_from_the_configured_definition_extension() -> None:
+    records = await connector(lrs([]), library_tags_extension=TAGS).content()
+    assert {r.tags for r in records if r.activity_id == VIDEO} == {("tier:Gold", "region:EMEA")}
+    assert {r.tags for r in records if r.activity_id == COURSE} == {()}  # it has none
+    numbers = httpx.Response(200, json={"objectType": "Activity", "id": VIDEO, "definition": {
+        "name": {"en-US": "Clip"}, "type": "http://adlnet.gov/expapi/activities/media",
+        "extensions": {TAGS: [1, 2]}}})  # fmt: skip
+    with pytest.raises(MalformedResponse):
+        await connector(lrs([], **{VIDEO: numbers}), library_tags_extension=TAGS).content()
 
 
 async def test_an_answer_about_another_activity_is_refused() -> None:

@@ -20,8 +20,10 @@ certification is a statement whose verb is one of ``certification_verbs``
 ``certification_activity_types`` is set, whose activity has one of those
 types; its level is read from the activity definition extension named by
 ``certification_level_extension``, if any. Other options: ``lookback_days``
-(default 730), ``library_days`` (default 90), ``page_size`` (default 100),
-``max_pages`` (default 50).
+(default 730), ``library_days`` (default 90), ``library_tags_extension`` (the
+definition extension whose strings are an activity's library tags, such as
+``tier:Gold``; none by default), ``page_size`` (default 100), ``max_pages``
+(default 50).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class XAPIConnector:
         self._level_extension: str | None = options.get("certification_level_extension")
         self._lookback = timedelta(days=int(options.get("lookback_days", 730)))
         self.library_window = timedelta(days=int(options.get("library_days", 90)))
+        self.tags_extension = str(options.get("library_tags_extension") or "")
         self.page_size = int(options.get("page_size", 100))
         self._max_pages = int(options.get("max_pages", 50))
 

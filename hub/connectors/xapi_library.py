@@ -10,7 +10,9 @@ and the time it was first used from its oldest statement
 An activity whose ``type`` is in :data:`KINDS` becomes one item per language of its
 ``name`` (``en-US`` → ``en``), with the ``description`` in that language as summary,
 ``moreInfo`` (else an ``http(s)`` activity id) as where it opens, and a video's
-length from the xAPI Video Profile's ``length`` extension (seconds). Activities of
+length from the xAPI Video Profile's ``length`` extension (seconds), and tags (which
+carry targeting, as other sources' tags do) from the extension named by the
+``library_tags_extension`` option. Activities of
 other types (badges, questions) and those with nowhere to open stay out. The item
 carries the activity id, so completions recorded in the LRS count for it.
 """
@@ -55,7 +57,7 @@ async def library(lrs: XAPIConnector) -> list[ContentRecord]:
             if kind is None:
                 return []
             first = await _first_used(lrs, activity_id)
-        return _records(activity_id, definition, kind, first)
+        return _records(activity_id, definition, kind, first, lrs.tags_extension)
 
     found = await asyncio.gather(*(read(activity_id) for activity_id in used))
     return [record for records in found for record in records]
@@ -95,7 +97,11 @@ async def _first_used(lrs: XAPIConnector, activity_id: str) -> datetime:
 
 
 def _records(
-    activity_id: str, definition: Mapping[str, Any], kind: ContentKind, first: datetime
+    activity_id: str,
+    definition: Mapping[str, Any],
+    kind: ContentKind,
+    first: datetime,
+    tags_extension: str,
 ) -> list[ContentRecord]:
     where = f"activity {activity_id}.definition"
     names = _language_map(definition.get("name"), f"{where}.name")
@@ -110,6 +116,7 @@ def _records(
         duration = round(shapes.as_decimal(length, f"{where}.extensions.length"))
         if duration <= 0:
             raise MalformedResponse(f"{where}: a video length must be positive")
+    tags = _tags(extensions.get(tags_extension), f"{where}.extensions") if tags_extension else ()
     by_language: dict[str, tuple[str, str]] = {}
     for tag, name in names.items():
         language = tag.split("-", 1)[0].lower()
@@ -126,6 +133,7 @@ def _records(
             published_at=first,
             updated_at=first,
             duration_seconds=duration,
+            tags=tags,
             activity_id=activity_id,
         )
         for language, (name, summary) in sorted(by_language.items())
@@ -141,6 +149,18 @@ def _language_map(value: Any, where: str) -> dict[str, str]:
         for tag, text in shapes.obj(value, where).items()
         if isinstance(text, str) and text.strip()
     }
+
+
+def _tags(value: Any, where: str) -> tuple[str, ...]:
+    """An activity's library tags: a list of strings, or one comma-separated string."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    found = shapes.arr(value, where)
+    if not all(isinstance(tag, str) for tag in found):
+        raise MalformedResponse(f"{where}: tags must be strings")
+    return tuple(tag.strip() for tag in found if tag.strip())
 
 
 def _in_language(texts: Mapping[str, str], language: str) -> str:

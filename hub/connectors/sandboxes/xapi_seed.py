@@ -37,6 +37,9 @@ GERMAN_NAMES = {
 VIDEO_TYPE = "https://w3id.org/xapi/video/activity-type/video"
 VIDEO_LENGTH = "https://w3id.org/xapi/video/extensions/length"
 WATCH = "https://academy.vendor.example/watch/"
+TAGS = "https://academy.vendor.example/xapi/extensions/library-tags"
+# Videos meant for some readers only, by the tags the library reads (the rest: anyone).
+VIDEO_TAGS = {"deal-registration-explained": ["persona:sales_rep", "persona:partner_owner"]}
 # The academy's short videos: slug, length in seconds, then name and description per language.
 VIDEOS = (
     ("restore-a-server-in-four-minutes", 238, {
@@ -100,7 +103,8 @@ def definitions() -> dict[str, dict[str, Any]]:
             "description": {tag: text for tag, (_, text) in texts.items()},
             "type": VIDEO_TYPE,
             "moreInfo": WATCH + slug,
-            "extensions": {VIDEO_LENGTH: length},
+            "extensions": {VIDEO_LENGTH: length}
+            | ({TAGS: VIDEO_TAGS[slug]} if slug in VIDEO_TAGS else {}),
         }
     return found
 
