@@ -69,6 +69,21 @@ async def test_watching_a_video_records_its_completion_once(demo_hub: Hub) -> No
                 select(ActivityEvent).where(ActivityEvent.kind == "content_completed")
             )
         )
-    assert [(e.user_id, e.partner_org_id, e.object) for e in done] == [
-        (support.id, support.partner_org_id, f"content:{video.id}")
-    ]
+    assert [
+        (e.user_id, e.partner_org_id, e.object) for e in done if e.object == f"content:{video.id}"
+    ] == [(support.id, support.partner_org_id, f"content:{video.id}")]
+    # The LRS's own short video, in English and German: in the sandbox support@acme.example
+    # and marketer@globex.example finished it lately; each recorded for both items, once.
+    async with demo_hub.db.session() as session:
+        lrs_video = list(
+            await session.scalars(
+                select(ContentItem).where(
+                    ContentItem.source == "lrs", ContentItem.activity_id.like("%restore-a-server%")
+                )
+            )
+        )
+        marketer = await session.scalar(select(User).where(User.email == "marketer@globex.example"))
+    assert {item.language for item in lrs_video} == {"en", "de"}
+    watched = [e for e in done if e.object in {f"content:{item.id}" for item in lrs_video}]
+    assert marketer is not None
+    assert sorted(e.user_id or 0 for e in watched) == sorted([support.id, marketer.id] * 2)

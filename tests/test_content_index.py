@@ -38,7 +38,9 @@ async def test_refresh_reads_every_source_and_keeps_a_failing_ones_items(demo_hu
     hub = demo_hub
     report = await refresh_index(hub.db, hub.backends)
     assert report.failed == []
-    assert report.indexed == {"mautic": 7, "salesforce": 9, "moodle": 4, "questions": 0}
+    assert report.indexed == {
+        "mautic": 7, "salesforce": 9, "moodle": 4, "lrs": 29, "questions": 0
+    }  # fmt: skip
     items = await _items(hub)
     assert {item.language for item in items} == {"en", "de"}
     video = next(item for item in items if item.title == "Cloud Backup 5 in three minutes")
@@ -53,17 +55,31 @@ async def test_refresh_reads_every_source_and_keeps_a_failing_ones_items(demo_hu
     assert recording.activity_id == recording.url
     assert recording.summary.startswith("The recorded live session")  # HTML intro read as text
 
+    short = next(
+        item for item in items if item.title == "Einen Server in vier Minuten wiederherstellen"
+    )
+    assert (short.source, short.kind, short.language, short.duration_seconds) == (
+        "lrs", ContentKind.VIDEO, "de", 238
+    )  # fmt: skip
+    assert short.url == "https://academy.vendor.example/watch/restore-a-server-in-four-minutes"
+    assert str(short.activity_id).startswith("https://academy.vendor.example/xapi/activities/")
+    explained = next(item for item in items if item.title == "Deal registration explained")
+    assert explained.aud_personas == "|partner_owner|sales_rep|"  # from the LRS's tags
+
     before = {item.id: item for item in await _items(hub)}
-    hub.sandbox_knobs["salesforce"].update({"down": True})
+    down = {"salesforce", "lrs"}
+    for name in down:
+        hub.sandbox_knobs[name].update({"down": True})
     report = await refresh_index(hub.db, hub.backends)
-    assert report.failed == ["salesforce"]
+    assert set(report.failed) == down
     after = await _items(hub)
     assert len(after) == len(before)
     for item in after:
-        assert item.stale == (item.source == "salesforce")
-        if item.source != "salesforce":
+        assert item.stale == (item.source in down)
+        if item.source not in down:
             assert item.indexed_at > before[item.id].indexed_at
-    hub.sandbox_knobs["salesforce"].update({"down": False})
+    for name in down:
+        hub.sandbox_knobs[name].update({"down": False})
     await refresh_index(hub.db, hub.backends)
     assert not any(item.stale for item in await _items(hub))
 

@@ -133,3 +133,37 @@ async def test_postgresql_ranks_the_newest_matches_when_there_are_many(db: Datab
     assert ranked[0] == "price"
     assert "brand" in ranked
     assert [hit.item.external_id for hit in bounded.hits] == ["price"]  # the newest match only
+
+
+async def test_postgresql_gives_the_same_answers_by_either_way_of_finding_matches(
+    db: Database,
+) -> None:
+    """Walking the date index (common words) and taking the GIN index's matches (rare
+    ones) are two statements for one answer: forced either way, every search agrees,
+    with the ranking bound too, and the engine's own choice agrees with both."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's two ways of finding matches")
+    await _corpus(db)
+    searches = [words for words, _ in BEST_ANSWERS] + [
+        '"rebate schedule"',
+        "prices -logo",
+        "rebate or logo",
+        "security",
+        *HOSTILE,
+    ]
+    async with db.session() as session:
+        for rank_among in (1, 2, 1_000):
+            walk = PostgresSearch(rank_among, dense=0.0)
+            index = PostgresSearch(rank_among, dense=2.0)
+            chosen = PostgresSearch(rank_among)
+            for words in searches:
+                answers = [
+                    [(hit.item.external_id, hit.title, hit.summary) for hit in results.hits]
+                    for results in [
+                        await engine.search(session, Search(words), READER)
+                        for engine in (walk, index, chosen)
+                    ]
+                ]
+                assert answers[0] == answers[1] == answers[2], (words, rank_among)
+                if rank_among == 1_000 and words in dict(BEST_ANSWERS):
+                    assert answers[0][0][0] == dict(BEST_ANSWERS)[words], words

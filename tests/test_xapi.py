@@ -22,6 +22,7 @@ from hub.connectors.base import (
 from hub.connectors.records import Kind, PersonRef
 from hub.connectors.sandboxes import xapi as sandbox
 from hub.connectors.sandboxes.knobs import Knobs
+from hub.connectors.sandboxes.xapi_seed import LEVEL as SANDBOX_LEVEL
 from hub.connectors.xapi import XAPIConnector
 from tests.live_server import serving
 
@@ -188,7 +189,7 @@ async def test_the_adapter_reads_the_sandbox_lrs_over_a_socket() -> None:
             adapter="xapi",
             base_url=f"{base_url}/xapi",
             secrets={"username": sandbox.DEMO_KEY, "password": sandbox.DEMO_SECRET},
-            options={"certification_level_extension": sandbox.LEVEL},
+            options={"certification_level_extension": SANDBOX_LEVEL},
         )
         adapter = XAPIConnector(config, http)
         assert "1.0.3" in await adapter.probe()

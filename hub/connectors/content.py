@@ -23,6 +23,7 @@ class ContentKind(StrEnum):
     VIDEO = "video"
     CAMPAIGN_KIT = "campaign_kit"
     COURSE = "course"
+    ASSESSMENT = "assessment"  # a test of what a course taught (xAPI)
     ANNOUNCEMENT = "announcement"
     ANSWER = "answer"  # an expert's published answer to a partner's question
 

@@ -83,6 +83,8 @@ def demo_backends() -> list[DemoBackend]:
             display_name="Learning Record Store",
             auth={"username": "sandbox-lrs-key"},
             secrets={"password": "sandbox-lrs-secret"},
+            options={"library_tags_extension":
+                     "https://academy.vendor.example/xapi/extensions/library-tags"},
         ),
         DemoBackend(
             "incentives", Kind.INCENTIVES, "rest", "hub.connectors.sandboxes.incentives",

@@ -8,7 +8,10 @@ HTTP Basic credentials (``username`` and ``password`` secrets: the LRS's
 key and secret).
 
 For the content library, ``completed`` statements are also read by activity
-(``activity=<id>``): who finished a video or course the library links to.
+(``activity=<id>``): who finished a video or course the library links to. The
+library's items are the videos, courses and assessments statements referenced in
+the last ``library_days`` (default 90), with their definitions from the Activities
+resource (:mod:`hub.connectors.xapi_library`).
 
 Verbs (ADL vocabulary): ``registered``/``attempted`` → enrolment,
 ``completed`` → completion, ``passed``/``failed`` → quiz result. A
@@ -17,7 +20,10 @@ certification is a statement whose verb is one of ``certification_verbs``
 ``certification_activity_types`` is set, whose activity has one of those
 types; its level is read from the activity definition extension named by
 ``certification_level_extension``, if any. Other options: ``lookback_days``
-(default 730), ``page_size`` (default 100), ``max_pages`` (default 50).
+(default 730), ``library_days`` (default 90), ``library_tags_extension`` (the
+definition extension whose strings are an activity's library tags, such as
+``tier:Gold``; none by default), ``page_size`` (default 100), ``max_pages``
+(default 50).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import httpx
 
 from hub.connectors import shapes
 from hub.connectors.base import BackendAuthError, ConnectorConfig, MalformedResponse
+from hub.connectors.content import ContentRecord
 from hub.connectors.records import (
     Certification,
     Completion,
@@ -43,6 +50,7 @@ from hub.connectors.records import (
     QuizResult,
 )
 from hub.connectors.wire import json_body, raise_for_status, send
+from hub.connectors.xapi_library import library
 
 VERSION = "1.0.3"
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -73,21 +81,23 @@ class XAPIConnector:
     def __init__(self, config: ConnectorConfig, http: httpx.AsyncClient) -> None:
         self.config = config
         self._http = http
-        self._base = httpx.URL(config.base_url.rstrip("/") + "/")
+        self.base = httpx.URL(config.base_url.rstrip("/") + "/")
         options = config.options
         self._certification_verbs = frozenset(options.get("certification_verbs", (EARNED,)))
         self._certification_types = frozenset(options.get("certification_activity_types", ()))
         self._level_extension: str | None = options.get("certification_level_extension")
         self._lookback = timedelta(days=int(options.get("lookback_days", 730)))
-        self._page_size = int(options.get("page_size", 100))
+        self.library_window = timedelta(days=int(options.get("library_days", 90)))
+        self.tags_extension = str(options.get("library_tags_extension") or "")
+        self.page_size = int(options.get("page_size", 100))
         self._max_pages = int(options.get("max_pages", 50))
 
     async def probe(self) -> str:
-        about = shapes.obj(await self._get(self._base.join("about"), {}), "about")
+        about = shapes.obj(await self.get(self.base.join("about"), {}), "about")
         versions = shapes.arr(shapes.member(about, "version", "about"), "about.version")
         if not any(isinstance(v, str) and v.startswith("1.0") for v in versions):
             raise MalformedResponse(f"{self.config.name}: the LRS speaks no xAPI 1.0.x version")
-        await self._get(self._base.join("statements"), {"limit": "1"})  # checks the credentials
+        await self.get(self.base.join("statements"), {"limit": "1"})  # checks the credentials
         return f"xAPI LRS ({', '.join(str(v) for v in versions)})"
 
     async def enrolments(self, person: PersonRef) -> list[Enrolment]:
@@ -154,6 +164,10 @@ class XAPIConnector:
         ]
         return sorted(results, key=lambda r: r.attempted_at, reverse=True)
 
+    async def content(self) -> list[ContentRecord]:
+        """The videos, courses and assessments statements referenced lately, as library items."""
+        return await library(self)
+
     # --- the statements API ---------------------------------------------------
 
     async def completed_by(self, activity_id: str) -> list[tuple[str, datetime]]:
@@ -161,7 +175,7 @@ class XAPIConnector:
         since = (datetime.now(UTC) - self._lookback).isoformat().replace("+00:00", "Z")
         found = await self._all_pages(
             {"activity": activity_id, "verb": COMPLETED, "since": since,
-             "limit": str(self._page_size)}
+             "limit": str(self.page_size)}
         )  # fmt: skip
         return [(s.actor_email, s.timestamp) for s in found if s.actor_email]
 
@@ -171,7 +185,7 @@ class XAPIConnector:
         batches = await asyncio.gather(
             *(
                 self._all_pages(
-                    {"agent": agent, "verb": verb, "since": since, "limit": str(self._page_size)}
+                    {"agent": agent, "verb": verb, "since": since, "limit": str(self.page_size)}
                 )
                 for verb in verbs
             )
@@ -179,20 +193,27 @@ class XAPIConnector:
         return [statement for batch in batches for statement in batch]
 
     async def _all_pages(self, query: dict[str, str]) -> list[Statement]:
-        url: httpx.URL = self._base.join("statements")
+        return [
+            _statement(raw, f"page {n + 1} statements[{i}]")
+            for n, page in enumerate(await self.pages(query))
+            for i, raw in enumerate(page)
+        ]
+
+    async def pages(self, query: dict[str, str]) -> list[list[Any]]:
+        """Every page of ``GET /statements?<query>``, following ``more``: raw statements."""
+        url: httpx.URL = self.base.join("statements")
         params: dict[str, str] | None = query
-        statements: list[Statement] = []
-        for page in range(self._max_pages):
-            result = shapes.obj(await self._get(url, params), "StatementResult")
-            found = shapes.arr(shapes.member(result, "statements", "StatementResult"), "statements")
-            statements.extend(
-                _statement(raw, f"page {page + 1} statements[{i}]") for i, raw in enumerate(found)
+        pages: list[list[Any]] = []
+        for _ in range(self._max_pages):
+            result = shapes.obj(await self.get(url, params), "StatementResult")
+            pages.append(
+                shapes.arr(shapes.member(result, "statements", "StatementResult"), "statements")
             )
             more = result.get("more") or ""
             if not isinstance(more, str):
                 raise MalformedResponse(f"{self.config.name}: 'more' is not an IRL")
             if not more:
-                return statements
+                return pages
             # The more IRL carries its own query; sending params would replace it.
             url, params = self._follow(more), None
         raise MalformedResponse(
@@ -200,17 +221,18 @@ class XAPIConnector:
         )
 
     def _follow(self, more: str) -> httpx.URL:
-        target = self._base.join(more)
+        target = self.base.join(more)
         # The credentials go with every request: never follow 'more' to another host.
         if (target.scheme, target.host, target.port) != (
-            self._base.scheme,
-            self._base.host,
-            self._base.port,
+            self.base.scheme,
+            self.base.host,
+            self.base.port,
         ):
             raise MalformedResponse(f"{self.config.name}: 'more' points to another host")
         return target
 
-    async def _get(self, url: httpx.URL, params: Mapping[str, str] | None) -> Any:
+    async def get(self, url: httpx.URL, params: Mapping[str, str] | None) -> Any:
+        """One request to the LRS, with its version header and credentials; the JSON."""
         username = self.config.secrets.get("username") or self.config.auth.get("username")
         password = self.config.secrets.get("password")
         if not username or password is None:

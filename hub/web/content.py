@@ -35,6 +35,7 @@ KIND_WORDS = {
     ContentKind.VIDEO: N_("Video"),
     ContentKind.CAMPAIGN_KIT: N_("Campaign kit"),
     ContentKind.COURSE: N_("Course"),
+    ContentKind.ASSESSMENT: N_("Assessment"),
     ContentKind.ANNOUNCEMENT: N_("Announcement"),
     ContentKind.ANSWER: N_("Expert answer"),
 }

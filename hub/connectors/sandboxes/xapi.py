@@ -1,6 +1,8 @@
 """A Learning Record Store speaking the xAPI 1.0.3 statements API, seeded from the demo cast.
 
-``GET /xapi/about`` and ``GET /xapi/statements`` with the ``agent``,
+``GET /xapi/about``, ``GET /xapi/activities`` (canonical definitions: courses,
+assessments and short videos, in English and German) and ``GET /xapi/statements``
+with the ``agent``,
 ``verb``, ``activity``, ``since``, ``until``, ``limit`` and ``ascending``
 filters, HTTP Basic auth, the ``X-Experience-API-Version`` header required
 and echoed, newest first, and at most ``page_cap`` statements a page with a
@@ -26,35 +28,27 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from hub.connectors.sandboxes.knobs import Knobs, with_knobs
+from hub.connectors.sandboxes.xapi_seed import (
+    ACTIVITIES,
+    ADL,
+    ASSESSMENT_TYPE,
+    BADGE_TYPE,
+    CERTIFICATIONS,
+    COURSE_TYPE,
+    COURSES,
+    EARNED,
+    LEVEL,
+    PROGRESS,
+    VIDEO_TYPE,
+    WATCHED,
+    definitions,
+    video_names,
+)
 from hub.demo.cast import ORGS, USERS
 from hub.demo.population import RATES, Channel, Story, history_end, moments, population
 
 DEMO_KEY = "sandbox-lrs-key"
 DEMO_SECRET = "sandbox-lrs-secret"  # noqa: S105 - a public demo credential
-ACTIVITIES = "https://academy.vendor.example/xapi/activities/"
-ADL = "http://adlnet.gov/expapi/verbs/"
-COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
-ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
-BADGE_TYPE = "http://activitystrea.ms/schema/1.0/badge"
-EARNED = "http://id.tincanapi.com/verb/earned"
-LEVEL = "https://academy.vendor.example/xapi/extensions/level"
-PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
-COURSES = (
-    ("partner-onboarding", "Partner Onboarding"),
-    ("product-fundamentals", "Product Fundamentals"),
-    ("solution-selling", "Solution Selling"),
-    ("security-essentials", "Security Essentials"),
-    ("implementation-specialist", "Implementation Specialist"),
-    ("cloud-migration", "Cloud Migration Playbook"),
-)
-CERTIFICATIONS = (
-    ("certified-sales-associate", "Certified Sales Associate", "Associate"),
-    (
-        "certified-implementation-professional",
-        "Certified Implementation Professional",
-        "Professional",
-    ),
-)
 
 
 def statements(today: date) -> list[dict[str, Any]]:
@@ -90,6 +84,12 @@ def statements(today: date) -> list[dict[str, Any]]:
             progress = (75, 40, 25) if stalled else (100, 100, 75)
             grades = (30, 68) if stalled else (55, 98)
             _course(store, draw, user, slug, name, at, progress, grades)
+    draw = random.Random("xapi:videos")  # noqa: S311
+    people = {user.email: user for user in USERS}
+    for email, slug, days, verb in WATCHED:
+        video = (ACTIVITIES + "video/" + slug, video_names(slug)["en-US"][0], VIDEO_TYPE)
+        at = now - timedelta(days=days, minutes=draw.randint(0, 600))
+        store.append(_statement(draw, people[email], ADL + verb, video, at, None))
     store.sort(key=lambda s: s["stored"], reverse=True)
     return store
 
@@ -187,9 +187,11 @@ def create_app(
 ) -> ASGIApp:
     """The LRS as an ASGI app under ``/xapi``; ``knobs`` (shared, mutable) dial in faults."""
     lrs = _LRS(statements(today or datetime.now(UTC).date()), key, secret, page_cap)
+    lrs.definitions = definitions()
     app = Starlette(
         routes=[
             Route("/xapi/about", lrs.about),
+            Route("/xapi/activities", lrs.activities),
             Route("/xapi/statements", lrs.statements, methods=["GET"]),
             Route("/xapi/statements", lrs.store_statements, methods=["POST"]),
         ]
@@ -202,9 +204,22 @@ class _LRS:
         self.store = store
         self.credentials = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.page_cap = page_cap
+        self.definitions: dict[str, dict[str, Any]] = {}
 
     async def about(self, request: Request) -> Response:
         return _json({"version": ["1.0.3", "1.0.2"], "extensions": {}})
+
+    async def activities(self, request: Request) -> Response:
+        """``GET /activities?activityId=``: the canonical definition; just the id if unknown."""
+        if request.headers.get("authorization") != self.credentials:
+            return _error(401, "Unauthorized")
+        activity_id = request.query_params.get("activityId")
+        if not activity_id:
+            return _error(400, "activityId is required")
+        activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+        if activity_id in self.definitions:
+            activity["definition"] = self.definitions[activity_id]
+        return _json(activity)
 
     async def store_statements(self, request: Request) -> Response:
         """``POST /statements``: one statement or a list, stored; their ids, as xAPI answers."""

@@ -34,17 +34,21 @@ async def record_completions(db: Database, backends: Backends) -> int:
         items = list(
             await session.scalars(select(ContentItem).where(ContentItem.activity_id.is_not(None)))
         )
+    # An activity in two languages is two items: the LRS is asked about it once.
+    by_activity: dict[str, list[ContentItem]] = {}
+    for item in items:
+        by_activity.setdefault(str(item.activity_id), []).append(item)
     found: list[tuple[ContentItem, str, datetime]] = []
     for source in sources:
-        for item in items:
+        for activity_id, versions in by_activity.items():
             try:
-                done = await source.completed_by(str(item.activity_id))
+                done = await source.completed_by(activity_id)
             except BackendError as exc:
                 log.warning(
                     "completions failed", extra={"source": source.config.name, "error": str(exc)}
                 )
                 break
-            found.extend((item, email, when) for email, when in done)
+            found.extend((item, email, when) for item in versions for email, when in done)
     if not found:
         return 0
     emails = {email for _, email, _ in found}

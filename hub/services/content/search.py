@@ -9,8 +9,9 @@ come first, pinned ones before them.
 
 * PostgreSQL: the generated ``search_vector`` (title weighted above summary, stemmed
   in the item's language) matched against ``websearch_to_tsquery`` in English and
-  in German, ranked by ``ts_rank`` among the newest :data:`RANK_AMONG` matches,
-  marked by ``ts_headline``.
+  in German, ranked by ``ts_rank`` among the newest :data:`RANK_AMONG` matches
+  (found by a walk of the date index or by the GIN index, as a sample of the newest
+  items says the words are common or rare), marked by ``ts_headline``.
 * SQLite: FTS5 over the stems :mod:`hub.services.content.stemming` keeps, ranked by
   ``bm25``, marked by the same stemmer.
 """
@@ -18,15 +19,14 @@ come first, pinned ones before them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, column, desc, func, literal_column, select, table
+from sqlalchemy import Boolean, Select, column, desc, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnClause, Label
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, Label
 
 from hub.db.content import ContentItem
 from hub.db.types import utcnow
@@ -45,6 +45,8 @@ MAX_QUERY = 200  # characters of a search that are used; the page says when it c
 SHORT_SECONDS = 300
 PAGE = 20
 RANK_AMONG = 1_000  # matches ranked at most, the newest first (PostgreSQL)
+SAMPLE = 500  # newest items looked at to tell common words from rare ones (PostgreSQL)
+DENSE = 0.08  # share of that sample matching from which the date index is walked
 FTS = table("content_fts", column("rowid"))  # SQLite's FTS5 table (migration 0010)
 
 
@@ -126,63 +128,115 @@ async def _newest(
 
 
 class PostgresSearch:
-    """PostgreSQL's full-text search over the generated ``search_vector`` column."""
+    """PostgreSQL's full-text search over the generated ``search_vector`` column.
 
-    def __init__(self, rank_among: int = RANK_AMONG) -> None:
+    The best of the newest ``rank_among`` matches are shown. How to find those is
+    decided here, per search, not by the planner: asyncpg prepares each statement and
+    PostgreSQL soon plans it once for any words, blind to how common they are. A look
+    at the newest ``sample`` items the reader may see tells how dense the matches are:
+
+    * dense (at least ``dense`` of the sample match): walk the ``published_at`` index
+      from the newest item until ``rank_among`` matches are found, a short walk;
+    * sparse: take the GIN index's matches, keep the newest ``rank_among``, rank them.
+
+    Both give the same answers; each is its own statement, so each keeps its own plan.
+    """
+
+    def __init__(
+        self, rank_among: int = RANK_AMONG, sample: int = SAMPLE, dense: float = DENSE
+    ) -> None:
         self.rank_among = rank_among
+        self.sample = sample
+        self.dense = dense
 
     async def search(self, session: AsyncSession, search: Search, reader: Reader) -> Results:
         words = search.cleaned
         parsed = parse(words)
         if parsed.empty:
             return Results(await _newest(session, search, reader, _now()), parsed, False)
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), words).op("||")(
-            func.websearch_to_tsquery(literal_column("'german'::regconfig"), words)
-        )
+        # A subquery, so PostgreSQL parses the words once per statement: in the plan it
+        # keeps for any words (a prepared statement's generic plan) the function call
+        # would otherwise run again for every row it looks at.
+        tsquery = select(
+            func.websearch_to_tsquery(literal_column("'english'::regconfig"), words).op("||")(
+                func.websearch_to_tsquery(literal_column("'german'::regconfig"), words)
+            )
+        ).scalar_subquery()
         vector: ColumnClause[Any] = literal_column("content_items.search_vector")
-        rank = func.ts_rank(vector, tsquery).label("rank")
-        # Rank the newest ``rank_among`` matches only: a word in half the library would
-        # otherwise read tens of thousands of vectors to keep 20. The planner walks the
-        # published_at index until it has them (common words) or takes the GIN index's
-        # few matches (rare words).
-        newest = (
-            _filtered(search, reader)
-            .with_only_columns(ContentItem.id)
-            .where(vector.op("@@")(tsquery))
-            .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
-            .limit(self.rank_among)
-            .subquery("newest")
+        candidates = _filtered(search, reader).with_only_columns(
+            ContentItem.id, ContentItem.published_at
         )
+        # The vector rides along from where the row was first read, for ts_rank.
+        if await self._dense(session, candidates, vector, tsquery):
+            # ts_match_vq is the @@ operator as a function, which no index serves: the
+            # planner can only walk the date index (or read the whole table).
+            newest = (
+                candidates.add_columns(vector.label("vector"))
+                .where(func.ts_match_vq(vector, tsquery, type_=Boolean))
+                .order_by(ContentItem.published_at.desc(), ContentItem.id.desc())
+                .limit(self.rank_among)
+                .subquery("newest")
+            )
+        else:
+            # MATERIALIZED keeps the planner from walking the date index for these
+            # few matches (a phrase's are fewer than it guesses): GIN first, then sort.
+            matches = (
+                candidates.add_columns(vector.label("vector"))
+                .where(vector.op("@@")(tsquery))
+                .cte("matches")
+                .prefix_with("MATERIALIZED")
+            )
+            newest = (
+                select(matches)
+                .order_by(matches.c.published_at.desc(), matches.c.id.desc())
+                .limit(self.rank_among)
+                .subquery("newest")
+            )
+        rank = func.ts_rank(newest.c.vector, tsquery).label("rank")
         best = (
-            select(ContentItem.id, ContentItem.published_at, rank)
-            .join(newest, newest.c.id == ContentItem.id)
-            .order_by(desc("rank"), ContentItem.published_at.desc(), ContentItem.id.desc())
+            select(newest.c.id, newest.c.published_at, rank)
+            .order_by(desc("rank"), newest.c.published_at.desc(), newest.c.id.desc())
             .limit(search.limit)
             .subquery("best")
         )
-        found = (
-            select(ContentItem.id, ContentItem.title, ContentItem.summary, ContentItem.language,
-                   best.c.rank, best.c.published_at)
-            .join(best, best.c.id == ContentItem.id)
-            .subquery("found")
-        )  # fmt: skip
         config: ColumnClause[Any] = literal_column(
-            "CASE found.language WHEN 'de' THEN 'german'::regconfig ELSE 'english'::regconfig END"
+            "CASE content_items.language WHEN 'de' THEN 'german'::regconfig"
+            " ELSE 'english'::regconfig END"
         )
         options = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
-        marked = select(
-            found.c.id,
-            found.c.rank,
-            func.ts_headline(config, found.c.title, tsquery, options),
-            func.ts_headline(config, found.c.summary, tsquery, options),
-        ).order_by(desc(found.c.rank), found.c.published_at.desc(), found.c.id.desc())
-        rows = (await session.execute(marked)).all()
-        items = await _by_id(session, [row[0] for row in rows])
+        marked = (
+            select(
+                ContentItem,
+                best.c.rank,
+                func.ts_headline(config, ContentItem.title, tsquery, options),
+                func.ts_headline(config, ContentItem.summary, tsquery, options),
+            )
+            .join(best, best.c.id == ContentItem.id)
+            .order_by(desc(best.c.rank), best.c.published_at.desc(), best.c.id.desc())
+        )
         hits = [
-            Hit(items[row[0]], from_headline(row[2]), from_headline(row[3]), float(row[1]))
-            for row in rows
+            Hit(item, from_headline(title), from_headline(summary), float(score))
+            for item, score, title, summary in (await session.execute(marked)).all()
         ]
         return Results(hits, parsed, True)
+
+    async def _dense(
+        self,
+        session: AsyncSession,
+        candidates: Select[int, datetime],
+        vector: ColumnClause[Any],
+        tsquery: ColumnElement[Any],
+    ) -> bool:
+        """Whether at least ``dense`` of the newest ``sample`` items match the words."""
+        newest = (
+            candidates.add_columns(func.ts_match_vq(vector, tsquery, type_=Boolean).label("hit"))
+            .order_by(ContentItem.published_at.desc())
+            .limit(self.sample)
+            .subquery("sample")
+        )
+        counted = select(func.count(), func.count().filter(newest.c.hit))
+        seen, matching = (await session.execute(counted.select_from(newest))).one()
+        return bool(seen) and matching >= self.dense * seen
 
 
 class SqliteSearch:
@@ -212,13 +266,6 @@ class SqliteSearch:
             for item, score in (await session.execute(query)).all()
         ]
         return Results(hits, parsed, True)
-
-
-async def _by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, ContentItem]:
-    if not ids:
-        return {}
-    found = await session.scalars(select(ContentItem).where(ContentItem.id.in_(list(ids))))
-    return {item.id: item for item in found}
 
 
 def _now() -> datetime:
