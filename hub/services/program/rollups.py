@@ -236,7 +236,8 @@ async def apply(session: AsyncSession, found: Fold, basis: Basis) -> None:
         for row in (
             await session.scalars(
                 select(ProgramRollupKind).where(
-                    ProgramRollupKind.partner_org_id.in_(sorted(found.orgs))
+                    ProgramRollupKind.partner_org_id.in_(sorted(found.orgs)),
+                    ProgramRollupKind.kind.in_(sorted({kind for _, kind in found.kinds})),
                 )
             )
         ).all()
