@@ -6,7 +6,8 @@ keeps). ``build`` makes a database with the same generated program as
 ``benchmarks/program.py`` (schema and generator of the checkout that runs it: build
 with the code before, so both can upgrade their copy); ``copy`` clones it with
 PostgreSQL's ``CREATE DATABASE … TEMPLATE``; ``full`` times the full recompute; ``step``
-adds 10,000 new events on the 1,000 busiest partners and times one worker run::
+adds 10,000 new events on the 1,000 busiest partners and times one worker run (with
+``--days-on N`` as of N days later, when every summary is older than a day)::
 
     URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test
     PYTHONPATH=/work/hub-base .venv/bin/python benchmarks/program_incremental.py build \\
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -80,7 +82,7 @@ async def full(base: str, name: str) -> None:
     await db.close()
 
 
-async def step(base: str, name: str, count: int, partners: int) -> None:
+async def step(base: str, name: str, count: int, partners: int, days_on: int) -> None:
     db = Database(_url(base, name))
     async with db.transaction() as session:
         tag = await session.scalar(text("SELECT count(*) FROM activity_events"))
@@ -95,10 +97,11 @@ async def step(base: str, name: str, count: int, partners: int) -> None:
             )
         )
     began = time.perf_counter()
-    report = await refresh(db)
+    # Days on, every summary is older than a day: the worker derives every partner again.
+    report = await refresh(db, datetime.now(UTC) + timedelta(days=days_on))
     print(
         f"incremental update  {report.partners:>7,} partners  {time.perf_counter() - began:8.1f} s"
-        f"   ({count:,} new events across {partners:,} partners)"
+        f"   ({count:,} new events across {partners:,} partners, {days_on} days on)"
     )
     await db.close()
 
@@ -114,6 +117,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--new-events", type=int, default=10_000)
     parser.add_argument("--partners", type=int, default=1_000)
+    parser.add_argument("--days-on", type=int, default=0, help="step: run as of days later")
     args = parser.parse_args()
     if args.action == "build":
         asyncio.run(build(args.url, args.name, args.orgs, args.people, args.events))
@@ -122,7 +126,7 @@ def main() -> None:
     elif args.action == "full":
         asyncio.run(full(args.url, args.name))
     elif args.action == "step":
-        asyncio.run(step(args.url, args.name, args.new_events, args.partners))
+        asyncio.run(step(args.url, args.name, args.new_events, args.partners, args.days_on))
     else:
         asyncio.run(_admin(args.url, f'DROP DATABASE IF EXISTS "{args.name}"'))
 
