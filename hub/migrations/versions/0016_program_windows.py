@@ -1,4 +1,5 @@
-"""program insight: each partner's rollups summed over the summary's windows, as of a day
+"""program insight: each partner's rollups summed over the summary's windows, as of a day;
+day buckets indexed by day, for moving the sums on
 
 Revision ID: 0016_program_windows
 Revises: 0015_program_rollups
@@ -37,7 +38,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("partner_org_id", "kind", name=op.f("pk_program_rollup_windows")),
     )
+    op.create_index("ix_program_rollups_day_org", "program_rollups", ["day", "partner_org_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_program_rollups_day_org", table_name="program_rollups")
     op.drop_table("program_rollup_windows")
