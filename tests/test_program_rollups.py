@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from hub.db import ActivityEvent, Database, PartnerOrg
-from hub.db.program import ProgramSummary
+from hub.db.program import ProgramRollupWindow, ProgramSummary
 from hub.services import activity
 from hub.services.activity import Activity
 from hub.services.program import derive, insight, rollups, summaries
@@ -205,3 +205,79 @@ async def test_new_settings_rebuild_the_rollups_only_when_they_must(db: Database
     derived = await _docs(db)
     await summaries.refresh(db, NOW + timedelta(hours=2), full=True)
     assert await _docs(db) == derived
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"half_life_days": 7, "window_days": 60, "period_days": 14, "dormancy": {"quiet_days": 20}},
+    ],
+)
+async def test_window_sums_move_on_as_days_pass(db: Database, settings: dict[str, Any]) -> None:
+    """The sums kept per kind are moved to each later day by the days entering and leaving
+    each window (or summed again when too far behind), with new events folded in between:
+    every summary still equals one computed from the history on that day."""
+    rng = random.Random(21)
+    org_ids = await _orgs(db, 5)
+    await _record(db, _events(rng, org_ids, 700, "d0"))
+    if settings:
+        async with db.transaction() as session:
+            await save_program_config(session, settings)
+    await summaries.refresh(db, NOW)
+    # Up to 37 days on, so no event falls out of the history a summary reads (800 days).
+    for step, days in enumerate((1, 2, 9, 37)):  # the last: too far behind, summed again
+        later = NOW + timedelta(days=days)
+        await _record(db, _events(rng, org_ids[:3], 80, f"d{step + 1}"))
+        report = await summaries.refresh(db, later)
+        assert (report.full, report.partners) == (False, 5)  # a day on: every row derived
+        async with db.session() as session:
+            config = await program_config(session)
+            histories = await summaries.histories(session, later, org_ids)
+            kept = (await session.scalars(select(ProgramRollupWindow.as_of))).all()
+        assert set(kept) == {later.date()}
+        docs = await _docs(db)
+        for history in histories:
+            derived = summaries.SUMMARY.validate_python(docs[history.org_id])
+            _same(derived, insight.summarize(history, config, later))
+
+
+async def test_events_folded_into_sums_of_an_earlier_day_count_once(db: Database) -> None:
+    """Events folded while the kept sums are as of an earlier day (the day changed between
+    two runs), including one that commits late with an older id: the sums moved on to
+    today equal a full rebuild's."""
+    rng = random.Random(31)
+    org_ids = await _orgs(db, 4)
+    await _record(db, _events(rng, org_ids, 400, "e0"))
+    await summaries.refresh(db, NOW)
+    await _record(db, _events(rng, org_ids, 120, "e1"))
+    async with db.transaction() as session:
+        ids = sorted((await session.scalars(select(ActivityEvent.id))).all())
+        late = await session.get(ActivityEvent, ids[-5])
+        assert late is not None
+        kept = {c.key: getattr(late, c.key) for c in ActivityEvent.__mapper__.column_attrs}
+        await session.execute(delete(ActivityEvent).where(ActivityEvent.id == late.id))
+    tomorrow = NOW + timedelta(days=1)
+    await summaries.refresh(db, tomorrow)
+    async with db.transaction() as session:
+        session.add(ActivityEvent(**kept))
+    await summaries.refresh(db, tomorrow + timedelta(days=2))
+    folded = await _docs(db)
+    async with db.session() as session:
+        sums = {
+            (r.partner_org_id, r.kind): (r.events, r.recent, r.quiet, r.back)
+            for r in (await session.scalars(select(ProgramRollupWindow))).all()
+        }
+    await summaries.refresh(db, tomorrow + timedelta(days=2), full=True)
+    async with db.session() as session:
+        rebuilt = {
+            (r.partner_org_id, r.kind): (r.events, r.recent, r.quiet, r.back)
+            for r in (await session.scalars(select(ProgramRollupWindow))).all()
+        }
+    assert sums == rebuilt
+    assert sum(events for events, *_ in sums.values()) > 0
+    again = await _docs(db)
+    for org_id, doc in folded.items():
+        _same(
+            summaries.SUMMARY.validate_python(doc), summaries.SUMMARY.validate_python(again[org_id])
+        )

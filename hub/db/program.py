@@ -39,6 +39,8 @@ class ProgramRollup(Base):
     """
 
     __tablename__ = "program_rollups"
+    # Moving window sums on reads a few days of many partners: by day first.
+    __table_args__ = (Index("ix_program_rollups_day_org", "day", "partner_org_id"),)
 
     partner_org_id: Mapped[int] = mapped_column(
         ForeignKey("partner_orgs.id", ondelete="CASCADE"), primary_key=True
@@ -84,3 +86,30 @@ class ProgramDeal(Base):
     at: Mapped[datetime] = mapped_column()
     amount_e6: Mapped[int | None] = mapped_column(BigInteger, default=None)
     currency: Mapped[str] = mapped_column(String(60), default="")
+
+
+class ProgramRollupWindow(Base):
+    """One partner org's events of one kind summed over each window a summary reads, as of
+    the day ``as_of``: the decayed weight now and a period ago, the events of the history,
+    of the unread-email days, and of the quiet and return days around a year ago.
+
+    ``spec`` names the windows (days before ``as_of`` each starts and ends), so a change of
+    windows shows which rows no longer answer. The worker adds new events in as it folds
+    them and moves a row to a later day by the few days that enter and leave each window,
+    so a summary reads one row per kind instead of every day of the history.
+    """
+
+    __tablename__ = "program_rollup_windows"
+
+    partner_org_id: Mapped[int] = mapped_column(
+        ForeignKey("partner_orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    spec: Mapped[str] = mapped_column(String(120))
+    current: Mapped[float] = mapped_column(Float, default=0.0)
+    earlier: Mapped[float] = mapped_column(Float, default=0.0)
+    events: Mapped[int] = mapped_column(default=0)
+    recent: Mapped[int] = mapped_column(default=0)
+    quiet: Mapped[int] = mapped_column(default=0)
+    back: Mapped[int] = mapped_column(default=0)

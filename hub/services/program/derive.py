@@ -2,9 +2,10 @@
 
 Everything :func:`hub.services.program.insight.summarize` reads from a history is here a
 sum over the rollups (:mod:`hub.services.program.rollups`) taken at ``now``: decayed
-metric values are one summed weight times one factor, windows are runs of whole days, the
-nth event of a stage is among the first moments kept, pipeline and revenue are sums over
-the deals. So a summary costs a few grouped queries per batch of partners, however long
+metric values are one summed weight times one factor, windows are runs of whole days kept
+summed per kind (:mod:`hub.services.program.windows`), the nth event of a stage is among
+the first moments kept, pipeline and revenue are sums over the deals. So a summary costs a
+few queries per batch of partners that read a few rows per partner and kind, however long
 their histories are. Windows count whole days (an event on the day a window starts is
 left out of it); that is the one way these figures can differ from a history's.
 """
@@ -22,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hub.db import ActivityEvent, PartnerOrg
-from hub.db.program import ProgramDeal, ProgramRollup, ProgramRollupKind
-from hub.services.program import insight
+from hub.db.program import ProgramDeal, ProgramRollupKind
+from hub.services.program import insight, windows
 from hub.services.program.config import ProgramConfig
 from hub.services.program.insight import Agreement, Evidence, GoalPace, Summary, Value
 from hub.services.program.rollups import MILLION, Basis
+from hub.services.program.windows import HISTORY_DAYS
 
-HISTORY_DAYS = 800  # two years and a little: revenue growth compares two years
 GOAL_SNAPSHOT = "goal_progress"
 AGREEMENT_SNAPSHOT = "agreement_state"
 # A snapshot older than this says nothing about how things stand today.
@@ -94,11 +95,6 @@ async def snapshots(
     return goals, agreements
 
 
-def _days(since: datetime, until: datetime) -> ColumnElement[bool]:
-    """Rollup days in (since, until], by whole days."""
-    return (ProgramRollup.day > since.date()) & (ProgramRollup.day <= until.date())
-
-
 def _sum_if(condition: ColumnElement[bool], column: Any) -> Any:
     return func.sum(case((condition, column), else_=0))
 
@@ -121,45 +117,28 @@ class _Kind:
 async def _kinds(
     session: AsyncSession, ids: Sequence[int], config: ProgramConfig, now: datetime
 ) -> dict[int, dict[str, _Kind]]:
-    window = timedelta(days=config.window_days)
-    earlier = now - timedelta(days=config.period_days)
-    year_ago = now - timedelta(days=365)
-    history_from = now - timedelta(days=HISTORY_DAYS)
-    weight, events = ProgramRollup.weight, ProgramRollup.events
-    query = (
-        select(
-            ProgramRollup.partner_org_id,
-            ProgramRollup.kind,
-            _sum_if(_days(now - window, now), weight),
-            _sum_if(_days(earlier - window, earlier), weight),
-            func.sum(events),
-            _sum_if(_days(now - timedelta(days=insight.UNREAD_DAYS), now), events),
-            _sum_if(_days(year_ago - timedelta(days=config.dormancy.quiet_days), year_ago), events),
-            _sum_if(_days(year_ago, year_ago + timedelta(days=insight.SEASON_RETURN_DAYS)), events),
-        )
-        .where(ProgramRollup.partner_org_id.in_(ids), _days(history_from, now))
-        .group_by(ProgramRollup.partner_org_id, ProgramRollup.kind)
-    )
     found: dict[int, dict[str, _Kind]] = {}
-    for org, kind, current, before, total, recent, quiet, back in (
-        await session.execute(query)
-    ).all():
-        found.setdefault(org, {})[kind] = _Kind(
-            float(current or 0),
-            float(before or 0),
-            int(total or 0),
-            int(recent or 0),
-            int(quiet or 0),
-            int(back or 0),
-        )
-    for row in (
-        await session.scalars(
-            select(ProgramRollupKind).where(ProgramRollupKind.partner_org_id.in_(ids))
-        )
-    ).all():
-        figures = found.setdefault(row.partner_org_id, {}).setdefault(row.kind, _Kind())
-        figures.first_at, figures.last_at = row.first_at, row.last_at
-        figures.firsts = [datetime.fromisoformat(t) for t in row.firsts]
+    for org, by_kind in (await windows.bring(session, ids, config, now)).items():
+        for kind, sums in by_kind.items():
+            found.setdefault(org, {})[kind] = _Kind(
+                sums["current"],
+                sums["earlier"],
+                int(sums["events"]),
+                int(sums["recent"]),
+                int(sums["quiet"]),
+                int(sums["back"]),
+            )
+    moments = select(
+        ProgramRollupKind.partner_org_id,
+        ProgramRollupKind.kind,
+        ProgramRollupKind.first_at,
+        ProgramRollupKind.last_at,
+        ProgramRollupKind.firsts,
+    ).where(ProgramRollupKind.partner_org_id.in_(ids))
+    for org, kind, first_at, last_at, firsts in (await session.execute(moments)).all():
+        figures = found.setdefault(org, {}).setdefault(kind, _Kind())
+        figures.first_at, figures.last_at = first_at, last_at
+        figures.firsts = [datetime.fromisoformat(t) for t in firsts]
     return found
 
 
@@ -353,7 +332,9 @@ async def summaries(
     basis: Basis,
     now: datetime,
 ) -> dict[int, Summary]:
-    """The summaries of ``org_ids`` as of ``now``, from the rollups."""
+    """The summaries of ``org_ids`` as of ``now``, from the rollups (in the caller's
+    transaction, which should hold the rollups' state lock: the window sums it reads are
+    brought up to ``now``'s day and kept)."""
     ids = sorted(set(org_ids))
     if not ids:
         return {}

@@ -4,8 +4,8 @@ Per partner org the rollups hold, by event kind and day, how many events there w
 their decay weight (:class:`~hub.db.program.ProgramRollup`); by kind, the first and last
 moment and the first few moments (:class:`~hub.db.program.ProgramRollupKind`); and every
 deal registered or won with its amount (:class:`~hub.db.program.ProgramDeal`). Windows
-that depend on today are sums over whole days taken when a summary is derived
-(:mod:`hub.services.program.derive`), so they stay right as days pass without refolding.
+that depend on today are sums over whole days, kept per kind as of a day and moved on as
+days pass (:mod:`hub.services.program.windows`), so they stay right without refolding.
 
 A high-water mark of the activity log (the last event id folded) says what is new. On
 PostgreSQL an id below the mark can still commit later (its transaction was slower), so
@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import ActivityEvent, Database, PartnerOrg
 from hub.db.engagement import ProgramSetting
-from hub.db.program import ProgramDeal, ProgramRollup, ProgramRollupKind
+from hub.db.program import ProgramDeal, ProgramRollup, ProgramRollupKind, ProgramRollupWindow
 from hub.db.writes import insert_ignoring_duplicates
 from hub.services.activity import STATE_KINDS
+from hub.services.program import windows
 from hub.services.program.config import ProgramConfig
 
 STATE_KEY = "program_rollup_state"
@@ -235,7 +236,8 @@ async def apply(session: AsyncSession, found: Fold, basis: Basis) -> None:
         for row in (
             await session.scalars(
                 select(ProgramRollupKind).where(
-                    ProgramRollupKind.partner_org_id.in_(sorted(found.orgs))
+                    ProgramRollupKind.partner_org_id.in_(sorted(found.orgs)),
+                    ProgramRollupKind.kind.in_(sorted({kind for _, kind in found.kinds})),
                 )
             )
         ).all()
@@ -269,6 +271,7 @@ async def apply(session: AsyncSession, found: Fold, basis: Basis) -> None:
         )
     await session.execute(upsert, merged)
     await insert_ignoring_duplicates(session, ProgramDeal, found.deals, unique=["event_id"])
+    await windows.add(session, found.buckets)
 
 
 def _events_query() -> Any:
@@ -381,7 +384,7 @@ async def rebuild(db: Database, config: ProgramConfig, now: datetime) -> Basis |
             return None
         hwm = await session.scalar(select(func.max(ActivityEvent.id))) or 0
         await _save_state(session, RollupState(hwm, [], basis, now))
-    for model in (ProgramRollup, ProgramRollupKind, ProgramDeal):
+    for model in (ProgramRollupWindow, ProgramRollup, ProgramRollupKind, ProgramDeal):
         async with db.transaction() as session:
             await session.execute(delete(model))
     async with db.session() as session:

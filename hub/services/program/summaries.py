@@ -33,9 +33,10 @@ from hub.db.program import ProgramSummary
 from hub.services.activity import STATE_KINDS
 from hub.services.program import derive, rollups
 from hub.services.program.config import ProgramConfig, program_config
-from hub.services.program.derive import HISTORY_DAYS, snapshots
+from hub.services.program.derive import snapshots
 from hub.services.program.insight import Event, History, Summary
 from hub.services.program.rollups import Basis
+from hub.services.program.windows import HISTORY_DAYS
 
 log = logging.getLogger("hub.program")
 
@@ -241,7 +242,9 @@ async def recompute(
     ordered = sorted(set(org_ids))
     written = 0
     for start in range(0, len(ordered), BATCH):
-        async with db.session() as session:
+        async with db.transaction() as session:
+            # Deriving keeps window sums up to date: no fold may add to them meanwhile.
+            await rollups.read_state(session, lock=True)
             found = await derive.summaries(
                 session, ordered[start : start + BATCH], config, basis, now
             )
