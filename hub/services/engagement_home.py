@@ -179,7 +179,11 @@ async def shared_giving(db: Database, user_id: int, now: datetime) -> Giving:
         period = periods[policy.budget_period]
         account = row[3 + BUDGET_PERIODS.index(policy.budget_period)]
         budget = BudgetStatus(
-            period.key, account.balance if account else 0, period.ends_at, account is not None
+            period.key,
+            account.balance if account else 0,
+            period.ends_at,
+            account is not None,
+            period.starts_at,
         )
         return Giving(row[0], policy, budget, int(row.unread or 0))
 
