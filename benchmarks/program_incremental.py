@@ -10,7 +10,7 @@ adds 10,000 new events on the 1,000 busiest partners and times one worker run (w
 ``--days-on N`` as of N days later, when every summary is older than a day)::
 
     URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test
-    PYTHONPATH=/work/hub-base .venv/bin/python benchmarks/program_incremental.py build \\
+    PYTHONPATH=<checkout before> .venv/bin/python benchmarks/program_incremental.py build \\
         --url $URL --name inc_base \\
         --orgs 2000 --people 40000 --events 2000000
     .venv/bin/python benchmarks/program_incremental.py copy --url $URL --name inc_base \\
@@ -18,7 +18,7 @@ adds 10,000 new events on the 1,000 busiest partners and times one worker run (w
     .venv/bin/python benchmarks/program_incremental.py full --url $URL --name inc_after
     .venv/bin/python benchmarks/program_incremental.py step --url $URL --name inc_after
 
-and the same ``full`` and ``step`` with ``PYTHONPATH=/work/hub-base`` on another copy.
+and the same ``full`` and ``step`` with ``PYTHONPATH=<checkout before>`` on another copy.
 """
 
 from __future__ import annotations
