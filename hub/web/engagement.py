@@ -436,7 +436,11 @@ def routes(hub: Hub, book: PersonaBook, renderer: WidgetRenderer) -> list[BaseRo
                     for b in gallery
                 ],
                 "unread_notifications": await notifications.unread_count(hub.db, principal.id),
-                "budget": {**asdict(budget), "closes_at": budget.closes_at.isoformat()}
+                "budget": {
+                    **asdict(budget),
+                    "opens_at": budget.opens_at.isoformat(),
+                    "closes_at": budget.closes_at.isoformat(),
+                }
                 if budget.granted
                 else None,
             }
