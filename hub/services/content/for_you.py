@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import false, func, join, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.content import ContentItem, ContentVisit
@@ -64,12 +64,20 @@ async def for_you(
         .order_by(*newest_first)
         .limit(limit)
     )
+    # The chosen ids joined to their rows: an `IN (…) OR IN (…)` join condition would have
+    # PostgreSQL test every item of the library against both lists.
+    pinned_ids, new_ids = pinned.subquery(), new.subquery()
+    chosen = union_all(
+        select(pinned_ids.c.id, true().label("pinned")),
+        select(new_ids.c.id, false().label("pinned")),
+    ).subquery()
     anchor = select(visited_at.label("visited")).subquery()
     rows = (
         await session.execute(
-            select(anchor.c.visited, ContentItem, ContentItem.id.in_(pinned).label("pinned"))
-            .select_from(anchor)
-            .outerjoin(ContentItem, or_(ContentItem.id.in_(pinned), ContentItem.id.in_(new)))
+            select(anchor.c.visited, ContentItem, chosen.c.pinned)
+            .select_from(
+                anchor.outerjoin(join(chosen, ContentItem, ContentItem.id == chosen.c.id), true())
+            )
             .order_by(*newest_first)
         )
     ).all()
