@@ -136,6 +136,36 @@ def test_activation_follows_the_configured_kpi() -> None:
     assert insight.activated_at(history, Activation(kind="first_deal_won", within_days=60)) is None
 
 
+def test_revenue_in_months_in_a_row_needs_each_month_and_no_gap() -> None:
+    def won(*moments: tuple[int, int, int]) -> list[tuple[datetime, Decimal]]:
+        return [(datetime(y, m, 1 + d, tzinfo=UTC), Decimal(1000)) for y, m, d in moments]
+
+    kpi = Activation(kind="monthly_revenue", months=3, amount=1500)
+    # October has 2,000 (two deals), November only 1,000, so the run breaks there; it starts
+    # again in December and completes in February, at the second February deal.
+    deals = won(
+        (2025, 10, 0), (2025, 10, 3), (2025, 11, 0), (2025, 12, 0), (2025, 12, 9),
+        (2026, 1, 0), (2026, 1, 1), (2026, 2, 0), (2026, 2, 5), (2026, 3, 0), (2026, 3, 1),
+    )  # fmt: skip
+    assert insight.revenue_reached(kpi, deals) == datetime(2026, 2, 6, tzinfo=UTC)
+    # A year boundary is no gap; a month without a deal is.
+    assert insight.revenue_reached(
+        Activation(kind="monthly_revenue", months=2), won((2025, 12, 0), (2026, 1, 0))
+    ) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (
+        insight.revenue_reached(
+            Activation(kind="monthly_revenue", months=2), won((2025, 11, 0), (2026, 1, 0))
+        )
+        is None
+    )
+    # Through a partner's history: three wins a month apart.
+    history = partner(400, ("deal_won", 95), ("deal_won", 65), ("deal_won", 35))
+    assert insight.activated_at(history, Activation(kind="monthly_revenue", months=3)) == days_ago(
+        35
+    )
+    assert insight.activated_at(history, Activation(kind="monthly_revenue", months=4)) is None
+
+
 def test_the_activation_trend_counts_joined_and_activated_at_each_month_end() -> None:
     histories = [
         partner(400, ("deal_won", 350), slug="a"),

@@ -146,6 +146,7 @@ def _same(derived: Summary, computed: Summary) -> None:
         {},
         {"half_life_days": 7, "window_days": 60, "period_days": 14},
         {"activation": {"kind": "revenue", "amount": 150000}},
+        {"activation": {"kind": "monthly_revenue", "months": 2, "amount": 1000}},
         {"activation": {"kind": "deals_won", "count": 3, "within_days": 300}},
     ],
 )

@@ -267,6 +267,35 @@ async def test_an_administrator_changes_the_kpi_and_a_weight_and_the_figures_cha
         assert (await session.scalar(select(func.count(ActivityEvent.id))) or 0) > 0
 
 
+async def test_revenue_in_months_in_a_row_is_a_kpi_the_form_sets(
+    web: httpx.AsyncClient, seeded: Hub
+) -> None:
+    token = await demo_sign_in(web, "admin@vendor.example")
+    page = await web.get("/admin/program")
+    assert 'value="monthly_revenue"' in page.text
+    assert 'name="activation_months"' in page.text
+    refused = await web.post(
+        "/admin/program",
+        data={"activation_kind": "monthly_revenue", "activation_months": "0", "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert "months" in refused.text
+    saved = await web.post(
+        "/admin/program",
+        data={"activation_kind": "monthly_revenue", "activation_months": "4",
+              "activation_amount": "2500", "csrf_token": token},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    async with seeded.db.session() as session:
+        stored = await session.get(ProgramSetting, "program_insight")
+        assert stored is not None
+        assert stored.value["activation"] | {"within_days": None} == {
+            "kind": "monthly_revenue", "count": 1, "amount": 2500.0, "months": 4,
+            "within_days": None,
+        }  # fmt: skip
+    assert 'value="4"' in (await web.get("/admin/program")).text
+
+
 async def test_csv_cells_cannot_run_as_spreadsheet_formulas(
     web: httpx.AsyncClient, seeded: Hub
 ) -> None:

@@ -429,6 +429,7 @@ ACTIVATION_KINDS = {
     "first_deal_won": N_("First deal won"),
     "deals_won": N_("A number of deals won"),
     "revenue": N_("Revenue won reaches an amount"),
+    "monthly_revenue": N_("Revenue won in a number of months in a row"),
 }
 
 
@@ -452,8 +453,8 @@ def settings_from_form(current: ProgramConfig, fields: Mapping[str, str]) -> dic
     activation = document["activation"]
     if fields.get("activation_kind"):
         activation["kind"] = fields["activation_kind"]
-    for name in ("count", "amount"):
-        value = number(f"activation_{name}", whole=name == "count")
+    for name in ("count", "amount", "months"):
+        value = number(f"activation_{name}", whole=name != "amount")
         if value is not None:
             activation[name] = value
     activation["within_days"] = number("activation_within_days")

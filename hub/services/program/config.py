@@ -77,11 +77,13 @@ class Activation(BaseModel):
     """What "activated" means for the program, optionally within days of joining."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["first_deal_registered", "first_deal_won", "deals_won", "revenue"] = (
-        "first_deal_won"
-    )
+    kind: Literal[
+        "first_deal_registered", "first_deal_won", "deals_won", "revenue", "monthly_revenue"
+    ] = "first_deal_won"
     count: int = Field(default=1, ge=1, le=1000)  # for deals_won
-    amount: float = Field(default=0, ge=0)  # for revenue: won deal amounts, summed
+    # For revenue: won deal amounts, summed; for monthly_revenue: each month's least.
+    amount: float = Field(default=0, ge=0)
+    months: int = Field(default=3, ge=1, le=36)  # for monthly_revenue: months in a row
     within_days: int | None = Field(default=None, ge=1, le=3650)
 
 

@@ -208,7 +208,7 @@ async def _deals(
     )
     for org, *counts in (await session.execute(quarters)).all():
         found[org].by_quarter = tuple(int(n or 0) for n in counts)
-    if config.activation.kind == "revenue":
+    if config.activation.kind in ("revenue", "monthly_revenue"):
         rows = await session.execute(
             select(deal.partner_org_id, deal.at, amount)
             .where(
@@ -255,12 +255,7 @@ def _activated(
     elif kpi.kind in ("first_deal_won", "deals_won"):
         moment = _nth(kinds, ["deal_won"], 1 if kpi.kind == "first_deal_won" else kpi.count)
     else:
-        total, goal = 0, Decimal(str(kpi.amount)) * MILLION
-        for at, e6 in deals.won:
-            total += e6
-            if total >= goal:
-                moment = at
-                break
+        moment = insight.revenue_reached(kpi, ((at, Decimal(e6) / MILLION) for at, e6 in deals.won))
     return insight.within(moment, joined, kpi)
 
 

@@ -201,13 +201,41 @@ def activated_at(history: History, kpi: Activation) -> datetime | None:
         won = history.of(["deal_won"])
         moment = won[count - 1].at if len(won) >= count else None
     else:
-        total = Decimal(0)
-        for event in history.of(["deal_won"]):
-            total += event.amount or 0
-            if total >= Decimal(str(kpi.amount)):
-                moment = event.at
-                break
+        moment = revenue_reached(
+            kpi, ((event.at, event.amount or Decimal(0)) for event in history.of(["deal_won"]))
+        )
     return within(moment, history.joined_at, kpi)
+
+
+def revenue_reached(kpi: Activation, won: Iterable[tuple[datetime, Decimal]]) -> datetime | None:
+    """When won deals (in time order) met a revenue KPI: an amount in all, or in each month.
+
+    ``monthly_revenue``: revenue won in each of ``kpi.months`` calendar months in a row
+    (UTC), at least ``kpi.amount`` each (any revenue when the amount is 0); the moment is
+    the deal that completed the last of those months.
+    """
+    goal = Decimal(str(kpi.amount))
+    if kpi.kind == "revenue":
+        total = Decimal(0)
+        for at, amount in won:
+            total += amount
+            if total >= goal:
+                return at
+        return None
+    month_totals: dict[int, Decimal] = {}
+    last_month, run = -2, 0
+    for at, amount in won:
+        month = at.year * 12 + at.month - 1
+        before = month_totals.get(month, Decimal(0))
+        month_totals[month] = before + amount
+        reached = month_totals[month] >= goal and month_totals[month] > 0
+        if not reached or (before >= goal and before > 0):
+            continue  # not there yet, or this month already counted
+        run = run + 1 if month == last_month + 1 else 1
+        last_month = month
+        if run >= kpi.months:
+            return at
+    return None
 
 
 def within(moment: datetime | None, joined_at: datetime, kpi: Activation) -> datetime | None:
