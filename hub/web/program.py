@@ -429,7 +429,7 @@ ACTIVATION_KINDS = {
     "first_deal_won": N_("First deal won"),
     "deals_won": N_("A number of deals won"),
     "revenue": N_("Revenue won reaches an amount"),
-    "monthly_revenue": N_("Revenue in N months in a row"),
+    "monthly_revenue": N_("Revenue won in N months in a row"),
 }
 
 
