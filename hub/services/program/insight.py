@@ -222,17 +222,15 @@ def revenue_reached(kpi: Activation, won: Iterable[tuple[datetime, Decimal]]) ->
             if total >= goal:
                 return at
         return None
-    month_totals: dict[int, Decimal] = {}
-    last_month, run = -2, 0
+    month, total, counted, run = -1, Decimal(0), -2, 0  # counted: the last month that met it
     for at, amount in won:
-        month = at.year * 12 + at.month - 1
-        before = month_totals.get(month, Decimal(0))
-        month_totals[month] = before + amount
-        reached = month_totals[month] >= goal and month_totals[month] > 0
-        if not reached or (before >= goal and before > 0):
-            continue  # not there yet, or this month already counted
-        run = run + 1 if month == last_month + 1 else 1
-        last_month = month
+        if at.year * 12 + at.month != month:
+            month, total = at.year * 12 + at.month, Decimal(0)
+        total += amount
+        if month == counted or total < goal or total <= 0:
+            continue
+        run = run + 1 if month == counted + 1 else 1
+        counted = month
         if run >= kpi.months:
             return at
     return None
